@@ -1,0 +1,5 @@
+import sys
+
+from wfb_jupyter.cli import main
+
+sys.exit(main())

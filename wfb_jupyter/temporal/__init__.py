@@ -1,0 +1,1 @@
+"""Temporal connection, server resolution and the embedded Temporal service."""

@@ -1,0 +1,3 @@
+"""ipywidgets views over wfb_jupyter's public API (run form, workers, versions, statistics, graph)."""
+
+__all__: list[str] = []
