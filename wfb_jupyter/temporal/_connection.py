@@ -1,0 +1,179 @@
+"""One Temporal connection manager per process (the seed's ``getTemporalClient`` and friends).
+
+The server is resolved once per process. Clients are cached per event loop, because the runtime thread, tests and
+scripts may each drive their own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, RegisterNamespaceRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from wfb_jupyter.temporal._errors import TemporalUnavailableError
+from wfb_jupyter.temporal._resolution import ResolvedServer, resolve_server
+from wfb_jupyter.temporal._settings import TemporalSettings
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    ok: bool
+    kind: str
+    address: str
+    namespace: str
+    latency_ms: float | None = None
+    server_version: str | None = None
+    error: str | None = None
+
+
+class TemporalConnection:
+    """Resolves the server, connects with exponential backoff, and hands out one client per event loop."""
+
+    def __init__(
+        self,
+        settings: TemporalSettings | None = None,
+        *,
+        attempts: int = 5,
+        initial_backoff: float = 0.25,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._settings = settings
+        self._attempts = max(1, attempts)
+        self._initial_backoff = initial_backoff
+        self._max_backoff = max_backoff
+        self._server: ResolvedServer | None = None
+        self._resolve_lock = threading.Lock()
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Client] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._connect_locks: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Lock
+        ] = weakref.WeakKeyDictionary()
+
+    @property
+    def settings(self) -> TemporalSettings:
+        return self._settings or TemporalSettings.from_environment()
+
+    def server(self) -> ResolvedServer:
+        """The server in use, resolving (and possibly starting) it on first call. Thread-safe."""
+        with self._resolve_lock:
+            if self._server is None:
+                self._server = resolve_server(self.settings)
+            return self._server
+
+    async def get_client(self) -> Client:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is not None:
+            return client
+        lock = self._connect_locks.setdefault(loop, asyncio.Lock())
+        async with lock:
+            client = self._clients.get(loop)
+            if client is None:
+                server = await asyncio.to_thread(self.server)
+                client = await self._connect_with_backoff(server)
+                self._clients[loop] = client
+            return client
+
+    async def check_health(self, timeout: float = 5.0) -> HealthReport:
+        """Ask the server for its system info; never raises for an unreachable server."""
+        settings = self.settings
+        try:
+            server = await asyncio.to_thread(self.server)
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            address = settings.pinned_address or settings.default_address
+            return HealthReport(False, "unresolved", address, settings.namespace, error=str(error))
+        started = time.perf_counter()
+        try:
+            client = await self.get_client()
+            info = await client.workflow_service.get_system_info(
+                GetSystemInfoRequest(), timeout=timedelta(seconds=timeout)
+            )
+        except Exception as error:  # noqa: BLE001 - reported, not raised
+            return HealthReport(False, server.kind, server.address, server.namespace, error=str(error))
+        latency = (time.perf_counter() - started) * 1000
+        return HealthReport(
+            True,
+            server.kind,
+            server.address,
+            server.namespace,
+            latency_ms=round(latency, 2),
+            server_version=info.server_version or None,
+        )
+
+    async def close(self) -> None:
+        """Forget the clients and stop any server this process started. The next call resolves again."""
+        self._clients.clear()
+        with self._resolve_lock:
+            server, self._server = self._server, None
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+
+    async def _connect_with_backoff(self, server: ResolvedServer) -> Client:
+        delay = self._initial_backoff
+        reason = "no attempt made"
+        for attempt in range(1, self._attempts + 1):
+            try:
+                client = await Client.connect(
+                    server.address,
+                    namespace=server.namespace,
+                    connect_timeout=timedelta(seconds=5),
+                )
+                if server.kind == "embedded":
+                    await _ensure_namespace(client, server.namespace)
+                return client
+            except Exception as error:  # noqa: BLE001 - retried, then reported with the address
+                reason = _short_reason(error)
+            if attempt < self._attempts:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._max_backoff)
+        raise TemporalUnavailableError(server.address, self._attempts, reason)
+
+
+async def _ensure_namespace(client: Client, namespace: str) -> None:
+    """The embedded service starts with only ``default``; register the configured namespace on it."""
+    if namespace == "default":
+        return
+    try:
+        await client.workflow_service.register_namespace(
+            RegisterNamespaceRequest(namespace=namespace)
+        )
+    except RPCError as error:
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+
+
+def _short_reason(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:300]
+
+
+_connection = TemporalConnection()
+
+
+def connection() -> TemporalConnection:
+    """The process-wide connection manager."""
+    return _connection
+
+
+async def get_temporal_client() -> Client:
+    return await _connection.get_client()
+
+
+async def check_temporal_health() -> HealthReport:
+    return await _connection.check_health()
+
+
+async def close_temporal_connection() -> None:
+    await _connection.close()
+
+
+def current_server() -> ResolvedServer:
+    return _connection.server()
