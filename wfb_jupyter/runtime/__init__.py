@@ -1,0 +1,21 @@
+"""The in-process runtime: the background loop and the import hook for stored code."""
+
+from wfb_jupyter.runtime._import_hook import (
+    ROOT_PACKAGE,
+    CompiledModuleFinder,
+    ModuleSource,
+    compiled_modules,
+)
+from wfb_jupyter.runtime._loop import BackgroundLoop, RuntimeStoppedError, runtime
+
+__all__ = [
+    # background loop
+    "BackgroundLoop",
+    "RuntimeStoppedError",
+    "runtime",
+    # stored code as modules
+    "ROOT_PACKAGE",
+    "CompiledModuleFinder",
+    "ModuleSource",
+    "compiled_modules",
+]
