@@ -1,0 +1,232 @@
+"""Engines, sessions, and the translation of driver errors into ``StorageError``.
+
+Where the database lives: ``WFB_DATABASE_URL`` (any SQLAlchemy URL) when set, else a SQLite file at
+``$XDG_DATA_HOME/wfb-jupyter/wfb.db`` (``~/.local/share/wfb-jupyter/wfb.db`` when XDG_DATA_HOME is unset).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from wfb_jupyter.storage._errors import (
+    DatabaseBusyError,
+    DatabaseFullError,
+    DatabaseReadOnlyError,
+    DatabaseUnavailableError,
+    NotADatabaseError,
+    StorageError,
+)
+
+T = TypeVar("T")
+
+DATABASE_URL_VARIABLE = "WFB_DATABASE_URL"
+# How long one SQLite statement waits for another process's lock before the retry loop takes over.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+WRITE_ATTEMPTS = 8
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def default_database_path() -> Path:
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "wfb-jupyter" / "wfb.db"
+
+
+def database_url() -> str:
+    """The configured database URL: ``WFB_DATABASE_URL``, else the per-user SQLite file."""
+    return os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{default_database_path()}"
+
+
+def describe(url: str | URL) -> str:
+    """Where the database is, for messages: the file path for SQLite, the URL without password otherwise."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    return parsed.render_as_string(hide_password=True)
+
+
+def get_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
+    """The process-wide engine for ``url`` (default: ``database_url()``), migrated to the current schema.
+
+    The first call for a URL creates the SQLite file's directory, configures the connection and applies any
+    pending migrations; later calls return the same engine.
+    """
+    resolved = url or database_url()
+    with _engines_lock:
+        engine = _engines.get(resolved)
+        if engine is None:
+            engine = create_storage_engine(resolved)
+            if upgrade:
+                from wfb_jupyter.storage._migrations import upgrade_database
+
+                try:
+                    upgrade_database(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+            _engines[resolved] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, and processes about to fork)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def create_storage_engine(url: str | URL) -> Engine:
+    """A new engine configured for concurrent use: WAL, busy timeout and foreign keys on SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        _ensure_directory(Path(parsed.database))
+    engine = create_engine(
+        parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _ensure_directory(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailableError(
+            f"cannot create the database directory {path.parent}: {error.strerror}. "
+            f"Choose a writable location with {DATABASE_URL_VARIABLE}=sqlite:////path/to/wfb.db",
+            location=str(path),
+        ) from error
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off so that `_begin_immediate` decides how to begin.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL lets readers proceed while one writer writes; the kernel and sidecar workers share the file.
+        # A read-only file cannot switch modes; it stays readable and writes fail with a clear error later.
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        except Exception as error:  # noqa: BLE001 - re-raised below unless it is the read-only case
+            if "readonly" not in str(error) and "read-only" not in str(error):
+                raise
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Any) -> None:
+    # Taking the write lock at BEGIN means a transaction never has to upgrade a read lock to a write lock,
+    # which in WAL mode fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting for the busy timeout.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_session_factories: dict[int, sessionmaker[Session]] = {}
+
+
+def _sessions(engine: Engine) -> sessionmaker[Session]:
+    factory = _session_factories.get(id(engine))
+    if factory is None or factory.kw.get("bind") is not engine:
+        # Objects stay readable after commit: notebook code keeps using them once the session is closed.
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+        _session_factories[id(engine)] = factory
+    return factory
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed when the block ends, rolled back if it raises.
+
+    Driver errors are raised as ``StorageError`` subclasses naming the database and the fix.
+    """
+    session = _sessions(engine)()
+    try:
+        yield session
+        session.commit()
+    except DBAPIError as error:
+        session.rollback()
+        raise translate_error(error, engine.url) from error
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run ``work(session)`` in its own transaction, retrying with backoff while the database is busy.
+
+    Use it for writes that race with other processes (workers recording executions and activity attempts):
+    ``work`` must be safe to run again from the start, since a retried transaction starts over.
+    """
+    delay = 0.05
+    for attempt in range(1, attempts + 1):
+        try:
+            with session_scope(engine) as session:
+                return work(session)
+        except DatabaseBusyError:
+            if attempt == attempts:
+                raise
+        time.sleep(delay * (1 + random.random()))
+        delay = min(delay * 2, 2.0)
+    raise AssertionError("unreachable")
+
+
+_BUSY_MARKERS = ("database is locked", "database table is locked", "deadlock detected", "could not serialize")
+
+
+def translate_error(error: DBAPIError, url: str | URL) -> StorageError:
+    """The ``StorageError`` that explains a driver error to a person; a generic one when nothing matches."""
+    where = describe(url)
+    text = str(error.orig).lower()
+    if "file is not a database" in text or "database disk image is malformed" in text:
+        return NotADatabaseError(
+            f"{where} is not a wfb-jupyter database (or is damaged). Nothing was changed. Move the file "
+            f"aside, or set {DATABASE_URL_VARIABLE} to another location.",
+            location=where,
+        )
+    if "readonly database" in text or "read-only" in text or "permission denied" in text:
+        return DatabaseReadOnlyError(
+            f"cannot write to the database {where}: the file or its directory is read-only. Make it writable, "
+            f"or set {DATABASE_URL_VARIABLE} to a writable location.",
+            location=where,
+        )
+    if "database or disk is full" in text or "no space left" in text or "disk full" in text:
+        return DatabaseFullError(
+            f"the disk holding {where} is full; the last change was rolled back and nothing stored was lost. "
+            "Free some space and try again.",
+            location=where,
+        )
+    if any(marker in text for marker in _BUSY_MARKERS):
+        return DatabaseBusyError(
+            f"the database {where} stayed locked by other processes (workers, kernels); try again.",
+            location=where,
+        )
+    if isinstance(error, OperationalError) and (
+        "unable to open database file" in text or "connection" in text
+    ):
+        return DatabaseUnavailableError(
+            f"cannot open the database {where}: {str(error.orig).strip()}. Check the location and that the "
+            f"server is running, or set {DATABASE_URL_VARIABLE}.",
+            location=where,
+        )
+    return StorageError(f"database error on {where}: {str(error.orig).strip()}", location=where)

@@ -1,0 +1,97 @@
+"""Schema migrations: the Alembic scripts shipped in ``wfb_jupyter/storage/migrations``.
+
+``upgrade_database`` runs them in one transaction (SQLite and PostgreSQL both have transactional DDL), so a
+failed upgrade leaves the database as it was. It refuses a database whose revision it does not know: that
+database was written by a newer wfb-jupyter, and downgrading it silently would lose data.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
+from wfb_jupyter.storage._engine import create_storage_engine, describe, translate_error
+from wfb_jupyter.storage._errors import SchemaTooNewError
+
+SCRIPT_LOCATION = "wfb_jupyter.storage:migrations"
+# Any constant works: it only has to be the same in every process that migrates the same PostgreSQL database.
+_POSTGRES_MIGRATION_LOCK = 0x77FB_0001
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None, "the package ships at least one migration"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for a database that was never migrated."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as error:
+        raise translate_error(error, engine.url) from error
+
+
+def upgrade_database(engine_or_url: Engine | str | URL, revision: str = "head") -> str:
+    """Bring the database's schema up to ``revision`` (default: the newest); returns the revision reached.
+
+    Safe to call on every start and from several processes at once.
+    """
+    if isinstance(engine_or_url, Engine):
+        return _upgrade(engine_or_url, revision)
+    engine = create_storage_engine(engine_or_url)
+    try:
+        return _upgrade(engine, revision)
+    finally:
+        engine.dispose()
+
+
+def _upgrade(engine: Engine, revision: str) -> str:
+    scripts = ScriptDirectory.from_config(_config())
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Serialise concurrent first starts; the lock is released with the transaction.
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_MIGRATION_LOCK}
+                )
+            current = MigrationContext.configure(connection).get_current_revision()
+            _refuse_unknown_revision(scripts, current, engine)
+            if current == scripts.get_current_head() and revision == "head":
+                return current
+            command.upgrade(_config(connection), revision)
+            reached = MigrationContext.configure(connection).get_current_revision()
+    except DBAPIError as error:
+        raise translate_error(error, engine.url) from error
+    assert reached is not None
+    return reached
+
+
+def _refuse_unknown_revision(scripts: ScriptDirectory, current: str | None, engine: Engine) -> None:
+    if current is None:
+        return
+    try:
+        scripts.get_revision(current)
+    except CommandError:
+        where = describe(engine.url)
+        raise SchemaTooNewError(
+            f"the database {where} has schema revision {current!r}, which this wfb-jupyter does not know: it "
+            "was written by a newer version. Upgrade wfb-jupyter (pip install -U wfb-jupyter), or point "
+            "WFB_DATABASE_URL at another database. The database was not changed.",
+            location=where,
+            revision=current,
+        ) from None

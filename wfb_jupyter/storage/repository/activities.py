@@ -1,0 +1,234 @@
+"""Activity attempts (one row per attempt) and their running statistics.
+
+Workers buffer attempts and write them in batches: one multi-row insert, then one upsert per
+(component, workflow) into ``activity_statistics`` and one counter update per project, all in the caller's
+transaction, so statistics never disagree with the rows they summarise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityStatistics, Project
+
+SUCCESS = "completed"
+
+
+@dataclass(frozen=True)
+class ActivityAttempt:
+    """One attempt to record. ``duration_ms`` is computed from the timestamps when not given."""
+
+    project_id: str
+    temporal_workflow_id: str
+    temporal_run_id: str
+    step_id: str
+    component: str
+    status: str
+    started_at: datetime
+    attempt: int = 1
+    workflow_id: int | None = None
+    scheduled_at: datetime | None = None
+    finished_at: datetime | None = None
+    duration_ms: int | None = None
+    error: str | None = None
+    error_type: str | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        if row["duration_ms"] is None and self.finished_at is not None:
+            elapsed = (self.finished_at - self.started_at).total_seconds()
+            row["duration_ms"] = max(0, round(elapsed * 1000))
+        return row
+
+
+@dataclass
+class _Totals:
+    attempts: int = 0
+    successes: int = 0
+    retries: int = 0
+    total_ms: int = 0
+    min_ms: int | None = None
+    max_ms: int | None = None
+    last_started_at: datetime | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.attempts += 1
+        self.successes += row["status"] == SUCCESS
+        self.retries += row["attempt"] > 1
+        duration = row["duration_ms"]
+        if duration is not None:
+            self.total_ms += duration
+            self.min_ms = duration if self.min_ms is None else min(self.min_ms, duration)
+            self.max_ms = duration if self.max_ms is None else max(self.max_ms, duration)
+        started = row["started_at"]
+        if self.last_started_at is None or started > self.last_started_at:
+            self.last_started_at = started
+
+
+def record_activity_attempts(session: Session, attempts: Iterable[ActivityAttempt]) -> int:
+    """Insert a batch of attempts and fold them into the statistics; returns how many were recorded."""
+    rows = [attempt.as_row() for attempt in attempts]
+    if not rows:
+        return 0
+    session.execute(insert(ActivityAttemptRecord), rows)
+    totals: dict[tuple[str, str, int | None], _Totals] = {}
+    for row in rows:
+        for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
+            key = (row["project_id"], row["component"], workflow_key)
+            totals.setdefault(key, _Totals()).add(row)
+    # Sorted, so that concurrent writers take row locks in the same order and cannot deadlock.
+    for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key):
+        _upsert_statistics(session, project_id, component, workflow_id, total)
+    for project_id in sorted({row["project_id"] for row in rows}):
+        project_rows = [row for row in rows if row["project_id"] == project_id]
+        failures = sum(row["status"] != SUCCESS for row in project_rows)
+        session.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            .values(
+                activity_attempt_count=Project.activity_attempt_count + len(project_rows),
+                activity_failure_count=Project.activity_failure_count + failures,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(rows)
+
+
+def _sort_key(item: tuple[tuple[str, str, int | None], _Totals]) -> tuple[str, str, int]:
+    (project_id, component, workflow_id), _ = item
+    return project_id, component, workflow_id or 0
+
+
+def _upsert_statistics(
+    session: Session, project_id: str, component: str, workflow_id: int | None, total: _Totals
+) -> None:
+    values = {
+        "project_id": project_id,
+        "component": component,
+        "workflow_id": workflow_id,
+        "attempt_count": total.attempts,
+        "success_count": total.successes,
+        "failure_count": total.attempts - total.successes,
+        "retry_count": total.retries,
+        "total_duration_ms": total.total_ms,
+        "min_duration_ms": total.min_ms,
+        "max_duration_ms": total.max_ms,
+        "last_started_at": total.last_started_at,
+        "updated_at": utc_now(),
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        _merge_statistics_portably(session, values)
+        return
+    table = ActivityStatistics.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
+        values
+    )
+    new = statement.excluded
+    smaller = func.least if dialect == "postgresql" else func.min
+    larger = func.greatest if dialect == "postgresql" else func.max
+
+    def combine(pick: Any, column: str) -> ColumnElement[Any]:
+        # Either side may be NULL (no timed attempt yet); COALESCE keeps the other side then.
+        mine, theirs = table.c[column], new[column]
+        return pick(func.coalesce(mine, theirs), func.coalesce(theirs, mine))
+
+    workflow_column = table.c.workflow_id
+    statement = statement.on_conflict_do_update(
+        index_elements=["project_id", "component"]
+        + ([] if workflow_id is None else ["workflow_id"]),
+        index_where=workflow_column.is_(None)
+        if workflow_id is None
+        else workflow_column.is_not(None),
+        set_={
+            **{
+                name: table.c[name] + new[name]
+                for name in (
+                    "attempt_count",
+                    "success_count",
+                    "failure_count",
+                    "retry_count",
+                    "total_duration_ms",
+                )
+            },
+            "min_duration_ms": combine(smaller, "min_duration_ms"),
+            "max_duration_ms": combine(larger, "max_duration_ms"),
+            "last_started_at": combine(larger, "last_started_at"),
+            "updated_at": new.updated_at,
+        },
+    )
+    session.execute(statement)
+
+
+def _merge_statistics_portably(session: Session, values: dict[str, Any]) -> None:
+    row = session.scalars(
+        select(ActivityStatistics)
+        .where(
+            ActivityStatistics.project_id == values["project_id"],
+            ActivityStatistics.component == values["component"],
+            ActivityStatistics.workflow_id.is_(None)
+            if values["workflow_id"] is None
+            else ActivityStatistics.workflow_id == values["workflow_id"],
+        )
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        session.add(ActivityStatistics(**values))
+        return
+    for name in ("attempt_count", "success_count", "failure_count", "retry_count"):
+        setattr(row, name, getattr(row, name) + values[name])
+    row.total_duration_ms += values["total_duration_ms"]
+    row.min_duration_ms = min(
+        (v for v in (row.min_duration_ms, values["min_duration_ms"]) if v is not None), default=None
+    )
+    row.max_duration_ms = max(
+        (v for v in (row.max_duration_ms, values["max_duration_ms"]) if v is not None), default=None
+    )
+    row.last_started_at = max(
+        (v for v in (row.last_started_at, values["last_started_at"]) if v is not None), default=None
+    )
+
+
+def get_activity_statistics(
+    session: Session,
+    project_id: str,
+    *,
+    component: str | None = None,
+    workflow_id: int | None = None,
+    per_workflow: bool = False,
+) -> list[ActivityStatistics]:
+    """Statistics rows of a project: per component (default), or per component and workflow."""
+    statement = select(ActivityStatistics).where(ActivityStatistics.project_id == project_id)
+    if component is not None:
+        statement = statement.where(ActivityStatistics.component == component)
+    if workflow_id is not None:
+        statement = statement.where(ActivityStatistics.workflow_id == workflow_id)
+    elif not per_workflow:
+        statement = statement.where(ActivityStatistics.workflow_id.is_(None))
+    else:
+        statement = statement.where(ActivityStatistics.workflow_id.is_not(None))
+    statement = statement.order_by(ActivityStatistics.component, ActivityStatistics.workflow_id)
+    return list(session.scalars(statement))
+
+
+def list_activity_attempts(
+    session: Session, temporal_workflow_id: str, temporal_run_id: str | None = None
+) -> list[ActivityAttemptRecord]:
+    """The attempts of one run (or of every run of a workflow id), in the order they started."""
+    statement = select(ActivityAttemptRecord).where(
+        ActivityAttemptRecord.temporal_workflow_id == temporal_workflow_id
+    )
+    if temporal_run_id is not None:
+        statement = statement.where(ActivityAttemptRecord.temporal_run_id == temporal_run_id)
+    statement = statement.order_by(
+        ActivityAttemptRecord.started_at, ActivityAttemptRecord.step_id, ActivityAttemptRecord.attempt
+    )
+    return list(session.scalars(statement))
