@@ -24,7 +24,12 @@ from wfb_jupyter.storage import (
 class TestSlugify:
     @pytest.mark.parametrize(
         ("name", "slug"),
-        [("Alice Smith", "alice-smith"), ("Zoë", "zoe"), ("ETL / nightly!", "etl-nightly"), ("???", "x")],
+        [
+            ("Alice Smith", "alice-smith"),
+            ("Zoë", "zoe"),
+            ("ETL / nightly!", "etl-nightly"),
+            ("???", "x"),
+        ],
     )
     def test_readable_ascii_ids(self, name: str, slug: str) -> None:
         assert slugify(name) == slug
@@ -105,9 +110,10 @@ class TestGetProjectByName:
 class TestGetOrCreateProject:
     def test_idempotent(self, session: Session) -> None:
         user = create_user(session, "Eve")
-        assert get_or_create_project(session, user.id, "p").id == get_or_create_project(
-            session, user.id, "p"
-        ).id
+        assert (
+            get_or_create_project(session, user.id, "p").id
+            == get_or_create_project(session, user.id, "p").id
+        )
 
 
 class TestListProjects:

@@ -100,7 +100,9 @@ class TestStoreCompiledCode:
     ) -> None:
         workflow = get_or_create_workflow(session, project.id, "orders")
         first = store_compiled_code(session, workflow.id, compiled(version=1))
-        again = store_compiled_code(session, workflow.id, compiled(version=next_version(session, workflow.id)))
+        again = store_compiled_code(
+            session, workflow.id, compiled(version=next_version(session, workflow.id))
+        )
         assert again.id == first.id and again.version == 1
         assert len(list_compiled_versions(session, workflow.id)) == 1
 
@@ -116,7 +118,9 @@ class TestStoreCompiledCode:
     ) -> None:
         workflow = get_or_create_workflow(session, project.id, "orders")
         store_compiled_code(session, workflow.id, compiled(version=1, definition="a"))
-        store_compiled_code(session, workflow.id, compiled(version=2, definition="b"), activate=False)
+        store_compiled_code(
+            session, workflow.id, compiled(version=2, definition="b"), activate=False
+        )
         assert _active_versions(session, workflow.id) == [1]
 
     def test_taken_version_number_with_other_code_is_refused(

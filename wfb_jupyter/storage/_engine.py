@@ -191,7 +191,12 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = W
     raise AssertionError("unreachable")
 
 
-_BUSY_MARKERS = ("database is locked", "database table is locked", "deadlock detected", "could not serialize")
+_BUSY_MARKERS = (
+    "database is locked",
+    "database table is locked",
+    "deadlock detected",
+    "could not serialize",
+)
 
 
 def translate_error(error: DBAPIError, url: str | URL) -> StorageError:

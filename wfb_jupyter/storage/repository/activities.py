@@ -229,6 +229,8 @@ def list_activity_attempts(
     if temporal_run_id is not None:
         statement = statement.where(ActivityAttemptRecord.temporal_run_id == temporal_run_id)
     statement = statement.order_by(
-        ActivityAttemptRecord.started_at, ActivityAttemptRecord.step_id, ActivityAttemptRecord.attempt
+        ActivityAttemptRecord.started_at,
+        ActivityAttemptRecord.step_id,
+        ActivityAttemptRecord.attempt,
     )
     return list(session.scalars(statement))

@@ -118,7 +118,9 @@ def close_execution(
     session.refresh(record)
     if not changed:
         return record
-    project_id = session.scalar(select(Workflow.project_id).where(Workflow.id == record.workflow_id))
+    project_id = session.scalar(
+        select(Workflow.project_id).where(Workflow.id == record.workflow_id)
+    )
     succeeded = int(status == "completed")
     session.execute(
         update(Project)

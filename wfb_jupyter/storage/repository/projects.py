@@ -108,7 +108,9 @@ def get_or_create_project(session: Session, user_id: str, name: str) -> Project:
 
 
 def list_projects(session: Session, user_id: str | None = None) -> list[Project]:
-    statement = select(Project).options(joinedload(Project.user)).order_by(Project.user_id, Project.name)
+    statement = (
+        select(Project).options(joinedload(Project.user)).order_by(Project.user_id, Project.name)
+    )
     if user_id is not None:
         statement = statement.where(Project.user_id == user_id)
     return list(session.scalars(statement))

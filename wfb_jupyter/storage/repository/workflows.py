@@ -90,7 +90,9 @@ def store_compiled_code(
     ``activate`` (the default) the returned version becomes the active one, so the last build is what runs.
     """
     if version is not None and version != code.version:
-        raise ValueError(f"version {version} differs from the compiled code's version {code.version}")
+        raise ValueError(
+            f"version {version} differs from the compiled code's version {code.version}"
+        )
     _lock_workflow(session, workflow_id)
     stored = session.scalars(
         select(CompiledCode)
@@ -136,7 +138,9 @@ def _find_version(session: Session, workflow_id: int, version: int) -> CompiledC
     return session.scalars(statement).one_or_none()
 
 
-def get_compiled_code(session: Session, workflow_id: int, version: int | None = None) -> CompiledCode:
+def get_compiled_code(
+    session: Session, workflow_id: int, version: int | None = None
+) -> CompiledCode:
     """One stored version; the active one when ``version`` is None."""
     if version is not None:
         found = _find_version(session, workflow_id, version)
