@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -73,12 +72,6 @@ def project(engine: Engine) -> Project:
     with session_scope(engine) as session:
         user = create_user(session, "Alice")
         return create_project(session, user.id, "ETL jobs")
-
-
-def moment(minute: int, second: float = 0) -> datetime:
-    """A fixed UTC time on a test day, for readable timings."""
-    whole = int(second)
-    return datetime(2026, 1, 2, 10, minute, whole, int((second - whole) * 1e6), tzinfo=timezone.utc)
 
 
 @pytest.fixture
