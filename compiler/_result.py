@@ -11,7 +11,9 @@ class CompileOptions:
     """How to compile: the version number storage assigns, and the components the definition may call."""
 
     version: int = 1
-    catalogue: Any = None  # a ComponentCatalogue; None means the built-in catalogue is unknown (no arg checks)
+    catalogue: Any = (
+        None  # a ComponentCatalogue; None means the built-in catalogue is unknown (no arg checks)
+    )
     project: str = ""
     task_queue: str = ""
 

@@ -1,0 +1,234 @@
+"""The entry points: parse, validate and compile a definition."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from compiler._activities import render_activities_module
+from compiler._catalogue import ComponentCatalogue
+from compiler._environment import render
+from compiler._escape import Code, class_name, module_name, py_identifier, py_literal, py_str
+from compiler._graph import is_graph, normalise_graph
+from compiler._lowering import Lowering, WorkflowView
+from compiler._problems import Problem, Problems, WorkflowDefinitionError
+from compiler._result import CompiledWorkflow, CompileOptions
+from compiler._source import load_source
+from compiler._version import COMPILER_VERSION
+from compiler.model import InputField, WorkflowDefinition, input_json_schema, parse_workflow, walk
+
+Definition = str | bytes | Mapping[str, Any]
+_PYTHON_TYPES = {
+    "string": "str",
+    "number": "float",
+    "integer": "int",
+    "boolean": "bool",
+    "object": "dict[str, Any]",
+    "array": "list[Any]",
+    "any": "Any",
+}
+
+
+def parse_definition(definition: Definition) -> WorkflowDefinition:
+    """Text (YAML, JSON or a visual-builder graph) or a mapping, to the typed model; raises on any error."""
+    problems = Problems()
+    model = _parse(definition, problems)
+    if model is None or problems.has_errors:
+        raise WorkflowDefinitionError(problems.items)
+    return model
+
+
+def validate_definition(
+    definition: Definition, catalogue: ComponentCatalogue | None = None
+) -> list[Problem]:
+    """Every problem in the definition (errors and warnings); an empty list means it compiles."""
+    problems = Problems()
+    model = _parse(definition, problems)
+    if model is not None:
+        Lowering(model, catalogue, problems).run()
+    return problems.items
+
+
+def compile_workflow(
+    definition: Definition, options: CompileOptions | None = None
+) -> CompiledWorkflow:
+    """Compile a definition to workflow, activities and worker code; raises ``WorkflowDefinitionError``."""
+    options = options or CompileOptions()
+    problems = Problems()
+    model = _parse(definition, problems)
+    view = Lowering(model, options.catalogue, problems).run() if model is not None else None
+    if model is None or view is None or problems.has_errors:
+        raise WorkflowDefinitionError(problems.items)
+    version = int(options.version)
+    names = _names(model, version)
+    workflow_code = _render_workflow(model, view, names)
+    activities_code = render_activities_module(view.components, f"{model.name} v{version}")
+    build_id = hashlib.sha256(workflow_code.encode()).hexdigest()[:20]
+    task_queue = options.task_queue or f"wfb-{model.name}"
+    worker_code = render(
+        "worker.py.j2",
+        workflow_type=Code(names["workflow_type"]),
+        compiler_version=Code(COMPILER_VERSION),
+        module_name=names["module"],
+        workflow_class=names["class"],
+        build_id=py_str(build_id),
+        task_queue=py_str(task_queue),
+    )
+    requirements = sorted(
+        {
+            "temporalio>=1.35,<2",
+            *(r for spec in view.components.values() for r in spec.requirements),
+        }
+    )
+    checksum = _checksum(model, view)
+    manifest = {
+        "name": model.name,
+        "version": version,
+        "workflow_type": names["workflow_type"],
+        "workflow_class": str(names["class"]),
+        "module_name": str(names["module"]),
+        "checksum": checksum,
+        "build_id": build_id,
+        "description": model.description,
+        "input_schema": input_json_schema(model.inputs),
+        "components": {name: spec.activity_type for name, spec in sorted(view.components.items())},
+        "signals": {signal.name: input_json_schema(signal.payload) for signal in model.signals},
+        "queries": sorted(["progress", *(query.name for query in model.queries)]),
+        "steps": [step.id for step in walk(model.steps)],
+        "metadata": dict(model.metadata),
+        "task_queue": task_queue,
+        "compiler_version": COMPILER_VERSION,
+    }
+    return CompiledWorkflow(
+        name=model.name,
+        version=version,
+        workflow_type=names["workflow_type"],
+        workflow_class=str(names["class"]),
+        module_name=str(names["module"]),
+        workflow_code=workflow_code,
+        activities_code=activities_code,
+        worker_code=worker_code,
+        requirements="".join(f"{line}\n" for line in requirements),
+        manifest=manifest,
+        checksum=checksum,
+        build_id=build_id,
+        definition_source=definition
+        if isinstance(definition, str)
+        else json.dumps(model.raw, sort_keys=True, default=str),
+        compiler_version=COMPILER_VERSION,
+    )
+
+
+def input_schema_of(definition: Definition) -> dict[str, Any]:
+    """The JSON schema of the definition's input, for validating starts and building the run form."""
+    return input_json_schema(parse_definition(definition).inputs)
+
+
+def _parse(definition: Definition, problems: Problems) -> WorkflowDefinition | None:
+    source = load_source(definition, problems)
+    if source is None:
+        return None
+    data = source.data
+    if is_graph(data):
+        data = normalise_graph(data, problems)
+        if data is None:
+            return None
+    return parse_workflow(data, problems)
+
+
+def _names(model: WorkflowDefinition, version: int) -> dict[str, Any]:
+    return {
+        "workflow_type": f"{model.name}.v{version}",
+        "class": class_name(model.name),
+        "input_class": class_name(model.name, "Input"),
+        "module": module_name(model.name, version),
+    }
+
+
+def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[str, Any]) -> str:
+    context = {
+        "workflow_type": Code(names["workflow_type"]),
+        "workflow_type_literal": py_str(names["workflow_type"]),
+        "compiler_version": Code(COMPILER_VERSION),
+        "step_ids": [py_str(step.id) for step in walk(model.steps)],
+        "input_class": names["input_class"],
+        "workflow_class": names["class"],
+        "input_fields": [
+            {"declaration": _field_declaration(field)} for field in _field_order(model.inputs)
+        ],
+        "initial_vars": py_literal({name: None for name in view.variables}),
+        "initial_signals": py_literal({signal.name: None for signal in model.signals}),
+        "pending_signals": py_literal({signal.name: 0 for signal in model.signals}),
+        "var_values": view.var_values,
+        "output": view.output,
+        "signals": view.signals,
+        "queries": view.queries,
+        "methods": view.methods,
+        "helpers": sorted(view.helpers),
+    }
+    # Imports follow from what the body uses, so render once to see, then again with the import block.
+    draft = render("workflow.py.j2", imports=[], **context)
+    return render("workflow.py.j2", imports=[Code(line) for line in _imports(draft)], **context)
+
+
+_IMPORT_TRIGGERS = (
+    ("import asyncio", r"\basyncio\."),
+    ("import dataclasses", r"\bdataclasses\."),
+)
+
+
+def _imports(body: str) -> list[str]:
+    stdlib = [line for line, pattern in _IMPORT_TRIGGERS[:2] if re.search(pattern, body)]
+    from_datetime = [
+        name for name in ("datetime", "timedelta", "timezone") if re.search(rf"\b{name}[.(]", body)
+    ]
+    if from_datetime:
+        stdlib.append(f"from datetime import {', '.join(from_datetime)}")
+    stdlib.append("from typing import Any")
+    temporal = ["from temporalio import workflow"]
+    if "RetryPolicy(" in body:
+        temporal.append("from temporalio.common import RetryPolicy")
+    errors = [
+        name for name in ("ApplicationError", "FailureError") if re.search(rf"\b{name}\b", body)
+    ]
+    if errors:
+        temporal.append(f"from temporalio.exceptions import {', '.join(errors)}")
+    return [*stdlib, "", *temporal]
+
+
+def _field_order(fields: list[InputField]) -> list[InputField]:
+    """Dataclass fields without defaults must come first."""
+    return [f for f in fields if f.required and not f.has_default] + [
+        f for f in fields if not (f.required and not f.has_default)
+    ]
+
+
+def _field_declaration(field: InputField) -> Code:
+    name = py_identifier(field.name)
+    annotation = _PYTHON_TYPES[field.type]
+    if field.required and not field.has_default:
+        return Code(f"{name}: {annotation}")
+    if not field.has_default or field.default is None:
+        optional = annotation if annotation == "Any" else f"{annotation} | None"
+        return Code(f"{name}: {optional} = None")
+    if isinstance(field.default, (dict, list)):
+        literal = py_literal(field.default, 2)
+        return Code(
+            f"{name}: {annotation} = dataclasses.field(\n        default_factory=lambda: {literal}\n    )"
+        )
+    return Code(f"{name}: {annotation} = {py_literal(field.default)}")
+
+
+def _checksum(model: WorkflowDefinition, view: WorkflowView) -> str:
+    """Hash of the normalised definition, the used components and the compiler version (not the version)."""
+    payload = {
+        "definition": model.raw,
+        "components": [dataclasses.asdict(spec) for _, spec in sorted(view.components.items())],
+        "compiler": COMPILER_VERSION,
+    }
+    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,251 @@
+"""The visual builder's graph (``nodes`` and ``edges``) normalised into the structured definition.
+
+A node becomes a step; a node with conditional outgoing edges becomes a ``switch``; a node with several
+unconditional outgoing edges forks ``parallel`` branches; branches end where they meet again (the first node
+every branch reaches). Dangling edges, cycles, several start nodes and unreachable nodes are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from compiler._problems import Problems
+
+_NODE_KINDS = {
+    "activity": "call",
+    "action": "call",
+    "component": "call",
+    "delay": "sleep",
+    "sleep": "sleep",
+    "wait": "sleep",
+    "signal": "wait_signal",
+    "wait_signal": "wait_signal",
+    "set": "set",
+    "variable": "set",
+    "fail": "fail",
+    "error": "fail",
+    "child_workflow": "child_workflow",
+    "for_each": "for_each",
+    "loop": "for_each",
+}
+_STRUCTURAL = {"start", "trigger", "end", "condition", "switch", "if", "parallel", "join", "merge"}
+_GRAPH_KEYS = (
+    "name",
+    "description",
+    "input",
+    "output",
+    "defaults",
+    "metadata",
+    "signals",
+    "queries",
+    "vars",
+)
+
+
+def is_graph(data: Any) -> bool:
+    return isinstance(data, Mapping) and "nodes" in data
+
+
+def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, Any] | None:
+    nodes_raw, edges_raw = data.get("nodes"), data.get("edges", [])
+    if not isinstance(nodes_raw, list) or not isinstance(edges_raw, list):
+        problems.error(("nodes",), "a graph has a list of nodes and a list of edges")
+        return None
+    for key in data:
+        if key not in (*_GRAPH_KEYS, "nodes", "edges", "viewport"):
+            problems.unknown_key((key,), str(key), (*_GRAPH_KEYS, "nodes", "edges"))
+    nodes: dict[str, dict[str, Any]] = {}
+    for index, node in enumerate(nodes_raw):
+        if not isinstance(node, Mapping) or not isinstance(node.get("id"), str):
+            problems.error(("nodes", index), "a node is a mapping with a text id")
+            continue
+        node_type = node.get("type", "activity")
+        if node_type not in _NODE_KINDS and node_type not in _STRUCTURAL:
+            problems.error(("nodes", index, "type"), f"unknown node type {node_type!r}")
+        if node["id"] in nodes:
+            problems.error(("nodes", index, "id"), f"duplicate node id {node['id']!r}")
+        nodes[node["id"]] = {"index": index, **node}
+    outgoing: dict[str, list[dict[str, Any]]] = {node_id: [] for node_id in nodes}
+    incoming: dict[str, int] = {node_id: 0 for node_id in nodes}
+    for index, edge in enumerate(edges_raw):
+        if not isinstance(edge, Mapping):
+            problems.error(("edges", index), "an edge is a mapping with source and target")
+            continue
+        source, target = edge.get("source"), edge.get("target")
+        for end, value in (("source", source), ("target", target)):
+            if value not in nodes:
+                problems.error(("edges", index, end), f"edge {end} {value!r} is not a node")
+        if source in nodes and target in nodes:
+            outgoing[source].append(dict(edge))
+            incoming[target] += 1
+    starts = [node_id for node_id in nodes if incoming[node_id] == 0]
+    if len(starts) != 1:
+        problems.error(
+            ("nodes",),
+            f"a graph needs exactly one start node (no incoming edges), found {len(starts)}",
+        )
+        return None
+    _check_cycles(nodes, outgoing, problems)
+    if problems.has_errors:
+        return None
+    builder = _Builder(nodes, outgoing, problems)
+    steps = builder.chain(starts[0], None)
+    for node_id, node in nodes.items():
+        if node_id not in builder.visited:
+            problems.error(
+                ("nodes", node["index"]), f"node {node_id!r} is unreachable from the start"
+            )
+    structured = {key: data[key] for key in _GRAPH_KEYS if key in data}
+    structured["steps"] = steps or [{"set": {"graph_empty": True}}]
+    return structured
+
+
+def _check_cycles(
+    nodes: Mapping[str, Any], outgoing: Mapping[str, list[dict[str, Any]]], problems: Problems
+) -> None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in nodes:
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            node_id, position = stack.pop()
+            if position == 0:
+                if state.get(node_id) == 2:
+                    continue
+                state[node_id] = 1
+            edges = outgoing[node_id]
+            if position < len(edges):
+                stack.append((node_id, position + 1))
+                target = edges[position]["target"]
+                if state.get(target) == 1:
+                    problems.error(
+                        ("nodes", nodes[target]["index"]), f"cycle through node {target!r}"
+                    )
+                    return
+                if state.get(target) != 2:
+                    stack.append((target, 0))
+            else:
+                state[node_id] = 2
+
+
+class _Builder:
+    def __init__(
+        self,
+        nodes: dict[str, dict[str, Any]],
+        outgoing: dict[str, list[dict[str, Any]]],
+        problems: Problems,
+    ) -> None:
+        self.nodes = nodes
+        self.outgoing = outgoing
+        self.problems = problems
+        self.visited: set[str] = set()
+
+    def reachable(self, start: str) -> list[str]:
+        order, seen, queue = [], {start}, [start]
+        while queue:
+            current = queue.pop(0)
+            order.append(current)
+            for edge in self.outgoing[current]:
+                if edge["target"] not in seen:
+                    seen.add(edge["target"])
+                    queue.append(edge["target"])
+        return order
+
+    def chain(self, start: str | None, stop: str | None) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = []
+        current = start
+        while current is not None and current != stop:
+            self.visited.add(current)
+            node = self.nodes[current]
+            step = self.step(node)
+            edges = self.outgoing[current]
+            if len(edges) <= 1:
+                if step:
+                    steps.append(step)
+                current = edges[0]["target"] if edges else None
+                continue
+            join = self.join([edge["target"] for edge in edges], stop)
+            if step:
+                steps.append(step)
+            conditional = [edge for edge in edges if edge.get("condition") not in (None, "")]
+            if conditional:
+                steps.append(
+                    {"id": _graph_id(current, "switch"), "switch": self.cases(node, edges, join)}
+                )
+            else:
+                branches = [self.chain(edge["target"], join) for edge in edges]
+                steps.append(
+                    {
+                        "id": _graph_id(current, "parallel"),
+                        "parallel": [b or [{"set": {}}] for b in branches],
+                    }
+                )
+            current = join
+        return steps
+
+    def join(self, targets: list[str], stop: str | None) -> str | None:
+        reach = [self.reachable(target) for target in targets]
+        common = set(reach[0]).intersection(*map(set, reach[1:]))
+        for candidate in reach[0]:
+            if candidate in common:
+                return candidate
+        return stop
+
+    def cases(
+        self, node: Mapping[str, Any], edges: list[dict[str, Any]], join: str | None
+    ) -> list[dict[str, Any]]:
+        expression = (
+            (node.get("data") or {}).get("expression")
+            if isinstance(node.get("data"), Mapping)
+            else None
+        )
+        cases, default = [], None
+        for edge in edges:
+            condition = edge.get("condition")
+            body = self.chain(edge["target"], join) or [{"set": {"graph_branch": True}}]
+            if (
+                condition in (None, "", "default", "else", "false")
+                and default is None
+                and condition != "false"
+            ):
+                default = body
+            elif condition in ("true", "false") and expression:
+                text = expression if condition == "true" else f"not ({expression})"
+                cases.append(
+                    {"when": text, "steps": body}
+                ) if condition == "true" else cases.append({"when": text, "steps": body})
+            else:
+                cases.append({"when": str(condition), "steps": body})
+        if default is not None:
+            cases.append({"default": default})
+        return cases
+
+    def step(self, node: Mapping[str, Any]) -> dict[str, Any] | None:
+        node_type = node.get("type", "activity")
+        data = node.get("data") or {}
+        if node_type in _STRUCTURAL or not isinstance(data, Mapping):
+            return None
+        key = _NODE_KINDS[node_type]
+        step = {"id": _graph_id(str(node["id"]), "")}
+        body = {k: v for k, v in data.items() if k not in ("label", "kind")}
+        if key not in body:
+            # The builder stores the kind's main value under a friendlier name.
+            main = {
+                "call": "component",
+                "sleep": "duration",
+                "wait_signal": "signal",
+                "fail": "message",
+            }.get(key)
+            if main and main in body:
+                body[key] = body.pop(main)
+        step.update(body)
+        return step
+
+
+def _graph_id(node_id: str, suffix: str) -> str:
+    import re
+
+    cleaned = re.sub(r"\W", "_", node_id).strip("_") or "node"
+    if not cleaned[0].isalpha():
+        cleaned = f"n_{cleaned}"
+    return f"{cleaned}_{suffix}" if suffix else cleaned

@@ -1,0 +1,211 @@
+"""From the definition model to what the templates render: checked, with every fragment already escaped.
+
+This pass is also the semantic validation: it resolves expressions, components, signals and ``goto`` targets,
+so a definition that lowers without errors is one that compiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from compiler._catalogue import ComponentCatalogue, ComponentSpec
+from compiler._escape import Code, py_identifier, py_str
+from compiler._expression_codegen import ExpressionCompiler, Names
+from compiler._lower_steps import KIND_LOWERING, StepLowering
+from compiler._problems import Path, Problems
+from compiler.model import FailStep, SetStep, Step, WorkflowDefinition, walk
+from compiler.model._common import OnError
+
+
+@dataclass
+class SequenceView:
+    method: Code
+    steps: list[Code]  # step method names, in order
+    step_ids: list[Code]  # their ids as literals, for goto dispatch
+    has_goto: bool
+    last_id: Code | None
+
+
+@dataclass
+class StepView:
+    kind: str
+    id: Code  # the step id as a literal
+    method: Code
+    when: Code | None
+    on_error: dict[str, Any] | None
+    body: dict[str, Any]
+
+
+@dataclass
+class WorkflowView:
+    # Step and sequence methods in document order: each step is followed by the lists nested in it.
+    methods: list[SequenceView | StepView] = field(default_factory=list)
+    components: dict[str, ComponentSpec] = field(default_factory=dict)
+    uses: set[str] = field(
+        default_factory=set
+    )  # features that decide imports: "timedelta", "retry", ...
+    helpers: set[str] = field(default_factory=set)  # expression helper functions to emit
+    variables: list[str] = field(default_factory=list)
+    var_values: list[tuple[Code, Code]] = field(default_factory=list)
+    output: Code = Code("dict(self._results)")
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    queries: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Lowering:
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        catalogue: ComponentCatalogue | None,
+        problems: Problems,
+    ) -> None:
+        self.definition = definition
+        self.catalogue = catalogue
+        self.problems = problems
+        self.expressions = ExpressionCompiler(problems)
+        self.view = WorkflowView()
+        all_steps = list(walk(definition.steps))
+        self.names = Names(
+            inputs=frozenset(field.name for field in definition.inputs),
+            steps=frozenset(step.id for step in all_steps),
+            variables=frozenset(self._variable_names(all_steps)),
+            signals=frozenset(signal.name for signal in definition.signals),
+        )
+        self._check_duplicate_ids(all_steps)
+
+    def run(self) -> WorkflowView:
+        definition, names, view = self.definition, self.names, self.view
+        view.variables = sorted(names.variables)
+        view.var_values = [
+            (py_str(name), self.expressions.value(value, names, ("vars", name)))
+            for name, value in definition.variables.items()
+        ]
+        self.sequence(definition.steps, Code("_main"), names, ("steps",))
+        if definition.has_output:
+            view.output = self.expressions.value(definition.output, names, ("output",))
+        handler_names = replace(names, in_signal_handler=True)
+        for signal in definition.signals:
+            sets = [
+                (
+                    py_str(var),
+                    self.expressions.value(
+                        value, handler_names, ("signals", signal.name, "set", var)
+                    ),
+                )
+                for var, value in signal.sets.items()
+            ]
+            view.signals.append(
+                {
+                    "name": py_str(signal.name),
+                    "method": py_identifier(signal.name, "on_"),
+                    "sets": sets,
+                }
+            )
+        query_names = replace(names, in_query=True)
+        for query in definition.queries:
+            value = self.expressions.value(query.value, query_names, ("queries", query.name))
+            view.queries.append(
+                {
+                    "name": py_str(query.name),
+                    "method": py_identifier(query.name, "query_"),
+                    "value": value,
+                }
+            )
+        view.helpers = set(self.expressions.helpers)
+        return view
+
+    # -- sequences and steps -------------------------------------------------------------------------------
+    def sequence(self, steps: list[Step], method: Code, names: Names, path: Path) -> Code:
+        slot = len(self.view.methods)
+        self.view.methods.append(SequenceView(method, [], [], False, None))  # filled in below
+        sibling_ids = {step.id for step in steps}
+        has_goto = False
+        for index, step in enumerate(steps):
+            if step.on_error and step.on_error.action == "goto":
+                has_goto = True
+                if step.on_error.target not in sibling_ids:
+                    self.problems.error(
+                        (*step.path, "on_error", "goto"),
+                        f"goto target {step.on_error.target!r} is not a step in the same list",
+                    )
+            if isinstance(step, FailStep) and step.when is None and index < len(steps) - 1:
+                later = steps[index + 1]
+                if not has_goto:
+                    self.problems.warning(
+                        later.path, f"step {later.id!r} is unreachable: it follows a fail step"
+                    )
+        self.view.methods[slot] = SequenceView(
+            method=method,
+            steps=[self.step(step, names) for step in steps],
+            step_ids=[py_str(step.id) for step in steps],
+            has_goto=has_goto,
+            last_id=py_str(steps[-1].id) if steps else None,
+        )
+        return method
+
+    def step(self, step: Step, names: Names) -> Code:
+        method = py_identifier(step.id, "_step_")
+        slot = len(self.view.methods)
+        self.view.methods.append(
+            StepView(step.kind, Code(""), method, None, None, {})
+        )  # filled in below
+        when = None
+        if step.when is not None:
+            when = self.expressions.expression(step.when, names, (*step.path, "when"), outer=4)
+        lowering = StepLowering(self, step, names)
+        body = KIND_LOWERING[step.kind](lowering)
+        on_error = self._on_error(step, step.on_error, names)
+        self.view.methods[slot] = StepView(step.kind, py_str(step.id), method, when, on_error, body)
+        return method
+
+    def nested(self, step: Step, label: str, steps: list[Step], names: Names, path: Path) -> Code:
+        """A nested step list becomes its own method, named after its owner."""
+        return self.sequence(steps, py_identifier(step.id, f"_{label}_"), names, path)
+
+    def _on_error(
+        self, step: Step, on_error: OnError | None, names: Names
+    ) -> dict[str, Any] | None:
+        if on_error is None:
+            return None
+        path = (*step.path, "on_error")
+        view: dict[str, Any] = {"action": on_error.action}
+        if on_error.action == "fail":
+            message = on_error.message if on_error.message is not None else f"step {step.id} failed"
+            view["message"] = self.expressions.value(message, names, (*path, "fail"))
+        elif on_error.action == "goto":
+            view["target"] = py_str(on_error.target or "")
+        elif on_error.action == "steps":
+            view["method"] = self.nested(step, "on_error", on_error.steps, names, (*path, "steps"))
+        return view
+
+    # -- checks ----------------------------------------------------------------------------------------------
+    def component(self, name: str, path: Path) -> ComponentSpec | None:
+        if self.catalogue is None:
+            return None
+        spec = self.catalogue.get(name)
+        if spec is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, list(self.catalogue), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            self.problems.error(path, f"unknown component {name!r}{hint}")
+            return None
+        self.view.components[name] = spec
+        return spec
+
+    def _check_duplicate_ids(self, steps: list[Step]) -> None:
+        seen: dict[str, Path] = {}
+        for step in steps:
+            if step.id in seen and step.id:
+                self.problems.error((*step.path, "id"), f"duplicate step id {step.id!r}")
+            seen.setdefault(step.id, step.path)
+
+    def _variable_names(self, steps: list[Step]) -> set[str]:
+        names = set(self.definition.variables)
+        for signal in self.definition.signals:
+            names.update(signal.sets)
+        for step in steps:
+            if isinstance(step, SetStep):
+                names.update(step.values)
+        return names

@@ -1,0 +1,64 @@
+"""``child_workflow``: start another workflow type (``name.vN``) and wait for its result."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler._problems import Path
+from compiler.model._common import (
+    Context,
+    RetrySpec,
+    Step,
+    Value,
+    read_duration,
+    read_mapping,
+    read_retry,
+    read_text,
+    read_value,
+)
+
+
+@dataclass
+class ChildWorkflowStep(Step):
+    workflow: str = ""
+    args: dict[str, Value] = field(default_factory=dict)
+    task_queue: str | None = None
+    execution_timeout: float | None = None
+    retry: RetrySpec | None = None
+
+    kind = "child_workflow"
+    KEYS = frozenset({"child_workflow", "with", "task_queue", "timeout", "retry"})
+    ALIASES = {"args": "with", "input": "with"}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> ChildWorkflowStep:
+        problems = context.problems
+        workflow = (
+            read_text(
+                raw.get("child_workflow"), (*path, "child_workflow"), problems, "workflow type"
+            )
+            or ""
+        )
+        if not workflow.strip():
+            problems.error(
+                (*path, "child_workflow"),
+                "child_workflow needs a workflow type, e.g. other-flow.v2",
+            )
+        args = read_mapping(raw.get("with"), (*path, "with"), problems, "child input") or {}
+        return cls(
+            **common,
+            workflow=workflow,
+            args={
+                key: read_value(value, (*path, "with", key), problems)
+                for key, value in args.items()
+            },
+            task_queue=read_text(
+                raw.get("task_queue"), (*path, "task_queue"), problems, "task_queue"
+            ),
+            execution_timeout=read_duration(raw.get("timeout"), (*path, "timeout"), problems),
+            retry=read_retry(raw.get("retry"), (*path, "retry"), problems),
+        )

@@ -1,0 +1,29 @@
+"""``fail``: end the workflow as failed, with a message (text or ``${...}``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step, Value, read_value
+
+
+@dataclass
+class FailStep(Step):
+    message: Value = "workflow failed"
+
+    kind = "fail"
+    KEYS = frozenset({"fail"})
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> FailStep:
+        message = read_value(raw.get("fail"), (*path, "fail"), context.problems)
+        if not isinstance(message, str) and not hasattr(message, "parts"):
+            context.problems.error((*path, "fail"), "fail takes a message (text or ${...})")
+            message = "workflow failed"
+        return cls(**common, message=message)

@@ -1,0 +1,65 @@
+"""``for_each``: run steps once per item of a list, at most ``concurrency`` at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step, Value, read_name, read_number, read_value
+
+MAX_CONCURRENCY = 1_000
+
+
+@dataclass
+class ForEachStep(Step):
+    items: Value = None
+    item_name: str = "item"
+    index_name: str = "index"
+    concurrency: int = 1
+    steps: list[Step] = field(default_factory=list)
+
+    kind = "for_each"
+    KEYS = frozenset({"for_each", "as", "index_as", "concurrency", "steps"})
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> ForEachStep:
+        problems = context.problems
+        items = read_value(raw.get("for_each"), (*path, "for_each"), problems)
+        if not isinstance(items, list) and not (hasattr(items, "parts")):
+            problems.error(
+                (*path, "for_each"), "for_each takes a list or a ${...} expression giving one"
+            )
+        concurrency = raw.get("concurrency", 1)
+        concurrency = (
+            read_number(concurrency, (*path, "concurrency"), problems, integer=True, minimum=1) or 1
+        )
+        if concurrency > MAX_CONCURRENCY:
+            problems.error((*path, "concurrency"), f"concurrency is at most {MAX_CONCURRENCY}")
+        if "steps" not in raw:
+            problems.error((*path, "steps"), "for_each needs steps: to run for each item")
+        item_name = (
+            read_name(raw.get("as", "item"), (*path, "as"), problems, "loop variable") or "item"
+        )
+        index_name = read_name(
+            raw.get("index_as", "index"), (*path, "index_as"), problems, "index variable"
+        )
+        if item_name == index_name:
+            problems.error(
+                (*path, "index_as"), "the index variable needs a different name from the item"
+            )
+        return cls(
+            **common,
+            items=items,
+            item_name=item_name,
+            index_name=index_name or "index",
+            concurrency=int(concurrency),
+            steps=context.parse_steps(raw.get("steps"), (*path, "steps")),
+        )
+
+    def sequences(self) -> list[tuple[str, list[Step]]]:
+        return [("body", self.steps), *super().sequences()]

@@ -1,0 +1,28 @@
+"""``sequence``: a group of steps run in order (useful as an ``on_error`` target or to share a ``when``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step
+
+
+@dataclass
+class SequenceStep(Step):
+    steps: list[Step] = field(default_factory=list)
+
+    kind = "sequence"
+    KEYS = frozenset({"sequence"})
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> SequenceStep:
+        return cls(**common, steps=context.parse_steps(raw.get("sequence"), (*path, "sequence")))
+
+    def sequences(self) -> list[tuple[str, list[Step]]]:
+        return [("steps", self.steps), *super().sequences()]

@@ -1,0 +1,33 @@
+"""``set``: assign workflow variables (``vars.<name>``) from values or expressions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step, Value, read_mapping, read_name, read_value
+
+
+@dataclass
+class SetStep(Step):
+    values: dict[str, Value] = field(default_factory=dict)
+
+    kind = "set"
+    KEYS = frozenset({"set"})
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> SetStep:
+        problems = context.problems
+        mapping = read_mapping(raw.get("set"), (*path, "set"), problems, "set") or {}
+        if not mapping:
+            problems.error((*path, "set"), "set takes a mapping of variable names to values")
+        values = {}
+        for key, value in mapping.items():
+            if read_name(key, (*path, "set", key), problems, "variable name"):
+                values[key] = read_value(value, (*path, "set", key), problems)
+        return cls(**common, values=values)

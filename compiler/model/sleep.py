@@ -1,0 +1,36 @@
+"""``sleep`` for a duration, or ``wait_until`` a time (an ISO-8601 timestamp, usually from an expression)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step, Value, read_duration, read_value
+
+
+@dataclass
+class SleepStep(Step):
+    seconds: float | None = None
+    until: Value = None
+
+    kind = "sleep"
+    KEYS = frozenset({"sleep", "wait_until"})
+    ALIASES = {"delay": "sleep"}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> SleepStep:
+        problems = context.problems
+        if "sleep" in raw and "wait_until" in raw:
+            problems.error((*path, "wait_until"), "use either sleep or wait_until, not both")
+        if "wait_until" in raw:
+            until = read_value(raw["wait_until"], (*path, "wait_until"), problems)
+            if not isinstance(until, str) and not hasattr(until, "parts"):
+                problems.error(
+                    (*path, "wait_until"), "wait_until takes an ISO-8601 timestamp or ${...}"
+                )
+            return cls(**common, until=until)
+        return cls(**common, seconds=read_duration(raw.get("sleep"), (*path, "sleep"), problems))

@@ -1,0 +1,48 @@
+"""``wait_signal``: block until a declared signal arrives, with an optional timeout and a path to take then."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from compiler._problems import Path
+from compiler.model._common import Context, Step, read_duration, read_name
+
+
+@dataclass
+class WaitSignalStep(Step):
+    signal: str = ""
+    timeout: float | None = None
+    on_timeout_fails: bool = True  # otherwise continue, after running timeout_steps if any
+    timeout_steps: list[Step] = field(default_factory=list)
+
+    kind = "wait_signal"
+    KEYS = frozenset({"wait_signal", "timeout", "on_timeout"})
+    ALIASES: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(
+        cls, raw: Mapping[str, Any], path: Path, context: Context, common: dict[str, Any]
+    ) -> WaitSignalStep:
+        problems = context.problems
+        signal = (
+            read_name(raw.get("wait_signal"), (*path, "wait_signal"), problems, "signal name") or ""
+        )
+        timeout = read_duration(raw.get("timeout"), (*path, "timeout"), problems)
+        on_timeout = raw.get("on_timeout")
+        if on_timeout is not None and timeout is None and "timeout" not in raw:
+            problems.error((*path, "on_timeout"), "on_timeout needs a timeout")
+        fails = on_timeout in (None, "fail")
+        steps = (
+            []
+            if fails or on_timeout == "continue"
+            else context.parse_steps(on_timeout, (*path, "on_timeout"))
+        )
+        return cls(
+            **common, signal=signal, timeout=timeout, on_timeout_fails=fails, timeout_steps=steps
+        )
+
+    def sequences(self) -> list[tuple[str, list[Step]]]:
+        own = [("on_timeout", self.timeout_steps)] if self.timeout_steps else []
+        return own + super().sequences()
