@@ -191,6 +191,17 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = W
     raise AssertionError("unreachable")
 
 
+def _sqlite_location_read_only(url: str | URL) -> bool:
+    """Whether a SQLite database file, or the directory that must hold its WAL files, cannot be written."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return False
+    path = Path(parsed.database)
+    if path.exists() and not os.access(path, os.W_OK):
+        return True
+    return path.parent.exists() and not os.access(path.parent, os.W_OK)
+
+
 _BUSY_MARKERS = (
     "database is locked",
     "database table is locked",
@@ -199,17 +210,32 @@ _BUSY_MARKERS = (
 )
 
 
+def _driver_messages(error: BaseException) -> str:
+    """The driver messages of an error and of those it interrupted, lowercased.
+
+    SQLite rolls back the whole transaction on some errors (a full disk); the rollback to a savepoint that
+    follows fails in turn, and only the error it interrupted says what really happened.
+    """
+    messages: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(messages) < 10:
+        messages.append(str(getattr(current, "orig", current)))
+        current = current.__cause__ or current.__context__
+    return " | ".join(messages).lower()
+
+
 def translate_error(error: DBAPIError, url: str | URL) -> StorageError:
     """The ``StorageError`` that explains a driver error to a person; a generic one when nothing matches."""
     where = describe(url)
-    text = str(error.orig).lower()
+    text = _driver_messages(error)
     if "file is not a database" in text or "database disk image is malformed" in text:
         return NotADatabaseError(
             f"{where} is not a wfb-jupyter database (or is damaged). Nothing was changed. Move the file "
             f"aside, or set {DATABASE_URL_VARIABLE} to another location.",
             location=where,
         )
-    if "readonly database" in text or "read-only" in text or "permission denied" in text:
+    read_only_markers = ("readonly database", "read-only", "permission denied")
+    if any(marker in text for marker in read_only_markers) or _sqlite_location_read_only(url):
         return DatabaseReadOnlyError(
             f"cannot write to the database {where}: the file or its directory is read-only. Make it writable, "
             f"or set {DATABASE_URL_VARIABLE} to a writable location.",

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from wfb_jupyter.cli import main as wfb
+from wfb_jupyter.storage import (
+    Base,
+    SchemaTooNewError,
+    create_storage_engine,
+    current_revision,
+    dispose_engines,
+    get_engine,
+    head_revision,
+    session_scope,
+    upgrade_database,
+)
+from wfb_jupyter.storage.orm import User
+
+FIRST_REVISION = "0001"
+
+
+class TestUpgradeDatabase:
+    def test_fresh_database_matches_the_models(self, database_url: str) -> None:
+        engine = create_storage_engine(database_url)
+        try:
+            assert upgrade_database(engine) == head_revision()
+            with engine.connect() as connection:
+                context = MigrationContext.configure(connection, opts={"compare_type": True})
+                assert compare_metadata(context, Base.metadata) == []
+        finally:
+            engine.dispose()
+
+    def test_database_of_the_first_release_upgrades_in_place(self, database_url: str) -> None:
+        engine = create_storage_engine(database_url)
+        try:
+            upgrade_database(engine, FIRST_REVISION)
+            columns = {c["name"] for c in inspect(engine).get_columns("activity_executions")}
+            assert "error_type" not in columns
+            with engine.begin() as connection:
+                connection.execute(
+                    text("INSERT INTO users (id, name, created_at) VALUES ('old', 'Old', :at)"),
+                    {"at": datetime(2025, 1, 1, tzinfo=timezone.utc).replace(tzinfo=None)},
+                )
+            assert upgrade_database(engine) == head_revision() != FIRST_REVISION
+            columns = {c["name"] for c in inspect(engine).get_columns("activity_executions")}
+            assert "error_type" in columns
+            with session_scope(engine) as session:
+                assert session.get(User, "old") is not None
+        finally:
+            engine.dispose()
+
+    def test_running_twice_changes_nothing(self, engine: Engine) -> None:
+        assert upgrade_database(engine) == head_revision() == current_revision(engine)
+
+    def test_accepts_a_url(self, database_url: str) -> None:
+        assert upgrade_database(database_url) == head_revision()
+
+    def test_refuses_a_newer_schema_and_leaves_it_alone(self, engine: Engine) -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe'"))
+        with pytest.raises(SchemaTooNewError, match="f00dcafe.*newer version") as caught:
+            upgrade_database(engine)
+        assert caught.value.revision == "f00dcafe"
+        assert current_revision(engine) == "f00dcafe"
+
+
+class TestGetEngine:
+    def test_migrates_on_first_use_and_reuses_the_engine(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path}/nested/dir/wfb.db"
+        try:
+            engine = get_engine(url)
+            assert current_revision(engine) == head_revision()
+            assert get_engine(url) is engine
+        finally:
+            dispose_engines()
+
+    def test_default_location_follows_xdg_data_home(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("WFB_DATABASE_URL", raising=False)
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+        try:
+            engine = get_engine()
+            assert engine.url.database == str(tmp_path / "wfb-jupyter" / "wfb.db")
+            assert (tmp_path / "wfb-jupyter" / "wfb.db").exists()
+        finally:
+            dispose_engines()
+
+    def test_wfb_database_url_overrides_the_location(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("WFB_DATABASE_URL", f"sqlite:///{tmp_path}/elsewhere.db")
+        try:
+            assert get_engine().url.database == f"{tmp_path}/elsewhere.db"
+        finally:
+            dispose_engines()
+
+    def test_sqlite_is_configured_for_several_writing_processes(self, tmp_path: Path) -> None:
+        engine = create_storage_engine(f"sqlite:///{tmp_path}/wfb.db")
+        try:
+            with engine.connect() as connection:
+                pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+                assert (pragma("journal_mode"), pragma("foreign_keys")) == ("wal", 1)
+                assert pragma("busy_timeout") >= 1000
+        finally:
+            engine.dispose()
+
+
+class TestDbCommand:
+    def test_upgrade_then_status(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        url = f"sqlite:///{tmp_path}/cli.db"
+        assert wfb(["db", "upgrade", "--url", url]) == 0
+        assert "upgraded from an empty database" in capsys.readouterr().out
+        assert wfb(["db", "upgrade", "--url", url]) == 0
+        assert "already at the newest schema revision" in capsys.readouterr().out
+        assert wfb(["db", "status", "--url", url]) == 0
+        assert "up to date" in capsys.readouterr().out
+
+    def test_errors_are_one_line_and_exit_2(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        garbage = tmp_path / "garbage.db"
+        garbage.write_bytes(b"this is not sqlite" * 100)
+        assert wfb(["db", "upgrade", "--url", f"sqlite:///{garbage}"]) == 2
+        error = capsys.readouterr().err
+        assert error.startswith("wfb db: ") and "not a wfb-jupyter database" in error
+        assert "Traceback" not in error

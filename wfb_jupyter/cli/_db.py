@@ -1,0 +1,67 @@
+"""``wfb db``: inspect and migrate the wfb-jupyter database."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("db", help="manage the wfb-jupyter database (schema migrations)")
+    actions = parser.add_subparsers(dest="db_command", metavar="ACTION")
+    actions.required = True
+    upgrade = actions.add_parser(
+        "upgrade", help="migrate the database to this version's schema (safe to run again)"
+    )
+    upgrade.add_argument(
+        "--url",
+        help="SQLAlchemy database URL (default: $WFB_DATABASE_URL, else the per-user SQLite file)",
+    )
+    upgrade.set_defaults(handler=run_upgrade)
+    status = actions.add_parser("status", help="show where the database is and its schema revision")
+    status.add_argument("--url", help="SQLAlchemy database URL (default as for upgrade)")
+    status.set_defaults(handler=run_status)
+
+
+def run_upgrade(args: argparse.Namespace) -> int:
+    from wfb_jupyter.cli import CommandError
+    from wfb_jupyter.storage import StorageError, create_storage_engine, database_url
+    from wfb_jupyter.storage._engine import describe
+    from wfb_jupyter.storage._migrations import current_revision, upgrade_database
+
+    url = args.url or database_url()
+    try:
+        engine = create_storage_engine(url)
+        try:
+            before = current_revision(engine)
+            reached = upgrade_database(engine)
+        finally:
+            engine.dispose()
+    except StorageError as error:
+        raise CommandError(str(error)) from error
+    where = describe(url)
+    if before == reached:
+        print(f"{where}: already at the newest schema revision {reached}")
+    else:
+        print(f"{where}: upgraded from {before or 'an empty database'} to revision {reached}")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from wfb_jupyter.cli import CommandError
+    from wfb_jupyter.storage import StorageError, create_storage_engine, database_url
+    from wfb_jupyter.storage._engine import describe
+    from wfb_jupyter.storage._migrations import current_revision, head_revision
+
+    url = args.url or database_url()
+    try:
+        engine = create_storage_engine(url)
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
+    except StorageError as error:
+        raise CommandError(str(error)) from error
+    head = head_revision()
+    state = "up to date" if current == head else f"needs `wfb db upgrade` to reach {head}"
+    print(f"{describe(url)}: schema revision {current or 'none (empty database)'}, {state}")
+    return 0
