@@ -79,6 +79,10 @@ def _user_source(spec: ComponentSpec, imports: set[str], sources: list[Code]) ->
         if not _IMPORT_PATTERN.match(line.strip()):
             raise ComponentCodeError(f"component {spec.name!r}: not an import line: {line!r}")
         imports.add(line.strip())
+    if any(f"def {spec.function}(" in source for source in sources):
+        raise ComponentCodeError(
+            f"component {spec.name!r}: another component also defines {spec.function!r}"
+        )
     sources.append(Code(spec.source.strip("\n")))
     return Code(spec.function)
 
@@ -86,10 +90,10 @@ def _user_source(spec: ComponentSpec, imports: set[str], sources: list[Code]) ->
 def _sorted_imports(imports: set[str]) -> list[str]:
     """Plain imports before from-imports, stdlib before third party: the order ruff's isort check expects."""
 
-    def key(line: str) -> tuple[int, int, str]:
+    def key(line: str) -> tuple[int, int, str, str]:
         module = line.split()[1]
         group = 0 if module.split(".")[0] in sys.stdlib_module_names else 1
-        return group, 0 if line.startswith("import ") else 1, module.lower()
+        return group, 0 if line.startswith("import ") else 1, module.lower(), line
 
     ordered = sorted(imports, key=key)
     lines: list[str] = []

@@ -215,6 +215,9 @@ def _field_declaration(field: InputField) -> Code:
     if not field.has_default or field.default is None:
         optional = annotation if annotation == "Any" else f"{annotation} | None"
         return Code(f"{name}: {optional} = None")
+    if isinstance(field.default, (dict, list)) and not field.default:
+        empty = "dict" if isinstance(field.default, dict) else "list"
+        return Code(f"{name}: {annotation} = dataclasses.field(default_factory={empty})")
     if isinstance(field.default, (dict, list)):
         literal = py_literal(field.default, 2)
         return Code(

@@ -33,7 +33,10 @@ def name_problem(name: object, what: str = "name") -> str | None:
     if len(name) > MAX_NAME_LENGTH:
         return f"{what} is longer than {MAX_NAME_LENGTH} characters"
     if not NAME_PATTERN.match(name):
-        return f"{what} {py_str(name)} must be ASCII letters, digits and '_', not starting with a digit"
+        # ascii() shows look-alikes for what they are: a Cyrillic "Ѕ" prints as \u0405.
+        return (
+            f"{what} {ascii(name)} must be ASCII letters, digits and '_', not starting with a digit"
+        )
     if name.startswith("_"):
         return f"{what} {py_str(name)} must not start with '_'"
     if keyword.iskeyword(name) or keyword.issoftkeyword(name):
@@ -47,7 +50,9 @@ def workflow_name_problem(name: object) -> str | None:
     if len(name) > MAX_NAME_LENGTH:
         return f"name is longer than {MAX_NAME_LENGTH} characters"
     if not WORKFLOW_NAME_PATTERN.match(name):
-        return f"name {py_str(name)} must be ASCII letters, digits, '_' and '-', starting with a letter"
+        return (
+            f"name {ascii(name)} must be ASCII letters, digits, '_' and '-', starting with a letter"
+        )
     return None
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from compiler._escape import Code, py_dict, py_list, py_literal, py_str
-from compiler._expressions import Call, ListExpr, Literal, Node, Ref, Template, Unary
+from compiler._expressions import Binary, Call, ListExpr, Literal, Node, Ref, Template, Unary
 from compiler._problems import Path, Problems
 
 ROOTS = ("input", "steps", "vars", "signals")
@@ -30,6 +30,7 @@ _PRECEDENCE = {
 }
 _PRECEDENCE.update({"+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6})
 _UNARY_MINUS = 7
+_NEGATED = {"==": "!=", "!=": "=="}
 _ATOM = 8
 
 
@@ -102,11 +103,23 @@ class ExpressionCompiler:
         if isinstance(node, ListExpr):
             items = ", ".join(self.expression(item, names, path) for item in node.items)
             return f"[{items}]", _ATOM
+        if (
+            isinstance(node, Call) and node.function == "bool"
+        ):  # only made by the double negation above
+            return f"bool({self.expression(node.args[0], names, path)})", _ATOM
         if isinstance(node, Call):
             self.helpers.add(node.function)
             args = ", ".join(self.expression(arg, names, path) for arg in node.args)
             return f"_fn_{node.function}({args})", _ATOM
         if isinstance(node, Unary):
+            operand = node.operand
+            if node.op == "not" and isinstance(operand, Binary) and operand.op in _NEGATED:
+                # `not a == b` reads (and lints) better as `a != b`.
+                return self._emit(
+                    Binary(_NEGATED[operand.op], operand.left, operand.right), names, path
+                )
+            if node.op == "not" and isinstance(operand, Unary) and operand.op == "not":
+                return self._emit(Call("bool", (operand.operand,)), names, path)
             if node.op == "not":
                 return (
                     f"not {self.expression(node.operand, names, path, _PRECEDENCE['not'])}",

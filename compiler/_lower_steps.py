@@ -38,8 +38,8 @@ class StepLowering:
         self.step = step
         self.names = names
 
-    def value(self, value: Any, key: str, depth: int = 0) -> Code:
-        return self.owner.expressions.value(value, self.names, (*self.step.path, key), depth)
+    def value(self, value: Any, *keys: str | int, depth: int = 0) -> Code:
+        return self.owner.expressions.value(value, self.names, (*self.step.path, *keys), depth)
 
     def nested(
         self, label: str, steps: list[Step], path_key: tuple[Any, ...], names: Names | None = None
@@ -103,7 +103,9 @@ def lower_activity(lowering: StepLowering) -> dict[str, Any]:
     owner.view.uses.add("timedelta")
     if retry is not None:
         owner.view.uses.add("retry")
-    args = {py_str(key): lowering.value(value, "with", 1) for key, value in step.args.items()}
+    args = {
+        py_str(key): lowering.value(value, "with", key, depth=1) for key, value in step.args.items()
+    }
     return {
         "activity_type": py_str(activity_type),
         "args": py_dict(args, 0),
@@ -255,7 +257,9 @@ def lower_child_workflow(lowering: StepLowering) -> dict[str, Any]:
     retry = retry_code(step.retry)
     if retry:
         lowering.owner.view.uses.update(("retry", "timedelta"))
-    args = {py_str(key): lowering.value(value, "with", 1) for key, value in step.args.items()}
+    args = {
+        py_str(key): lowering.value(value, "with", key, depth=1) for key, value in step.args.items()
+    }
     return {
         "workflow": py_str(step.workflow),
         "args": py_dict(args, 0),
@@ -267,7 +271,9 @@ def lower_child_workflow(lowering: StepLowering) -> dict[str, Any]:
 def lower_set(lowering: StepLowering) -> dict[str, Any]:
     step = lowering.step
     assert isinstance(step, SetStep)
-    values = [(py_str(name), lowering.value(value, "set")) for name, value in step.values.items()]
+    values = [
+        (py_str(name), lowering.value(value, "set", name)) for name, value in step.values.items()
+    ]
     return {"values": values}
 
 

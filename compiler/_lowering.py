@@ -12,6 +12,7 @@ from typing import Any
 from compiler._catalogue import ComponentCatalogue, ComponentSpec
 from compiler._escape import Code, py_identifier, py_str
 from compiler._expression_codegen import ExpressionCompiler, Names
+from compiler._expressions import Unary
 from compiler._lower_steps import KIND_LOWERING, StepLowering
 from compiler._problems import Path, Problems
 from compiler.model import FailStep, SetStep, Step, WorkflowDefinition, walk
@@ -32,7 +33,7 @@ class StepView:
     kind: str
     id: Code  # the step id as a literal
     method: Code
-    when: Code | None
+    skip_when: Code | None  # the negated `when`: skip the step if it holds
     on_error: dict[str, Any] | None
     body: dict[str, Any]
 
@@ -150,13 +151,19 @@ class Lowering:
         self.view.methods.append(
             StepView(step.kind, Code(""), method, None, None, {})
         )  # filled in below
-        when = None
+        skip_when = None
         if step.when is not None:
-            when = self.expressions.expression(step.when, names, (*step.path, "when"), outer=4)
+            when = step.when
+            negated = (
+                when.operand if isinstance(when, Unary) and when.op == "not" else Unary("not", when)
+            )
+            skip_when = self.expressions.expression(negated, names, (*step.path, "when"))
         lowering = StepLowering(self, step, names)
         body = KIND_LOWERING[step.kind](lowering)
         on_error = self._on_error(step, step.on_error, names)
-        self.view.methods[slot] = StepView(step.kind, py_str(step.id), method, when, on_error, body)
+        self.view.methods[slot] = StepView(
+            step.kind, py_str(step.id), method, skip_when, on_error, body
+        )
         return method
 
     def nested(self, step: Step, label: str, steps: list[Step], names: Names, path: Path) -> Code:

@@ -47,7 +47,8 @@ class WorkflowDefinitionError(Exception):
     """The definition cannot be compiled; ``problems`` lists every error and warning found."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
+        # In source order, so the message reads top to bottom like the cell; problems without a position last.
+        self.problems = sorted(problems, key=lambda p: (p.line is None, p.line or 0, p.column or 0))
         super().__init__(self._message())
 
     @property

@@ -88,7 +88,7 @@ class StepParser:
 
     def parse_step(self, raw: Any, path: Path) -> Step:
         problems = self.problems
-        placeholder = FailStep(id="", path=path, explicit_id=False)
+        placeholder = SetStep(id="", path=path, explicit_id=False)  # stands in for an unusable step
         if not isinstance(raw, Mapping):
             problems.error(path, f"a step must be a mapping, got {_type(raw)}")
             return placeholder

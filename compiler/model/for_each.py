@@ -40,8 +40,6 @@ class ForEachStep(Step):
         )
         if concurrency > MAX_CONCURRENCY:
             problems.error((*path, "concurrency"), f"concurrency is at most {MAX_CONCURRENCY}")
-        if "steps" not in raw:
-            problems.error((*path, "steps"), "for_each needs steps: to run for each item")
         item_name = (
             read_name(raw.get("as", "item"), (*path, "as"), problems, "loop variable") or "item"
         )

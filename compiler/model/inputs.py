@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,15 @@ from typing import Any
 from compiler._problems import Path, Problems
 from compiler.model._common import check_keys, read_name, read_text, type_name
 
+# Dataclass fields are class attributes: a field named `list` or `dataclasses` would shadow the name for the
+# annotations and defaults after it.
+RESERVED_FIELD_NAMES = frozenset(dir(builtins)) | {
+    "self",
+    "dataclasses",
+    "Any",
+    "workflow",
+    "params",
+}
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array", "any")
 FIELD_KEYS = (
     "type",
@@ -66,6 +76,11 @@ def parse_input_fields(raw: Any, path: Path, problems: Problems) -> list[InputFi
     for key, spec in raw.items():
         field_path = (*path, key)
         name = read_name(key, field_path, problems, "input field name")
+        if name in RESERVED_FIELD_NAMES:
+            problems.error(
+                field_path, f"input field name {name!r} would hide a Python name; choose another"
+            )
+            name = None
         parsed = _parse_field(name or "invalid", spec, field_path, problems)
         if name is not None and parsed is not None:
             fields.append(parsed)

@@ -34,8 +34,6 @@ class SwitchStep(Step):
         if "if" in raw:
             if "switch" in raw:
                 problems.error((*path, "switch"), "use either switch or if/then/else, not both")
-            if "then" not in raw:
-                problems.error((*path, "then"), "an if step needs a then: list of steps")
             cases.append(
                 Case(
                     read_condition(raw["if"], (*path, "if"), problems),

@@ -1,0 +1,110 @@
+"""Shared by the compiler tests and the golden regeneration script: the test catalogue and golden rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from compiler import (
+    CompiledWorkflow,
+    CompileOptions,
+    ComponentCatalogue,
+    ComponentParameter,
+    ComponentSpec,
+    WorkflowDefinitionError,
+    compile_workflow,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN_DIR = REPO / "tests" / "golden"
+BAD_DIR = REPO / "tests" / "compiler" / "bad_definitions"
+COMPONENTS_MODULE = "wfb_test_components"
+
+
+def _builtin(name: str, *parameters: ComponentParameter, is_async: bool = False) -> ComponentSpec:
+    return ComponentSpec(
+        name=name,
+        kind="builtin",
+        parameters=parameters,
+        module=COMPONENTS_MODULE,
+        function=name,
+        is_async=is_async,
+    )
+
+
+USER_COMPONENT = ComponentSpec(
+    name="shout",
+    kind="user",
+    version=2,
+    parameters=(ComponentParameter("text", "string", required=True),),
+    function="shout",
+    source="def shout(text: str) -> str:\n    return textwrap.shorten(text.upper(), width=60)\n",
+    imports=("import textwrap",),
+)
+
+CATALOGUE = ComponentCatalogue.of(
+    [
+        _builtin("echo", ComponentParameter("value"), ComponentParameter("tag", "string")),
+        _builtin(
+            "add",
+            ComponentParameter("a", "number", required=True),
+            ComponentParameter("b", "number", required=True),
+        ),
+        _builtin(
+            "flaky",
+            ComponentParameter("key", "string", required=True),
+            ComponentParameter("failures", "integer", required=True),
+            ComponentParameter("error", "string"),
+        ),
+        _builtin(
+            "slow",
+            ComponentParameter("group", "string", required=True),
+            ComponentParameter("seconds", "number"),
+            ComponentParameter("value"),
+            is_async=True,
+        ),
+        USER_COMPONENT,
+    ]
+)
+
+
+def golden_cases() -> list[Path]:
+    return sorted(path.parent for path in GOLDEN_DIR.glob("*/definition.*"))
+
+
+def definition_file(case: Path) -> Path:
+    return next(
+        case / name for name in ("definition.yaml", "definition.json") if (case / name).exists()
+    )
+
+
+def compile_case(case: Path, version: int = 1) -> CompiledWorkflow:
+    options = CompileOptions(
+        version=version, catalogue=CATALOGUE, project="golden", task_queue="golden"
+    )
+    return compile_workflow(definition_file(case).read_text(), options)
+
+
+def golden_outputs(case: Path) -> dict[str, str]:
+    """The generated files a golden case folder holds, by file name."""
+    compiled = compile_case(case)
+    return {
+        "workflow.py": compiled.workflow_code,
+        "activities.py": compiled.activities_code,
+        "worker.py": compiled.worker_code,
+        "requirements.txt": compiled.requirements,
+        "manifest.json": json.dumps(compiled.manifest, indent=2, sort_keys=True) + "\n",
+    }
+
+
+def bad_cases() -> list[Path]:
+    return sorted(BAD_DIR.glob("*.yaml")) + sorted(BAD_DIR.glob("*.json"))
+
+
+def error_message(definition: Path) -> str:
+    """``str()`` of the error a bad definition raises: what a notebook user reads."""
+    try:
+        compile_workflow(definition.read_text(), CompileOptions(catalogue=CATALOGUE))
+    except WorkflowDefinitionError as error:
+        return str(error) + "\n"
+    raise AssertionError(f"{definition.name} compiled without errors")
