@@ -1,0 +1,38 @@
+"""Components: the activities workflows call.
+
+Built-in components (``http_request``, ``sql_query``, ``python_transform``, ``log``, ``echo``, ``noop``,
+``sleep``, ``pick``) live in ``wfb_jupyter.components.builtins``; user components are notebook functions
+decorated with ``@component``, captured with the imports they need and stored, versioned, per project.
+``load_catalogue`` gives the compiler both.
+"""
+
+from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES, BUILTIN_SPECS
+from wfb_jupyter.components._capture import ComponentCaptureError
+from wfb_jupyter.components._decorator import (
+    UserComponent,
+    component,
+    defined_components,
+    forget_components,
+)
+from wfb_jupyter.components._registry import (
+    builtin_catalogue,
+    load_catalogue,
+    register_component,
+    spec_from_row,
+)
+
+__all__ = [
+    # user components
+    "ComponentCaptureError",
+    "UserComponent",
+    "component",
+    "defined_components",
+    "forget_components",
+    # catalogue
+    "BUILTIN_NAMES",
+    "BUILTIN_SPECS",
+    "builtin_catalogue",
+    "load_catalogue",
+    "register_component",
+    "spec_from_row",
+]

@@ -1,0 +1,264 @@
+"""Capturing a notebook function as a component: its source, and the imports that make it run elsewhere.
+
+A sidecar worker rebuilds the function from what is stored, in a fresh process with none of the notebook's
+variables. So everything the function refers to must be a builtin, something importable (modules, and
+functions or classes that live in modules), or defined inside the function. Everything else is reported, by
+name, with the fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import importlib
+import inspect
+import sys
+import textwrap
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+# Decorator spellings that capture strips from the source (the stored function is undecorated).
+_OUR_DECORATORS = frozenset({"component"})
+_NOTEBOOK_MODULES = frozenset({"__main__", "builtins"})
+
+
+class ComponentCaptureError(ValueError):
+    """The function cannot be stored as a component; ``problems`` lists each reason with its fix."""
+
+    def __init__(self, function_name: str, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.function_name = function_name
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CapturedFunction:
+    source: str
+    imports: tuple[str, ...]
+    requirements: tuple[str, ...]
+
+
+def capture_function(function: Callable[..., Any]) -> CapturedFunction:
+    """The function's undecorated source and the import lines it needs, or ComponentCaptureError."""
+    name = getattr(function, "__name__", repr(function))
+    if hasattr(function, "__wrapped__") and isinstance(
+        inspect.unwrap(function), types.FunctionType
+    ):
+        _definition(
+            inspect.unwrap(function)
+        )  # names the other decorators when the source shows them
+    if not isinstance(function, types.FunctionType) or hasattr(function, "__wrapped__"):
+        wrapped = (
+            " (it is wrapped by another decorator; a component is stored without it, so apply it "
+            "inside the function)"
+            if hasattr(function, "__wrapped__")
+            else ""
+        )
+        raise ComponentCaptureError(
+            name, [f"{name} is not a plain function; decorate a `def` function{wrapped}"]
+        )
+    if name == "<lambda>":
+        raise ComponentCaptureError(
+            name,
+            ["a lambda cannot be a component: define it with `def` at the top level of a cell"],
+        )
+    if "<locals>" in function.__qualname__ or function.__code__.co_freevars:
+        captured = ", ".join(f"`{var}`" for var in function.__code__.co_freevars)
+        detail = f" and uses {captured} from the enclosing function" if captured else ""
+        raise ComponentCaptureError(
+            name,
+            [
+                f"{name} is defined inside another function{detail}; define it at the top level of a "
+                "cell and pass what it needs as arguments"
+            ],
+        )
+    definition = _definition(function)
+    source = _undecorated_source(function, definition)
+    problems: list[str] = []
+    imports: set[str] = set()
+    for referenced in sorted(_global_names(function, definition)):
+        line = _import_for(function, referenced, problems)
+        if line:
+            imports.add(line)
+    if problems:
+        raise ComponentCaptureError(name, problems)
+    return CapturedFunction(
+        source=source, imports=tuple(sorted(imports)), requirements=_requirements(imports)
+    )
+
+
+def _definition(function: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunctionDef:
+    name = function.__name__
+    try:
+        raw = inspect.getsource(function)
+    except (OSError, TypeError):
+        raise ComponentCaptureError(
+            name,
+            [
+                f"the source of {name} is not available; define it in a notebook cell or a .py file "
+                "(not with exec of a string or in the interactive prompt without history)"
+            ],
+        ) from None
+    tree = ast.parse(textwrap.dedent(raw))
+    node = tree.body[0] if tree.body else None
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != name:
+        raise ComponentCaptureError(name, [f"could not find `def {name}` in its source"])
+    others = [
+        ast.unparse(d) for d in node.decorator_list if _decorator_name(d) not in _OUR_DECORATORS
+    ]
+    if others:
+        raise ComponentCaptureError(
+            name,
+            [
+                f"{name} has other decorators ({', '.join('@' + o for o in others)}); a component is "
+                "stored without them, so apply them inside the function instead"
+            ],
+        )
+    node.decorator_list = []
+    return node
+
+
+def _decorator_name(decorator: ast.expr) -> str:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def _undecorated_source(
+    function: types.FunctionType, definition: ast.FunctionDef | ast.AsyncFunctionDef
+) -> str:
+    # Slice the original text from the `def` line (decorators sit above it) to keep comments and layout.
+    lines = textwrap.dedent(inspect.getsource(function)).splitlines()
+    return "\n".join(lines[definition.lineno - 1 : definition.end_lineno]).rstrip() + "\n"
+
+
+def _global_names(
+    function: types.FunctionType, definition: ast.FunctionDef | ast.AsyncFunctionDef
+) -> set[str]:
+    """Names the function looks up outside itself.
+
+    Annotations and defaults are evaluated where the function is defined, so every name in them counts.
+    In the body, a name counts when the compiled code looks it up as a global (``co_names`` of the function
+    and its nested comprehensions and lambdas) and the source uses it as a name, not as an attribute.
+    """
+    arguments = definition.args
+    at_definition: list[ast.AST] = [*arguments.defaults, *filter(None, arguments.kw_defaults)]
+    every_argument = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    every_argument += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    at_definition += [a.annotation for a in every_argument if a.annotation is not None]
+    if definition.returns is not None:
+        at_definition.append(definition.returns)
+    names = {n.id for node in at_definition for n in ast.walk(node) if isinstance(n, ast.Name)}
+    used_in_body = {
+        n.id
+        for statement in definition.body
+        for n in ast.walk(statement)
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+    }
+    names |= used_in_body & set(_code_names(function.__code__))
+    names.discard(function.__name__)  # recursion: the stored source defines the name itself
+    return names
+
+
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_names(constant)
+
+
+def _import_for(function: types.FunctionType, name: str, problems: list[str]) -> str | None:
+    owner = function.__name__
+    if name not in function.__globals__:
+        if hasattr(builtins, name):
+            return None
+        problems.append(
+            f"{owner} uses `{name}`, which is not defined; define it inside the function or import it "
+            "in the cell before the function"
+        )
+        return None
+    value = function.__globals__[name]
+    if isinstance(value, types.ModuleType):
+        return _module_import(owner, name, value, problems)
+    if getattr(value, "__wfb_component__", False):
+        problems.append(
+            f"{owner} calls the component `{name}`; components cannot call each other's notebook code. "
+            "Move the shared code into a module and import it, or call both from the workflow"
+        )
+        return None
+    module_name = getattr(value, "__module__", None)
+    if module_name and module_name not in _NOTEBOOK_MODULES and module_name != function.__module__:
+        attribute = _importable_attribute(value, module_name, name)
+        if attribute:
+            alias = "" if attribute == name else f" as {name}"
+            return f"from {module_name} import {attribute}{alias}"
+    problems.append(_not_importable(owner, name, value))
+    return None
+
+
+def _module_import(
+    owner: str, name: str, module: types.ModuleType, problems: list[str]
+) -> str | None:
+    module_name = module.__name__
+    if module_name in _NOTEBOOK_MODULES or getattr(module, "__file__", "") is None:
+        problems.append(f"{owner} uses the module `{name}`, which cannot be imported in a worker")
+        return None
+    return f"import {module_name}" if module_name == name else f"import {module_name} as {name}"
+
+
+def _importable_attribute(value: Any, module_name: str, name: str) -> str | None:
+    """The attribute of ``module_name`` that is ``value`` (so `from module import attribute` gives it back)."""
+    try:
+        module = sys.modules.get(module_name) or importlib.import_module(module_name)
+    except Exception:  # noqa: BLE001 - a module that does not import is simply not a source of imports
+        return None
+    candidates = [getattr(value, "__qualname__", None), getattr(value, "__name__", None), name]
+    for candidate in candidates:
+        if (
+            isinstance(candidate, str)
+            and candidate.isidentifier()
+            and getattr(module, candidate, None) is value
+        ):
+            return candidate
+    return None
+
+
+def _not_importable(owner: str, name: str, value: Any) -> str:
+    if isinstance(value, types.FunctionType):
+        return (
+            f"{owner} uses `{name}`, a function defined in the notebook; define it inside {owner}, "
+            "or move it into a module and import it"
+        )
+    if isinstance(value, type):
+        return (
+            f"{owner} uses `{name}`, a class defined in the notebook; move it into a module and "
+            "import it"
+        )
+    kind = type(value).__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return (
+        f"{owner} uses the notebook variable `{name}` ({article} {kind}); pass it as an argument or "
+        "define it inside the function"
+    )
+
+
+def _requirements(imports: set[str]) -> tuple[str, ...]:
+    """Distributions to install for the imported third-party top-level packages."""
+    distributions = _packages_distributions()
+    needed: set[str] = set()
+    for line in imports:
+        top_level = line.split()[1].split(".")[0]
+        if top_level in sys.stdlib_module_names:
+            continue
+        needed.update(distributions.get(top_level, []))
+    return tuple(sorted(needed))
+
+
+@functools.lru_cache(maxsize=1)
+def _packages_distributions() -> dict[str, list[str]]:
+    return dict(metadata.packages_distributions())
