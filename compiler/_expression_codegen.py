@@ -191,8 +191,9 @@ class ExpressionCompiler:
             )
             return None
         if first in names.local_steps and not names.in_query:
-            return f'scope["@results"][{key}]', parts[2:]
-        return f"self._results[{key}]", parts[2:]
+            return f'scope["@results"].get({key})', parts[2:]
+        # A step that has not run (a branch not taken, a skipped step) has the result None.
+        return f"self._results.get({key})", parts[2:]
 
     def _unknown(self, root: str, name: str, known: frozenset[str], path: Path) -> None:
         import difflib

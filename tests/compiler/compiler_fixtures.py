@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import itertools
 import json
+import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from compiler import (
     CompiledWorkflow,
@@ -108,3 +114,40 @@ def error_message(definition: Path) -> str:
     except WorkflowDefinitionError as error:
         return str(error) + "\n"
     raise AssertionError(f"{definition.name} compiled without errors")
+
+
+@dataclass
+class LoadedWorkflow:
+    compiled: CompiledWorkflow
+    workflow_class: type[Any]
+    input_class: type[Any]
+    activities: list[Any]
+
+    def input(self, **values: Any) -> Any:
+        return self.input_class(**values)
+
+
+_versions = itertools.count(1000)
+
+
+def load_compiled(
+    definition: str | Path, directory: Path, catalogue: ComponentCatalogue = CATALOGUE
+) -> LoadedWorkflow:
+    """Compile under a fresh version number and import the modules from ``directory`` (left on sys.path,
+    because the workflow sandbox re-imports the module by name while the worker runs)."""
+    text = definition.read_text() if isinstance(definition, Path) else definition
+    compiled = compile_workflow(text, CompileOptions(version=next(_versions), catalogue=catalogue))
+    (directory / f"{compiled.module_name}.py").write_text(compiled.workflow_code)
+    (directory / f"{compiled.module_name}_activities.py").write_text(compiled.activities_code)
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+    module = importlib.import_module(compiled.module_name)
+    activities = importlib.import_module(f"{compiled.module_name}_activities")
+    input_class = next(
+        value
+        for name, value in vars(module).items()
+        if name.endswith("Input") and dataclasses.is_dataclass(value)
+    )
+    return LoadedWorkflow(
+        compiled, getattr(module, compiled.workflow_class), input_class, list(activities.ACTIVITIES)
+    )

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_activity_retry_v1 import ActivityRetryWorkflow
 from wfb_activity_retry_v1_activities import ACTIVITIES
 
-BUILD_ID = "dd9eb060de2170c3264b"
+BUILD_ID = "f46298d6d956fe22c4df"
 DEFAULT_TASK_QUEUE = "golden"
 
 

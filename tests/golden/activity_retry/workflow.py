@@ -44,7 +44,7 @@ class ActivityRetryWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["call_flaky"]
+        return self._results.get("call_flaky")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -78,6 +78,7 @@ class ActivityRetryWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_call_flaky(scope)

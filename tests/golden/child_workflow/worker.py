@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parent_flow_v1 import ParentFlowWorkflow
 from wfb_parent_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "6a4850fe17d02241d31a"
+BUILD_ID = "26fd65cf23096229d615"
 DEFAULT_TASK_QUEUE = "golden"
 
 

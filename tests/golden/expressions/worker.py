@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_expressions_v1 import ExpressionsWorkflow
 from wfb_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "6997b858fe647874a4d5"
+BUILD_ID = "042d98eebf59f848ff01"
 DEFAULT_TASK_QUEUE = "golden"
 
 

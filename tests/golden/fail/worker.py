@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_fail_step_v1 import FailStepWorkflow
 from wfb_fail_step_v1_activities import ACTIVITIES
 
-BUILD_ID = "20e22661aecf37b25886"
+BUILD_ID = "c8bb8d25308ec8be164f"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_for_each_v1 import ForEachWorkflow
 from wfb_for_each_v1_activities import ACTIVITIES
 
-BUILD_ID = "c5a2c5ae821186a414af"
+BUILD_ID = "6d3dec465fdcd4334bae"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -57,7 +57,7 @@ class ForEachWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["each"]
+        return self._results.get("each")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -91,6 +91,7 @@ class ForEachWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_each(scope)
@@ -144,7 +145,7 @@ class ForEachWorkflow:
         result = await workflow.execute_activity(
             "wfb.add",
             {
-                "a": scope["@results"]["wait"],
+                "a": scope["@results"].get("wait"),
                 "b": scope["number"],
             },
             activity_id=run_id,

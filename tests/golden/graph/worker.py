@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_graph_flow_v1 import GraphFlowWorkflow
 from wfb_graph_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "a37d101c6b97afe7effb"
+BUILD_ID = "620cc54b5887ab2fc805"
 DEFAULT_TASK_QUEUE = "golden"
 
 

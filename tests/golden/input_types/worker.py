@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_input_types_v1 import InputTypesWorkflow
 from wfb_input_types_v1_activities import ACTIVITIES
 
-BUILD_ID = "7002050beec20833c9ae"
+BUILD_ID = "3add84e4d175c5d1d26b"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_json_flow_v1 import JsonFlowWorkflow
 from wfb_json_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "101db1141ede4f248e54"
+BUILD_ID = "f7c22c73766a1d9d13ae"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -58,7 +58,7 @@ class JsonFlowWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["sum"]
+        return self._results.get("sum")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -92,6 +92,7 @@ class JsonFlowWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_sum(scope)
@@ -119,7 +120,7 @@ class JsonFlowWorkflow:
         result = await workflow.execute_activity(
             "wfb.echo",
             {
-                "value": _text("sum is ", self._results["sum"]),
+                "value": _text("sum is ", self._results.get("sum")),
             },
             activity_id=run_id,
             start_to_close_timeout=timedelta(minutes=5),

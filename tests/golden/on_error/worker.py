@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_on_error_v1 import OnErrorWorkflow
 from wfb_on_error_v1_activities import ACTIVITIES
 
-BUILD_ID = "2426e3363959df5eabd3"
+BUILD_ID = "92bdbd8f1f0544b54b18"
 DEFAULT_TASK_QUEUE = "golden"
 
 

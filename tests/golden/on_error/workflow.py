@@ -53,7 +53,7 @@ class OnErrorWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["recovery"]
+        return self._results.get("recovery")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -87,6 +87,7 @@ class OnErrorWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         # on_error may jump to another step of this list: run it as a state machine.

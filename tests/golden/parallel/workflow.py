@@ -50,7 +50,7 @@ class ParallelBranchesWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["fan_out"]
+        return self._results.get("fan_out")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -84,6 +84,7 @@ class ParallelBranchesWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_fan_out(scope)
@@ -147,7 +148,7 @@ class ParallelBranchesWorkflow:
         result = await workflow.execute_activity(
             "wfb.echo",
             {
-                "value": self._results["right"],
+                "value": self._results.get("right"),
             },
             activity_id=run_id,
             start_to_close_timeout=timedelta(minutes=5),

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sequence_group_v1 import SequenceGroupWorkflow
 from wfb_sequence_group_v1_activities import ACTIVITIES
 
-BUILD_ID = "66258a73a2ba4e88e2c7"
+BUILD_ID = "fecef9346185647bcf70"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -47,7 +47,7 @@ class SequenceGroupWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["group"]
+        return self._results.get("group")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -81,6 +81,7 @@ class SequenceGroupWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_group(scope)
@@ -121,7 +122,7 @@ class SequenceGroupWorkflow:
         result = await workflow.execute_activity(
             "wfb.add",
             {
-                "a": self._results["first"],
+                "a": self._results.get("first"),
                 "b": 1,
             },
             activity_id=run_id,

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sleep_and_wait_v1 import SleepAndWaitWorkflow
 from wfb_sleep_and_wait_v1_activities import ACTIVITIES
 
-BUILD_ID = "a4160d18a723a0dc4f92"
+BUILD_ID = "b4f0a6bee85daa868b4a"
 DEFAULT_TASK_QUEUE = "golden"
 
 

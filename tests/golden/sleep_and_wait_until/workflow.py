@@ -54,7 +54,7 @@ class SleepAndWaitWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["done"]
+        return self._results.get("done")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -88,6 +88,7 @@ class SleepAndWaitWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_sleep_1(scope)

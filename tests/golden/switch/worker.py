@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_switch_route_v1 import SwitchRouteWorkflow
 from wfb_switch_route_v1_activities import ACTIVITIES
 
-BUILD_ID = "1bf759c71a4df8b9f608"
+BUILD_ID = "027f2354615d5e5e6b56"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -48,7 +48,7 @@ class SwitchRouteWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["route"]
+        return self._results.get("route")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -82,6 +82,7 @@ class SwitchRouteWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_route(scope)

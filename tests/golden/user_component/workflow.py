@@ -43,7 +43,7 @@ class UserComponentWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["loud"]
+        return self._results.get("loud")
 
     @workflow.query(name="progress")
     def progress(self) -> dict[str, Any]:
@@ -77,6 +77,7 @@ class UserComponentWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_loud(scope)

@@ -67,7 +67,7 @@ class WaitSignalWorkflow:
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
-        return self._results["report"]
+        return self._results.get("report")
 
     @workflow.signal(name="approve")
     def on_approve(self, payload: Any = None) -> None:
@@ -107,6 +107,7 @@ class WaitSignalWorkflow:
     def _skip(self, step_id: str, scope: dict[str, Any]) -> None:
         self._started.add(step_id)
         self._skipped.append(step_id + scope["@path"])
+        scope["@results"][step_id] = None
 
     async def _main(self, scope: dict[str, Any]) -> Any:
         await self._step_approval(scope)
