@@ -54,7 +54,7 @@ def parameter_type(annotation: Any) -> ParameterType:
         return _SIMPLE[base]
     if isinstance(base, type):
         for abstract, kind in _ABSTRACT:
-            if issubclass(base, abstract) and base is not str:
+            if issubclass(base, abstract) and not issubclass(base, (str, bytes, bytearray)):
                 return kind
     return "any"
 

@@ -115,6 +115,19 @@ def _check_status(
     )
 
 
+_TRANSIENT_SQL_MARKERS = (
+    "locked",
+    "busy",
+    "connection",
+    "could not connect",
+    "timeout",
+    "timed out",
+    "server closed",
+    "terminating",
+    "unable to open",
+)
+
+
 def sql_query(
     url: str, query: str, parameters: dict[str, Any] | None = None, max_rows: int = 10_000
 ) -> dict[str, Any]:
@@ -140,9 +153,14 @@ def sql_query(
                 return {"rows": [], "row_count": result.rowcount}
             rows = [json_safe(dict(row)) for row in result.mappings().fetchmany(max_rows + 1)]
     except OperationalError as error:
-        raise _error(
-            f"database unavailable: {error.orig}", "SqlOperationalError", retryable=True
-        ) from error
+        # SQLite reports syntax errors as OperationalError too: only connection trouble is worth a retry.
+        if error.connection_invalidated or any(
+            marker in str(error.orig).lower() for marker in _TRANSIENT_SQL_MARKERS
+        ):
+            raise _error(
+                f"database unavailable: {error.orig}", "SqlOperationalError", retryable=True
+            ) from error
+        raise _error(f"query failed: {error.orig}", "SqlError", retryable=False) from error
     except DBAPIError as error:
         raise _error(f"query failed: {error.orig}", "SqlError", retryable=False) from error
     finally:
