@@ -122,6 +122,16 @@ class TestDbCommand:
         assert wfb(["db", "status", "--url", url]) == 0
         assert "up to date" in capsys.readouterr().out
 
+    def test_status_of_a_database_from_a_newer_version(
+        self, engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe'"))
+        assert wfb(["db", "status", "--url", database_url]) == 0
+        assert "f00dcafe, written by a newer wfb-jupyter" in capsys.readouterr().out
+        assert wfb(["db", "upgrade", "--url", database_url]) == 2
+        assert "newer version" in capsys.readouterr().err
+
     def test_errors_are_one_line_and_exit_2(
         self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:

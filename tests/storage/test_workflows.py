@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 import pytest
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from compiler import CompiledWorkflow
@@ -13,7 +12,6 @@ from wfb_jupyter.storage import (
     ConflictError,
     NotFoundError,
     Project,
-    StorageError,
     activate_version,
     close_execution,
     create_execution,
@@ -201,7 +199,7 @@ class TestActivateVersion:
             workflow_id = get_or_create_workflow(session, project.id, "orders").id
             _store_versions(session, workflow_id, compiled, 2)
         # Bypassing the repository: the partial unique index itself must refuse a second active version.
-        with pytest.raises((IntegrityError, StorageError)), session_scope(engine) as session:
+        with pytest.raises(ConflictError, match="already holds"), session_scope(engine) as session:
             session.execute(
                 update(CompiledCode)
                 .where(CompiledCode.workflow_id == workflow_id)

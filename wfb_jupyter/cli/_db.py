@@ -50,7 +50,7 @@ def run_status(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
     from wfb_jupyter.storage import StorageError, create_storage_engine, database_url
     from wfb_jupyter.storage._engine import describe
-    from wfb_jupyter.storage._migrations import current_revision, head_revision
+    from wfb_jupyter.storage._migrations import current_revision, head_revision, is_known_revision
 
     url = args.url or database_url()
     try:
@@ -62,6 +62,11 @@ def run_status(args: argparse.Namespace) -> int:
     except StorageError as error:
         raise CommandError(str(error)) from error
     head = head_revision()
-    state = "up to date" if current == head else f"needs `wfb db upgrade` to reach {head}"
+    if current == head:
+        state = "up to date"
+    elif current is not None and not is_known_revision(current):
+        state = "written by a newer wfb-jupyter (upgrade wfb-jupyter to use it)"
+    else:
+        state = f"needs `wfb db upgrade` to reach {head}"
     print(f"{describe(url)}: schema revision {current or 'none (empty database)'}, {state}")
     return 0

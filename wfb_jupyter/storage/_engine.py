@@ -17,10 +17,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage._errors import (
+    ConflictError,
     DatabaseBusyError,
     DatabaseFullError,
     DatabaseReadOnlyError,
@@ -140,25 +141,14 @@ def _begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-_session_factories: dict[int, sessionmaker[Session]] = {}
-
-
-def _sessions(engine: Engine) -> sessionmaker[Session]:
-    factory = _session_factories.get(id(engine))
-    if factory is None or factory.kw.get("bind") is not engine:
-        # Objects stay readable after commit: notebook code keeps using them once the session is closed.
-        factory = sessionmaker(bind=engine, expire_on_commit=False)
-        _session_factories[id(engine)] = factory
-    return factory
-
-
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back if it raises.
 
     Driver errors are raised as ``StorageError`` subclasses naming the database and the fix.
     """
-    session = _sessions(engine)()
+    # Objects stay readable after commit: notebook code keeps using them once the session is closed.
+    session = Session(bind=engine, expire_on_commit=False)
     try:
         yield session
         session.commit()
@@ -194,7 +184,11 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = W
 def _sqlite_location_read_only(url: str | URL) -> bool:
     """Whether a SQLite database file, or the directory that must hold its WAL files, cannot be written."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
         return False
     path = Path(parsed.database)
     if path.exists() and not os.access(path, os.W_OK):
@@ -258,6 +252,11 @@ def translate_error(error: DBAPIError, url: str | URL) -> StorageError:
         return DatabaseUnavailableError(
             f"cannot open the database {where}: {str(error.orig).strip()}. Check the location and that the "
             f"server is running, or set {DATABASE_URL_VARIABLE}.",
+            location=where,
+        )
+    if isinstance(error, IntegrityError):
+        return ConflictError(
+            f"the change contradicts what {where} already holds: {str(error.orig).strip()}",
             location=where,
         )
     return StorageError(f"database error on {where}: {str(error.orig).strip()}", location=where)

@@ -37,6 +37,15 @@ def head_revision() -> str:
     return head
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether this version of wfb-jupyter ships the migration ``revision``."""
+    try:
+        ScriptDirectory.from_config(_config()).get_revision(revision)
+    except CommandError:
+        return False
+    return True
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for a database that was never migrated."""
     try:
