@@ -32,7 +32,7 @@ class UserComponent:
         requirements: Sequence[str] = (),
     ) -> None:
         self.function = function
-        self.name = name or getattr(function, "__name__", "")
+        self.name: str = name or str(getattr(function, "__name__", ""))
         if not _NAME.match(self.name):
             raise ComponentCaptureError(
                 self.name, [f"component name {self.name!r} must be a Python identifier"]

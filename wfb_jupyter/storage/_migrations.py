@@ -80,7 +80,7 @@ def _upgrade(engine: Engine, revision: str) -> str:
                 )
             current = MigrationContext.configure(connection).get_current_revision()
             _refuse_unknown_revision(scripts, current, engine)
-            if current == scripts.get_current_head() and revision == "head":
+            if current is not None and current == scripts.get_current_head() and revision == "head":
                 return current
             command.upgrade(_config(connection), revision)
             reached = MigrationContext.configure(connection).get_current_revision()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -128,7 +128,7 @@ def _upsert_statistics(
     if dialect not in ("sqlite", "postgresql"):
         _merge_statistics_portably(session, values)
         return
-    table = ActivityStatistics.__table__
+    table = cast(Table, ActivityStatistics.__table__)
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
         values
     )

@@ -6,9 +6,9 @@ Both writes are idempotent, so a worker may retry them after a lost connection o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,7 +100,7 @@ def close_execution(
         return record
     closed = closed_at or utc_now()
     # A conditional update, so that of two processes closing the same run only one counts it.
-    changed = session.execute(
+    outcome = session.execute(
         update(ExecutionRecord)
         .where(
             ExecutionRecord.id == record.id,
@@ -114,7 +114,8 @@ def close_execution(
             duration_ms=max(0, round((closed - record.started_at).total_seconds() * 1000)),
         )
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    changed = cast(CursorResult[Any], outcome).rowcount
     session.refresh(record)
     if not changed:
         return record
