@@ -6,7 +6,16 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("db", help="manage the wfb-jupyter database (schema migrations)")
+    parser = subparsers.add_parser(
+        "db",
+        help="manage the wfb-jupyter database (schema migrations)",
+        description=(
+            "The database is $WFB_DATABASE_URL (any SQLAlchemy URL, e.g. postgresql+psycopg://...) when "
+            "set, else the SQLite file $XDG_DATA_HOME/wfb-jupyter/wfb.db "
+            "(~/.local/share/wfb-jupyter/wfb.db when XDG_DATA_HOME is unset). Migrations also run "
+            "automatically the first time a process opens the database."
+        ),
+    )
     actions = parser.add_subparsers(dest="db_command", metavar="ACTION")
     actions.required = True
     upgrade = actions.add_parser(
