@@ -104,15 +104,31 @@ def make_event(event_id: int, event_type: EventType, attributes: message.Message
     if attributes is not None:
         target.CopyFrom(attributes)
     for name, value in fields.items():
-        if isinstance(value, message.Message):
-            getattr(target, name).CopyFrom(value)
-        elif isinstance(value, (list, tuple)):
-            getattr(target, name).extend(value)
-        else:
-            setattr(target, name, value)
+        _assign(target, name, value)
     if attributes is None and not fields:
         target.SetInParent()
     return event
+
+
+def _assign(target: Any, name: str, value: Any) -> None:
+    """Set one field of ``target`` whatever its kind: scalar, message, repeated or map."""
+    message_type = target.DESCRIPTOR.fields_by_name[name].message_type
+    current = getattr(target, name)
+    if message_type is not None and message_type.GetOptions().map_entry:
+        for key, item in value.items():
+            if isinstance(item, message.Message):
+                current[key].CopyFrom(item)
+            else:
+                current[key] = item
+    elif hasattr(current, "extend"):
+        current.extend(value)
+    elif isinstance(value, message.Message):
+        # An empty sub-message is left unset: presence means something to the SDK (a marker with an empty
+        # ``failure`` reads as a failed local activity).
+        if value.ByteSize():
+            current.CopyFrom(value)
+    else:
+        setattr(target, name, value)
 
 
 def attributes_of(event: history_pb.HistoryEvent) -> Any:
