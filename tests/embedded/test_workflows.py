@@ -1,0 +1,171 @@
+"""Workflow-level behaviour: timers, signals, queries, continue-as-new, cancel/terminate, workflow tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+
+import embedded_shared_state as shared
+import pytest
+from embedded_helpers import assert_replays, new_id, new_worker
+from embedded_scenarios import (
+    ContinueAsNewWorkflow,
+    FailingTaskWorkflow,
+    SignalWorkflow,
+    TimerWorkflow,
+    WaitForeverWorkflow,
+)
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+)
+from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
+
+
+async def test_timers(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        began = time.monotonic()
+        handle = await temporal_client.start_workflow(
+            TimerWorkflow.run, 0.5, id=new_id(), task_queue=task_queue
+        )
+        assert await handle.result() == "slept"
+        assert time.monotonic() - began >= 0.5
+    types = [e.event_type for e in (await handle.fetch_history()).events]
+    assert types.count(EventType.EVENT_TYPE_TIMER_STARTED) == 2
+    assert types.count(EventType.EVENT_TYPE_TIMER_FIRED) == 1
+    assert types.count(EventType.EVENT_TYPE_TIMER_CANCELED) == 1
+    await assert_replays(handle)
+
+
+async def test_burst_of_signals_and_queries(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            SignalWorkflow.run, 10, id=new_id(), task_queue=task_queue
+        )
+        assert await handle.query(SignalWorkflow.received_so_far) == []
+        values = [f"signal-{i}" for i in range(10)]
+        await asyncio.gather(*(handle.signal(SignalWorkflow.add, value) for value in values))
+        result = await handle.result()
+        assert sorted(result) == sorted(values)
+        # After completion the worker answers by replaying the history.
+        assert sorted(await handle.query(SignalWorkflow.received_so_far)) == sorted(values)
+        with pytest.raises(WorkflowQueryFailedError, match="always fails"):
+            await handle.query(SignalWorkflow.broken)
+    await assert_replays(handle)
+
+
+async def test_query_while_running_and_failing_query(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            SignalWorkflow.run, 2, id=new_id(), task_queue=task_queue
+        )
+        await handle.signal(SignalWorkflow.add, "one")
+        assert await handle.query(SignalWorkflow.received_so_far) == ["one"]
+        with pytest.raises(WorkflowQueryFailedError):
+            await handle.query(SignalWorkflow.broken)
+        await handle.signal(SignalWorkflow.add, "two")
+        assert await handle.result() == ["one", "two"]
+
+
+async def test_signal_with_start(temporal_client: Client, task_queue: str) -> None:
+    workflow_id = new_id()
+    async with new_worker(temporal_client, task_queue):
+        first = await temporal_client.start_workflow(
+            SignalWorkflow.run, 2, id=workflow_id, task_queue=task_queue,
+            start_signal="add", start_signal_args=["first"],
+        )
+        second = await temporal_client.start_workflow(
+            SignalWorkflow.run, 2, id=workflow_id, task_queue=task_queue,
+            start_signal="add", start_signal_args=["second"],
+        )
+        # The second call signalled the running execution instead of starting another.
+        assert second.result_run_id == first.result_run_id
+        assert await first.result() == ["first", "second"]
+    history = await first.fetch_history()
+    assert history.events[1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
+    await assert_replays(first)
+
+
+async def test_continue_as_new_chain(temporal_client: Client, task_queue: str) -> None:
+    workflow_id = new_id()
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            ContinueAsNewWorkflow.run, 3, id=workflow_id, task_queue=task_queue
+        )
+        assert await handle.result() == "done after chain, run True"
+    runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{workflow_id}'")]
+    statuses = sorted(run.status.name for run in runs if run.status is not None)
+    assert statuses == ["COMPLETED", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW"]
+    first_run = temporal_client.get_workflow_handle(workflow_id, run_id=handle.first_execution_run_id)
+    first_history = await first_run.fetch_history()
+    assert first_history.events[-1].event_type == (
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+    )
+    await assert_replays(first_run)
+    await assert_replays(temporal_client.get_workflow_handle(workflow_id))
+
+
+async def test_terminate(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue
+        )
+        await handle.terminate("enough", )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+        assert isinstance(failure.value.cause, TerminatedError)
+        assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
+    await assert_replays(handle)
+
+
+async def test_workflow_run_timeout(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue,
+            run_timeout=timedelta(seconds=1),
+        )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert isinstance(failure.value.cause, TimeoutError)
+    assert failure.value.cause.type == TimeoutType.START_TO_CLOSE
+    assert (await handle.describe()).status == WorkflowExecutionStatus.TIMED_OUT
+
+
+async def test_failed_workflow_tasks_are_retried(temporal_client: Client, task_queue: str) -> None:
+    workflow_id = new_id()
+    shared.WORKFLOW_TASK_FAILURES[workflow_id] = 2
+    async with new_worker(temporal_client, task_queue):
+        # The SDK reports only a task's first failure; later attempts end by the workflow task timeout.
+        handle = await temporal_client.start_workflow(
+            FailingTaskWorkflow.run, id=workflow_id, task_queue=task_queue,
+            task_timeout=timedelta(seconds=1),
+        )
+        assert await handle.result() == "recovered"
+    types = [e.event_type for e in (await handle.fetch_history()).events]
+    # The first failure is recorded; the retries after it are transient and leave no events.
+    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1
+    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) == 0
+    completed = [e for e in (await handle.fetch_history()).events
+                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert completed[-1].workflow_task_scheduled_event_attributes.attempt == 3
+    await assert_replays(handle)
+
+
+async def test_worker_restarted_mid_workflow_resumes_it(
+    temporal_client: Client, task_queue: str
+) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            SignalWorkflow.run, 2, id=new_id(), task_queue=task_queue
+        )
+        await handle.signal(SignalWorkflow.add, "before restart")
+        assert await handle.query(SignalWorkflow.received_so_far) == ["before restart"]
+    await handle.signal(SignalWorkflow.add, "while no worker runs")
+    async with new_worker(temporal_client, task_queue):
+        result = await asyncio.wait_for(handle.result(), timeout=15)
+    assert result == ["before restart", "while no worker runs"]
+    await assert_replays(handle)
