@@ -22,6 +22,7 @@ from wfb_jupyter.storage import (
     get_activity_statistics,
     get_or_create_workflow,
     get_project,
+    head_revision,
     heartbeat_worker,
     list_compiled_versions,
     next_version,
@@ -114,6 +115,33 @@ def _process(role: str, url: str, project_id: str, workflow_id: int, start: Any,
 
 def _count(session: Session, model: type[Any]) -> int:
     return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _first_use(url: str, start: Any, out: Any) -> None:
+    try:
+        from wfb_jupyter.storage import current_revision, get_engine
+
+        start.wait(30)
+        out.put(current_revision(get_engine(url)))
+    except BaseException:
+        out.put(traceback.format_exc())
+
+
+class TestConcurrentFirstUse:
+    def test_three_processes_open_a_new_database_at_once(self, database_url: str) -> None:
+        context = multiprocessing.get_context("spawn")
+        start, results = context.Event(), context.Queue()
+        processes = [
+            context.Process(target=_first_use, args=(database_url, start, results))
+            for _ in range(3)
+        ]
+        for process in processes:
+            process.start()
+        start.set()
+        outcomes = [results.get(timeout=120) for _ in processes]
+        for process in processes:
+            process.join(30)
+        assert outcomes == [head_revision()] * 3
 
 
 class TestConcurrentWriters:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,6 +105,19 @@ class TestNewerSchema:
 
 
 class TestUnusableLocation:
+    def test_unknown_backend(self) -> None:
+        with pytest.raises(DatabaseUnavailableError, match="nosuchdb://x.*WFB_DATABASE_URL"):
+            get_engine("nosuchdb://x")
+
+    def test_server_not_running(self) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"postgresql+psycopg://someone:secret@127.0.0.1:{port}/db"
+        with pytest.raises(DatabaseUnavailableError, match="server is running") as caught:
+            get_engine(url)
+        assert "secret" not in str(caught.value)
+
     def test_directory_that_cannot_be_created(self, tmp_path: Path) -> None:
         blocker = tmp_path / "a-file"
         blocker.write_text("not a directory")

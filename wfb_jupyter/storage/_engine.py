@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage._errors import (
@@ -92,9 +92,17 @@ def dispose_engines() -> None:
 
 def create_storage_engine(url: str | URL) -> Engine:
     """A new engine configured for concurrent use: WAL, busy timeout and foreign keys on SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as error:
+        shown = url if isinstance(url, str) and "@" not in url else "the database URL"
+        raise DatabaseUnavailableError(
+            f"cannot use {shown}: {error}. Check {DATABASE_URL_VARIABLE}; PostgreSQL needs "
+            "`pip install 'wfb-jupyter[postgres]'` and a URL like postgresql+psycopg://user:pw@host/db",
+            location=shown,
+        ) from error
     if parsed.database and parsed.database != ":memory:":
         _ensure_directory(Path(parsed.database))
     engine = create_engine(
