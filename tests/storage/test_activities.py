@@ -68,6 +68,11 @@ class TestRecordActivityAttempts:
         ]
         assert stored[0].started_at == T0
 
+    def test_accepts_mappings(self, session: Session, project: Project) -> None:
+        row = dict(vars(attempt(project.id, "echo", ms=7)))
+        assert record_activity_attempts(session, [row]) == 1
+        assert list_activity_attempts(session, "wf-1")[0].duration_ms == 7
+
     def test_empty_batch(self, session: Session) -> None:
         assert record_activity_attempts(session, []) == 0
 

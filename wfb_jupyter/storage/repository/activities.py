@@ -7,7 +7,7 @@ transaction, so statistics never disagree with the rows they summarise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -73,9 +73,18 @@ class _Totals:
             self.last_started_at = started
 
 
-def record_activity_attempts(session: Session, attempts: Iterable[ActivityAttempt]) -> int:
-    """Insert a batch of attempts and fold them into the statistics; returns how many were recorded."""
-    rows = [attempt.as_row() for attempt in attempts]
+def record_activity_attempts(
+    session: Session, attempts: Iterable[ActivityAttempt | Mapping[str, Any]]
+) -> int:
+    """Insert a batch of attempts and fold them into the statistics; returns how many were recorded.
+
+    Each attempt is an ``ActivityAttempt`` or a mapping of its fields. ``status == "completed"`` counts as
+    a success, anything else as a failure; an attempt number above 1 counts as a retry.
+    """
+    rows = [
+        (attempt if isinstance(attempt, ActivityAttempt) else ActivityAttempt(**attempt)).as_row()
+        for attempt in attempts
+    ]
     if not rows:
         return 0
     session.execute(insert(ActivityAttemptRecord), rows)
