@@ -217,7 +217,8 @@ class ChildWorkflow:
 class ParentInput:
     child_id: str
     fail: bool = False
-    # "wait": run the child to completion; "terminate"/"abandon": start it and return at once.
+    # "wait": run ChildWorkflow to completion; "wait_forever": wait on a child that never ends;
+    # "terminate"/"abandon": start a child and return at once with that parent close policy.
     mode: str = "wait"
 
 
@@ -229,6 +230,9 @@ class ParentWorkflow:
             return await workflow.execute_child_workflow(
                 ChildWorkflow.run, params.fail, id=params.child_id
             )
+        if params.mode == "wait_forever":
+            await workflow.execute_child_workflow(WaitForeverWorkflow.run, id=params.child_id)
+            return "unreachable"
         policy = (
             workflow.ParentClosePolicy.TERMINATE if params.mode == "terminate"
             else workflow.ParentClosePolicy.ABANDON
