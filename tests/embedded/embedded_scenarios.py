@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import activity, workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -283,9 +283,35 @@ class QuickWorkflow:
         return value
 
 
+@workflow.defn
+class FlakyWorkflow:
+    """Fails its first attempts as a workflow (not a workflow task), to exercise workflow retries."""
+
+    @workflow.run
+    async def run(self, succeed_on_attempt: int) -> int:
+        attempt = workflow.info().attempt
+        if attempt < succeed_on_attempt:
+            raise ApplicationError(f"workflow attempt {attempt} failed")
+        return attempt
+
+
+TAG = SearchAttributeKey.for_keyword("CustomKeywordField")
+
+
+@workflow.defn
+class TaggingWorkflow:
+    @workflow.run
+    async def run(self, tag: str) -> str:
+        workflow.upsert_search_attributes([TAG.value_set(tag)])
+        workflow.upsert_memo({"tag": tag})
+        await asyncio.sleep(0.01)
+        return tag
+
+
 ALL_WORKFLOWS = [
     HelloWorkflow, LocalHelloWorkflow, RetryWorkflow, ActivityTimeoutWorkflow, TimerWorkflow,
     SignalWorkflow, ContinueAsNewWorkflow, CancellableWorkflow, WaitForeverWorkflow, ChildWorkflow,
-    ParentWorkflow, ExternalWorkflow, FailingTaskWorkflow, QuickWorkflow,
+    ParentWorkflow, ExternalWorkflow, FailingTaskWorkflow, QuickWorkflow, FlakyWorkflow,
+    TaggingWorkflow,
 ]
 ALL_ACTIVITIES = [say_hello, flaky, sleepy, heartbeat_until_cancelled]

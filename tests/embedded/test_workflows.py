@@ -10,9 +10,12 @@ import embedded_shared_state as shared
 import pytest
 from embedded_helpers import assert_replays, new_id, new_worker
 from embedded_scenarios import (
+    TAG,
     ContinueAsNewWorkflow,
     FailingTaskWorkflow,
+    FlakyWorkflow,
     SignalWorkflow,
+    TaggingWorkflow,
     TimerWorkflow,
     WaitForeverWorkflow,
 )
@@ -23,7 +26,14 @@ from temporalio.client import (
     WorkflowFailureError,
     WorkflowQueryFailedError,
 )
-from temporalio.exceptions import TerminatedError, TimeoutError, TimeoutType
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import (
+    ApplicationError,
+    RetryState,
+    TerminatedError,
+    TimeoutError,
+    TimeoutType,
+)
 
 
 async def test_timers(temporal_client: Client, task_queue: str) -> None:
@@ -168,4 +178,57 @@ async def test_worker_restarted_mid_workflow_resumes_it(
     async with new_worker(temporal_client, task_queue):
         result = await asyncio.wait_for(handle.result(), timeout=15)
     assert result == ["before restart", "while no worker runs"]
+    await assert_replays(handle)
+
+
+async def test_workflow_retry_policy(temporal_client: Client, task_queue: str) -> None:
+    policy = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3)
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            FlakyWorkflow.run, 3, id=new_id(), task_queue=task_queue, retry_policy=policy
+        )
+        assert await handle.result() == 3
+        exhausted = await temporal_client.start_workflow(
+            FlakyWorkflow.run, 5, id=new_id(), task_queue=task_queue, retry_policy=policy
+        )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await exhausted.result()
+    assert isinstance(failure.value.cause, ApplicationError)
+    assert failure.value.cause.message == "workflow attempt 3 failed"
+    last_close = (await exhausted.fetch_history()).events[-1]
+    assert last_close.workflow_execution_failed_event_attributes.retry_state == (
+        RetryState.MAXIMUM_ATTEMPTS_REACHED.value
+    )
+    first = temporal_client.get_workflow_handle(handle.id, run_id=handle.first_execution_run_id)
+    closing = (await first.fetch_history()).events[-1]
+    assert closing.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED
+    assert closing.workflow_execution_failed_event_attributes.new_execution_run_id
+    await assert_replays(handle)
+
+
+async def test_start_delay(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        began = time.monotonic()
+        handle = await temporal_client.start_workflow(
+            SignalWorkflow.run, 1, id=new_id(), task_queue=task_queue,
+            start_delay=timedelta(seconds=1), start_signal="add", start_signal_args=["early"],
+        )
+        assert await handle.result() == ["early"]
+        assert time.monotonic() - began >= 1.0
+    await assert_replays(handle)
+
+
+async def test_upserted_search_attributes_and_memo(temporal_client: Client, task_queue: str) -> None:
+    tag = new_id("tag")
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            TaggingWorkflow.run, tag, id=new_id(), task_queue=task_queue
+        )
+        await handle.result()
+    description = await handle.describe()
+    assert description.typed_search_attributes.get(TAG) == tag
+    assert await description.memo_value("tag") == tag
+    types = [e.event_type for e in (await handle.fetch_history()).events]
+    assert EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES in types
+    assert EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED in types
     await assert_replays(handle)

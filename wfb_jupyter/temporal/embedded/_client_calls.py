@@ -37,6 +37,7 @@ def _start_spec(request: Any) -> StartSpec:
         memo=request.memo,
         search_attributes=request.search_attributes,
         retry_policy=request.retry_policy if request.HasField("retry_policy") else None,
+        start_delay=seconds_of(request.workflow_start_delay),
     )
 
 

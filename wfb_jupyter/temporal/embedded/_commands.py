@@ -18,8 +18,10 @@ from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from ._activities import ActivityState, scheduled_attributes
+from ._children import cancel_external, signal_external, start_child
 from ._clock import seconds_of
 from ._errors import ServiceError, check_blob, invalid_argument
+from ._successors import continue_as_new, fail_or_retry
 from ._workflow_state import WorkflowRun, WorkflowTask
 
 if TYPE_CHECKING:
@@ -187,11 +189,7 @@ class _CommandApplier:
         )
 
     def _fail_workflow_execution(self, attrs: command_pb.FailWorkflowExecutionCommandAttributes) -> None:
-        self.run.close(
-            wf_enums.WORKFLOW_EXECUTION_STATUS_FAILED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-            failure=attrs.failure, retry_state=wf_enums.RETRY_STATE_RETRY_POLICY_NOT_SET,
-            workflow_task_completed_event_id=self.completed_id,
-        )
+        fail_or_retry(self.engine, self.run, attrs.failure, self.completed_id)
 
     def _cancel_workflow_execution(
         self, attrs: command_pb.CancelWorkflowExecutionCommandAttributes
@@ -204,7 +202,7 @@ class _CommandApplier:
     def _continue_as_new_workflow_execution(
         self, attrs: command_pb.ContinueAsNewWorkflowExecutionCommandAttributes
     ) -> None:
-        self.engine.continue_as_new(self.run, attrs, self.completed_id)
+        continue_as_new(self.engine, self.run, attrs, self.completed_id)
 
     def _record_marker(self, attrs: command_pb.RecordMarkerCommandAttributes) -> None:
         self.run.history.append(
@@ -255,7 +253,7 @@ class _CommandApplier:
             header=attrs.header, memo=attrs.memo, search_attributes=attrs.search_attributes,
         )
         run, initiated_id = self.run, initiated.event_id
-        self.post_actions.append(lambda: self.engine.start_child(run, initiated_id, attrs))
+        self.post_actions.append(lambda: start_child(self.engine, run, initiated_id, attrs))
 
     def _signal_external_workflow_execution(
         self, attrs: command_pb.SignalExternalWorkflowExecutionCommandAttributes
@@ -268,7 +266,7 @@ class _CommandApplier:
             workflow_task_completed_event_id=self.completed_id,
         )
         run, initiated_id = self.run, initiated.event_id
-        self.post_actions.append(lambda: self.engine.signal_external(run, initiated_id, attrs))
+        self.post_actions.append(lambda: signal_external(self.engine, run, initiated_id, attrs))
 
     def _request_cancel_external_workflow_execution(
         self, attrs: command_pb.RequestCancelExternalWorkflowExecutionCommandAttributes
@@ -283,7 +281,7 @@ class _CommandApplier:
             reason=attrs.reason, workflow_task_completed_event_id=self.completed_id,
         )
         run, initiated_id = self.run, initiated.event_id
-        self.post_actions.append(lambda: self.engine.cancel_external(run, initiated_id, attrs))
+        self.post_actions.append(lambda: cancel_external(self.engine, run, initiated_id, attrs))
 
 
 def _fire_timer(run: WorkflowRun, timer_id: str, started_id: int) -> None:

@@ -134,6 +134,10 @@ class WorkflowRun:
         self.memo = common.Memo()
         self.memo.CopyFrom(started.memo)
         self.close_event: history_pb.HistoryEvent | None = None
+        # The run that carries on after this one (continue-as-new or a workflow retry), if any.
+        self.successor_run_id = ""
+        # While a start delay or retry backoff runs, new events wait for the first workflow task.
+        self.first_task_delayed = False
         self.cancel_requested = False
         self.workflow_task_timeout = (
             seconds_of(started.workflow_task_timeout) or DEFAULT_WORKFLOW_TASK_TIMEOUT
@@ -166,8 +170,22 @@ class WorkflowRun:
             self.buffered.append(writer)
             return
         writer()
-        if task is None:
+        if task is None and not self.first_task_delayed:
             self.schedule_workflow_task()
+
+    def schedule_first_workflow_task(self, delay: float) -> None:
+        """Schedule the run's first workflow task, after a start delay or retry backoff if any."""
+        if delay <= 0:
+            self.schedule_workflow_task()
+            return
+        self.first_task_delayed = True
+
+        def begin() -> None:
+            self.first_task_delayed = False
+            if self.is_open and self.workflow_task is None:
+                self.schedule_workflow_task()
+
+        self.timers.set("first-task", delay, begin)
 
     def flush_buffered(self) -> bool:
         if not self.buffered:
