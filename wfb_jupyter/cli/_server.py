@@ -36,6 +36,11 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(args.port, ["default", *args.namespace]))
     except OSError as error:
         raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}") from error
+    except RuntimeError as error:
+        # grpc reports a port it cannot bind as a RuntimeError ("Failed to bind to address ...").
+        if "bind" not in str(error).lower():
+            raise
+        raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: the port is in use") from error
     return 0
 
 
