@@ -61,6 +61,14 @@ async def heartbeat_until_cancelled(key: str) -> str:
         raise
 
 
+@activity.defn
+async def complete_elsewhere(key: str) -> str:
+    """Hand the activity to the test, which completes it by id through the client."""
+    info = activity.info()
+    shared.ACTIVITY_EVENTS.setdefault(key, []).append(info.activity_id)
+    activity.raise_complete_async()
+
+
 # -- workflows ----------------------------------------------------------------------------------------------
 
 
@@ -308,10 +316,19 @@ class TaggingWorkflow:
         return tag
 
 
+@workflow.defn
+class AsyncCompletionWorkflow:
+    @workflow.run
+    async def run(self, key: str) -> str:
+        return await workflow.execute_activity(
+            complete_elsewhere, key, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
 ALL_WORKFLOWS = [
     HelloWorkflow, LocalHelloWorkflow, RetryWorkflow, ActivityTimeoutWorkflow, TimerWorkflow,
     SignalWorkflow, ContinueAsNewWorkflow, CancellableWorkflow, WaitForeverWorkflow, ChildWorkflow,
     ParentWorkflow, ExternalWorkflow, FailingTaskWorkflow, QuickWorkflow, FlakyWorkflow,
-    TaggingWorkflow,
+    TaggingWorkflow, AsyncCompletionWorkflow,
 ]
-ALL_ACTIVITIES = [say_hello, flaky, sleepy, heartbeat_until_cancelled]
+ALL_ACTIVITIES = [say_hello, flaky, sleepy, heartbeat_until_cancelled, complete_elsewhere]

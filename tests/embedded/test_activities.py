@@ -10,6 +10,7 @@ import pytest
 from embedded_helpers import assert_replays, new_id, new_worker
 from embedded_scenarios import (
     ActivityTimeoutWorkflow,
+    AsyncCompletionWorkflow,
     CancellableWorkflow,
     HelloWorkflow,
     RetryInput,
@@ -137,3 +138,43 @@ async def test_cancel_workflow_with_heartbeating_activity(
     assert EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED in types
     assert types[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED
     await assert_replays(handle)
+
+
+async def test_asynchronous_completion_by_id(temporal_client: Client, task_queue: str) -> None:
+    key = new_id("async")
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            AsyncCompletionWorkflow.run, key, id=new_id(), task_queue=task_queue
+        )
+        for _ in range(100):
+            if shared.ACTIVITY_EVENTS.get(key):
+                break
+            await asyncio.sleep(0.05)
+        activity_id = shared.ACTIVITY_EVENTS[key][0]
+        outside = temporal_client.get_async_activity_handle(
+            workflow_id=handle.id, run_id=handle.result_run_id, activity_id=activity_id
+        )
+        await outside.heartbeat("still working")
+        await outside.complete("finished elsewhere")
+        assert await handle.result() == "finished elsewhere"
+    await assert_replays(handle)
+
+
+async def test_describe_task_queue_lists_pollers(temporal_client: Client, task_queue: str) -> None:
+    from temporalio.api.enums.v1 import TaskQueueType
+    from temporalio.api.taskqueue.v1 import TaskQueue
+    from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+
+    async with new_worker(temporal_client, task_queue, identity="poller-under-test"):
+        await temporal_client.execute_workflow(
+            HelloWorkflow.run, "pollers", id=new_id(), task_queue=task_queue
+        )
+        for queue_type in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                           TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+            described = await temporal_client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=temporal_client.namespace, task_queue=TaskQueue(name=task_queue),
+                    task_queue_type=queue_type,
+                )
+            )
+            assert "poller-under-test" in [poller.identity for poller in described.pollers]

@@ -14,8 +14,8 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 from ._clock import seconds_of
 from ._engine import StartSpec
 from ._errors import ServiceError, check_blob, invalid_argument, unimplemented
+from ._queries import PendingQuery, QueryResult
 from ._rpc import ServiceState, rpc
-from ._workflow_state import PendingQuery, QueryResult
 
 SERVER_VERSION = "1.25.0-wfb-embedded"
 # How long a query waits for a worker when the caller set no deadline.

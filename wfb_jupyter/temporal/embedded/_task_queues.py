@@ -19,11 +19,13 @@ class Task(Protocol):
 class TaskQueue:
     """Tasks of one kind (workflow or activity) on one named queue."""
 
-    __slots__ = ("_tasks", "_pollers")
+    __slots__ = ("_tasks", "_pollers", "poller_identities")
 
     def __init__(self) -> None:
         self._tasks: deque[Task] = deque()
         self._pollers: deque[asyncio.Future[Task | None]] = deque()
+        # Worker identity -> when it last polled (loop wall clock), for DescribeTaskQueue.
+        self.poller_identities: dict[str, float] = {}
 
     def offer(self, task: Task, *, front: bool = False) -> None:
         while self._pollers:
@@ -105,6 +107,15 @@ class TaskQueueRegistry:
         if queue is None:
             queue = self._activity[name] = TaskQueue()
         return queue
+
+    def existing(self, name: str, workflow: bool) -> TaskQueue | None:
+        return (self._workflow if workflow else self._activity).get(name)
+
+    def forget_poller(self, identity: str) -> None:
+        """A worker shut down: stop reporting it as a poller anywhere."""
+        for queues in (self._workflow, self._activity):
+            for queue in queues.values():
+                queue.poller_identities.pop(identity, None)
 
     def forget_workflow_queue(self, name: str) -> list[Task]:
         """Drop a (sticky) workflow queue, returning the live tasks that were waiting on it."""

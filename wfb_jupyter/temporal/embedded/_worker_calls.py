@@ -7,15 +7,27 @@ import asyncio
 import grpc
 from temporalio.api.enums.v1 import event_type_pb2 as ev
 from temporalio.api.enums.v1 import query_pb2 as query_enums
+from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
+from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from ._activities import ActivityState, ActivityTicket
+from ._clock import now, timestamp
 from ._commands import complete_workflow_task
 from ._engine import NamespaceEngine
 from ._errors import check_blob, invalid_argument, stale_task
+from ._queries import QueryResult
 from ._rpc import ServiceState, poll_timeout, rpc
 from ._tokens import ACTIVITY_TASK, QUERY_TASK, WORKFLOW_TASK, TaskToken
-from ._workflow_state import DispatchTicket, QueryResult, WorkflowRun, WorkflowTask
+from ._workflow_state import DispatchTicket, WorkflowRun, WorkflowTask
+
+# A worker that has not polled for this long is no longer listed by DescribeTaskQueue.
+_POLLER_MEMORY_SECONDS = 120.0
+
+_ByIdRequest = (
+    rr.RespondActivityTaskCompletedByIdRequest | rr.RespondActivityTaskFailedByIdRequest
+    | rr.RespondActivityTaskCanceledByIdRequest | rr.RecordActivityTaskHeartbeatByIdRequest
+)
 
 
 class WorkerCalls(ServiceState):
@@ -29,6 +41,7 @@ class WorkerCalls(ServiceState):
         if not request.task_queue.name:
             raise invalid_argument("TaskQueue is not set on request.")
         queue = engine.queues.workflow_queue(request.task_queue.name)
+        queue.poller_identities[request.identity] = now()
         ticket = await queue.poll(poll_timeout(context))
         if ticket is None:
             return rr.PollWorkflowTaskQueueResponse()
@@ -89,6 +102,7 @@ class WorkerCalls(ServiceState):
         if not request.task_queue.name:
             raise invalid_argument("TaskQueue is not set on request.")
         queue = engine.queues.activity_queue(request.task_queue.name)
+        queue.poller_identities[request.identity] = now()
         ticket = await queue.poll(poll_timeout(context))
         if ticket is None:
             return rr.PollActivityTaskQueueResponse()
@@ -97,6 +111,17 @@ class WorkerCalls(ServiceState):
             queue.offer(ticket, front=True)
             raise asyncio.CancelledError
         return ticket.activity.start(request.identity)
+
+    def _started_activity_by_id(self, request: _ByIdRequest) -> ActivityState:
+        """The started activity a *ById call names (used by asynchronous activity completion)."""
+        engine = self.namespaces.engine(request.namespace)
+        run = engine.get_open_run(request.workflow_id, request.run_id)
+        if not request.activity_id:
+            raise invalid_argument("ActivityId is not set on request.")
+        for activity in run.activities.values():
+            if activity.attrs.activity_id == request.activity_id and activity.is_started:
+                return activity
+        raise stale_task("Activity")
 
     def _started_activity(self, raw_token: bytes) -> ActivityState:
         token = TaskToken.decode(raw_token, ACTIVITY_TASK)
@@ -148,6 +173,43 @@ class WorkerCalls(ServiceState):
         )
         return rr.RecordActivityTaskHeartbeatResponse(cancel_requested=cancel_requested)
 
+    @rpc
+    async def RespondActivityTaskCompletedById(
+        self, request: rr.RespondActivityTaskCompletedByIdRequest, context: grpc.aio.ServicerContext
+    ) -> rr.RespondActivityTaskCompletedByIdResponse:
+        activity = self._started_activity_by_id(request)
+        check_blob("activity result", request.result.ByteSize())
+        activity.complete(request.result, request.identity)
+        return rr.RespondActivityTaskCompletedByIdResponse()
+
+    @rpc
+    async def RespondActivityTaskFailedById(
+        self, request: rr.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext
+    ) -> rr.RespondActivityTaskFailedByIdResponse:
+        activity = self._started_activity_by_id(request)
+        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        activity.fail(request.failure, request.identity, details)
+        return rr.RespondActivityTaskFailedByIdResponse()
+
+    @rpc
+    async def RespondActivityTaskCanceledById(
+        self, request: rr.RespondActivityTaskCanceledByIdRequest, context: grpc.aio.ServicerContext
+    ) -> rr.RespondActivityTaskCanceledByIdResponse:
+        activity = self._started_activity_by_id(request)
+        activity.canceled(request.details, request.identity)
+        return rr.RespondActivityTaskCanceledByIdResponse()
+
+    @rpc
+    async def RecordActivityTaskHeartbeatById(
+        self, request: rr.RecordActivityTaskHeartbeatByIdRequest, context: grpc.aio.ServicerContext
+    ) -> rr.RecordActivityTaskHeartbeatByIdResponse:
+        activity = self._started_activity_by_id(request)
+        check_blob("heartbeat details", request.details.ByteSize())
+        cancel_requested = activity.heartbeat(
+            request.details if request.HasField("details") else None
+        )
+        return rr.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel_requested)
+
     # -- worker lifecycle ---------------------------------------------------------------------------------
 
     @rpc
@@ -157,7 +219,28 @@ class WorkerCalls(ServiceState):
         engine = self.namespaces.engine(request.namespace)
         if request.sticky_task_queue:
             release_sticky_queue(engine, request.sticky_task_queue)
+        if request.identity:
+            engine.queues.forget_poller(request.identity)
         return rr.ShutdownWorkerResponse()
+
+    @rpc
+    async def DescribeTaskQueue(
+        self, request: rr.DescribeTaskQueueRequest, context: grpc.aio.ServicerContext
+    ) -> rr.DescribeTaskQueueResponse:
+        engine = self.namespaces.engine(request.namespace)
+        if not request.task_queue.name:
+            raise invalid_argument("TaskQueue is not set on request.")
+        workflow = request.task_queue_type != tq_enums.TASK_QUEUE_TYPE_ACTIVITY
+        queue = engine.queues.existing(request.task_queue.name, workflow)
+        response = rr.DescribeTaskQueueResponse()
+        if queue is not None:
+            recent = now() - _POLLER_MEMORY_SECONDS
+            for identity, last_access in queue.poller_identities.items():
+                if last_access >= recent:
+                    response.pollers.append(taskqueue_pb.PollerInfo(
+                        identity=identity, last_access_time=timestamp(last_access)
+                    ))
+        return response
 
     @rpc
     async def ResetStickyTaskQueue(

@@ -7,7 +7,6 @@ so the next event id must belong to WorkflowTaskCompleted. Nothing here is durab
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,17 +14,15 @@ from typing import TYPE_CHECKING
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as ev
-from temporalio.api.enums.v1 import failed_cause_pb2 as causes
-from temporalio.api.enums.v1 import query_pb2 as query_enums
 from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.history.v1 import message_pb2 as history_pb
-from temporalio.api.query.v1 import message_pb2 as query_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as rr
 
 from ._clock import now, seconds_of, timestamp
 from ._history import History, make_event
+from ._queries import PendingQuery, RunQueries
 from ._timers import Timers
 from ._tokens import QUERY_TASK, WORKFLOW_TASK, TaskToken
 
@@ -39,24 +36,6 @@ DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
 _MAX_WORKFLOW_TASK_RETRY_DELAY = 10.0
 
 EventWriter = Callable[[], None]
-
-
-@dataclass(eq=False)
-class QueryResult:
-    answered: bool
-    payloads: common.Payloads
-    error_message: str
-
-
-@dataclass(eq=False)
-class PendingQuery:
-    """A query waiting for a worker, either attached to a workflow task or sent as a query task."""
-
-    query: query_pb.WorkflowQuery
-    result: asyncio.Future[QueryResult]
-    id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    ticket: DispatchTicket | None = None
-    dispatched: bool = False
 
 
 @dataclass(eq=False)
@@ -94,7 +73,7 @@ class DispatchTicket:
         return task is not None and task.ticket is self and not task.started and self.run.is_open
 
 
-class WorkflowRun:
+class WorkflowRun(RunQueries):
     """State machine for one run; the engine owns the collection and cross-run effects."""
 
     def __init__(
@@ -248,6 +227,9 @@ class WorkflowRun:
         self.sticky_queue = ""
         self.reroute(ticket)
 
+    def _ticket_for(self, query: PendingQuery) -> DispatchTicket:
+        return DispatchTicket(self, query)
+
     def reroute(self, ticket: DispatchTicket) -> None:
         """Supersede ``ticket`` with a fresh offer on the normal queue."""
         fresh = DispatchTicket(self, ticket.query)
@@ -376,49 +358,6 @@ class WorkflowRun:
             timeout_type=1,  # TIMEOUT_TYPE_START_TO_CLOSE
         )
 
-    def _requeue_unanswered(self, task: WorkflowTask) -> None:
-        for query in task.queries.values():
-            if not query.result.done():
-                query.dispatched = False
-                self.pending_queries.append(query)
-        task.queries.clear()
-
-    def dispatch_idle_queries(self) -> None:
-        """Queries with no workflow task to ride on go out as stand-alone query tasks."""
-        if self.workflow_task is not None:
-            return
-        queries, self.pending_queries = self.pending_queries, []
-        for query in queries:
-            if not query.result.done():
-                query.ticket = DispatchTicket(self, query)
-                self._route(query.ticket)
-
-    # -- queries ------------------------------------------------------------------------------------------
-
-    def add_query(self, query: PendingQuery) -> None:
-        self.queries[query.id] = query
-        query.result.add_done_callback(lambda _: self.queries.pop(query.id, None))
-        task = self.workflow_task
-        if task is not None and not task.started:
-            task.queries[query.id] = query
-        elif task is not None:
-            self.pending_queries.append(query)
-        else:
-            self.pending_queries.append(query)
-            self.dispatch_idle_queries()
-
-    def answer_query(self, query_id: str, result: QueryResult) -> bool:
-        query = self.queries.get(query_id)
-        if query is None or query.result.done():
-            return False
-        query.result.set_result(result)
-        return True
-
-    def answer_from_completion(self, results: dict[str, query_pb.WorkflowQueryResult]) -> None:
-        for query_id, result in results.items():
-            answered = result.result_type == query_enums.QUERY_RESULT_TYPE_ANSWERED
-            self.answer_query(query_id, QueryResult(answered, result.answer, result.error_message))
-
     # -- closing ------------------------------------------------------------------------------------------
 
     def close(
@@ -444,10 +383,3 @@ class WorkflowRun:
         # Queries still work on a closed run: the worker replays its history.
         self.dispatch_idle_queries()
         return self.close_event
-
-
-def unhandled_command_fields(identity: str) -> dict[str, object]:
-    return {
-        "cause": causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-        "identity": identity,
-    }
