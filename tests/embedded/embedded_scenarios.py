@@ -183,6 +183,11 @@ class SignalWorkflow:
     def broken(self) -> str:
         raise ValueError("this query always fails")
 
+    @workflow.update
+    def add_and_count(self, value: str) -> int:
+        self.received.append(value)
+        return len(self.received)
+
 
 @workflow.defn
 class ContinueAsNewWorkflow:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import embedded_shared_state as shared
 import pytest
-from embedded_helpers import assert_replays, new_id, new_worker
+from embedded_helpers import assert_replays, embedded_only, new_id, new_worker
 from embedded_scenarios import (
     TAG,
     ContinueAsNewWorkflow,
@@ -34,6 +34,7 @@ from temporalio.exceptions import (
     TimeoutError,
     TimeoutType,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 
 async def test_timers(temporal_client: Client, task_queue: str) -> None:
@@ -143,6 +144,32 @@ async def test_workflow_run_timeout(temporal_client: Client, task_queue: str) ->
     assert isinstance(failure.value.cause, TimeoutError)
     assert failure.value.cause.type == TimeoutType.START_TO_CLOSE
     assert (await handle.describe()).status == WorkflowExecutionStatus.TIMED_OUT
+
+
+async def test_workflow_execution_timeout(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue,
+            execution_timeout=timedelta(seconds=1),
+        )
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+    assert isinstance(failure.value.cause, TimeoutError)
+    closing = (await handle.fetch_history()).events[-1]
+    assert closing.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT
+
+
+@embedded_only
+async def test_updates_are_rejected_without_hanging(temporal_client: Client, task_queue: str) -> None:
+    async with new_worker(temporal_client, task_queue):
+        handle = await temporal_client.start_workflow(
+            SignalWorkflow.run, 1, id=new_id(), task_queue=task_queue
+        )
+        with pytest.raises(RPCError) as err:
+            await asyncio.wait_for(handle.execute_update(SignalWorkflow.add_and_count, "u"), 10)
+        assert err.value.status == RPCStatusCode.UNIMPLEMENTED
+        await handle.signal(SignalWorkflow.add, "done")
+        assert await handle.result() == ["done"]
 
 
 async def test_failed_workflow_tasks_are_retried(temporal_client: Client, task_queue: str) -> None:
