@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -120,3 +121,34 @@ async def test_standalone_background_service(task_queue: str) -> None:
         background.stop()  # idempotent
     with pytest.raises(RuntimeError):
         await Client.connect(background.address, rpc_metadata={}, lazy=False)
+
+
+@embedded_only
+async def test_port_in_use_is_a_clear_error() -> None:
+    async with EmbeddedTemporalService() as first:
+        port = int(first.address.rsplit(":", 1)[1])
+        with pytest.raises(OSError, match="cannot bind"):
+            await EmbeddedTemporalService(port=port).start()
+
+
+@embedded_only
+async def test_closed_runs_are_forgotten_after_retention(
+    temporal_client: Client, task_queue: str
+) -> None:
+    from google.protobuf.duration_pb2 import Duration
+
+    name = f"ns-{uuid.uuid4()}"
+    await temporal_client.workflow_service.register_namespace(RegisterNamespaceRequest(
+        namespace=name, workflow_execution_retention_period=Duration(seconds=1)
+    ))
+    client = await Client.connect(temporal_client.service_client.config.target_host, namespace=name)
+    async with new_worker(client, task_queue):
+        handle = await client.start_workflow(
+            HelloWorkflow.run, "short-lived", id=new_id(), task_queue=task_queue
+        )
+        await handle.result()
+    await handle.describe()
+    await asyncio.sleep(1.2)
+    with pytest.raises(RPCError) as err:
+        await handle.describe()
+    assert err.value.status == RPCStatusCode.NOT_FOUND

@@ -18,7 +18,7 @@ from temporalio.api.enums.v1 import failed_cause_pb2 as causes
 from temporalio.api.enums.v1 import workflow_pb2 as wf
 from temporalio.api.history.v1 import message_pb2 as history_pb
 
-from ._clock import duration, now, timestamp
+from ._clock import duration, now, seconds_of, timestamp
 from ._errors import already_started, check_blob, invalid_argument, not_found, workflow_not_found
 from ._task_queues import TaskQueueRegistry
 from ._workflow_state import WorkflowRun
@@ -259,6 +259,14 @@ class NamespaceEngine:
         from ._children import on_run_closed
 
         on_run_closed(self, run)
+        retention = seconds_of(self.registry.get(self.namespace).retention)
+        self.loop.call_later(retention, self._forget, run)
+
+    def _forget(self, run: WorkflowRun) -> None:
+        """Drop a closed run once the namespace's retention period has passed, as a server would."""
+        self.runs.pop(run.run_id, None)
+        if self.latest.get(run.workflow_id) is run:
+            del self.latest[run.workflow_id]
 
 
 def validate_spec(spec: StartSpec) -> None:

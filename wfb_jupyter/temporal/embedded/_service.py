@@ -48,9 +48,13 @@ class EmbeddedTemporalService:
             return
         self._namespaces = NamespaceRegistry(self._namespace_names)
         server = build_server(self._namespaces)
-        port = server.add_insecure_port(f"{self._host}:{self._requested_port}")
+        target = f"{self._host}:{self._requested_port}"
+        try:
+            port = server.add_insecure_port(target)
+        except RuntimeError as err:  # grpcio raises rather than returning 0 when the port is taken
+            raise OSError(f"cannot bind the embedded Temporal service to {target}: {err}") from None
         if port == 0:
-            raise OSError(f"cannot bind the embedded Temporal service to {self._host}:{self._requested_port}")
+            raise OSError(f"cannot bind the embedded Temporal service to {target}")
         await server.start()
         self._server, self._port = server, port
         log.info("embedded Temporal service (in memory, not durable) listening on %s", self.address)
