@@ -126,6 +126,12 @@ class BackgroundService:
         if self._stopped:
             return
         self._stopped = True
+        if threading.current_thread() is self._thread:
+            # Called from the service's own loop: waiting here would block the loop we wait on.
+            self._loop.create_task(self._service.stop(grace)).add_done_callback(
+                lambda _: self._loop.stop()
+            )
+            return
         if not self._loop.is_closed() and self._loop.is_running():
             future = asyncio.run_coroutine_threadsafe(self._service.stop(grace), self._loop)
             try:
