@@ -7,7 +7,7 @@ carrying the final attempt and the last failure, directly before the closing eve
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common
@@ -27,10 +27,10 @@ if TYPE_CHECKING:
 _SCHEDULED, _BACKOFF, _STARTED = "scheduled", "backoff", "started"
 
 _TIMEOUT_TYPES = {
-    "StartToClose": 1,
-    "ScheduleToStart": 2,
-    "ScheduleToClose": 3,
-    "Heartbeat": 4,
+    "StartToClose": wf_enums.TIMEOUT_TYPE_START_TO_CLOSE,
+    "ScheduleToStart": wf_enums.TIMEOUT_TYPE_SCHEDULE_TO_START,
+    "ScheduleToClose": wf_enums.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+    "Heartbeat": wf_enums.TIMEOUT_TYPE_HEARTBEAT,
 }
 
 
@@ -142,7 +142,7 @@ class ActivityState:
         self.ticket = None
         self.run.activities.pop(self.scheduled_event_id, None)
 
-    def _close(self, event_type: ev.EventType.ValueType, **fields: object) -> None:
+    def _close(self, event_type: ev.EventType.ValueType, **fields: Any) -> None:
         """Write ActivityTaskStarted (if it ever started) and the closing event for the workflow to see."""
         self._remove()
         was_started = self.started_time > 0

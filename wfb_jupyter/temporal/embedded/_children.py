@@ -129,13 +129,14 @@ def cancel_external(
 
 def on_run_closed(engine: NamespaceEngine, run: WorkflowRun) -> None:
     """Apply the closed run's parent close policies and tell its own parent, if it has one."""
-    for link in engine.child_links.pop(run.run_id, []):
-        apply_parent_close_policy(link)
+    for child_link in engine.child_links.pop(run.run_id, []):
+        apply_parent_close_policy(child_link)
     if run.successor_run_id:
         return  # the parent hears from the last run of the chain
-    link = engine.parent_links.pop(run.run_id, None)
-    if link is None or not link.parent.is_open:
+    parent_link = engine.parent_links.pop(run.run_id, None)
+    if parent_link is None or not parent_link.parent.is_open:
         return
+    link = parent_link
     event_type, field = _CHILD_CLOSE[run.status]
     close_attrs = attributes_of(run.close_event) if run.close_event is not None else None
     parent, namespace = link.parent, engine.namespace

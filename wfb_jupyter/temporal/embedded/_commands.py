@@ -6,7 +6,7 @@ here and act once the completion has been applied, so their results arrive as or
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from temporalio.api.command.v1 import message_pb2 as command_pb
@@ -97,7 +97,7 @@ def _set_sticky(run: WorkflowRun, request: rr.RespondWorkflowTaskCompletedReques
 
 
 def _find_bad_command(
-    commands: list[command_pb.Command], kinds: list[str | None]
+    commands: Sequence[command_pb.Command], kinds: Sequence[str | None]
 ) -> tuple[int, str] | None:
     for command, kind in zip(commands, kinds, strict=True):
         if kind is None:

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as ev
 from temporalio.api.enums.v1 import failed_cause_pb2 as causes
+from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.enums.v1 import workflow_pb2 as wf
 from temporalio.api.history.v1 import message_pb2 as history_pb
+from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue_pb
 
 from ._clock import duration, now, seconds_of, timestamp
 from ._errors import already_started, check_blob, invalid_argument, not_found, workflow_not_found
@@ -149,7 +151,9 @@ class NamespaceEngine:
             expiration = now() + spec.execution_timeout
         attrs = history_pb.WorkflowExecutionStartedEventAttributes(
             workflow_type=common.WorkflowType(name=spec.workflow_type),
-            task_queue={"name": spec.task_queue, "kind": 1},
+            task_queue=taskqueue_pb.TaskQueue(
+                name=spec.task_queue, kind=tq_enums.TASK_QUEUE_KIND_NORMAL
+            ),
             input=spec.input,
             workflow_task_timeout=duration(spec.task_timeout or 10.0),
             original_execution_run_id=run_id,

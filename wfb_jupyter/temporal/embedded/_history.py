@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeAlias
 
 from google.protobuf import message
 from temporalio.api.enums.v1 import event_type_pb2 as event_types
@@ -11,7 +11,7 @@ from temporalio.api.history.v1 import message_pb2 as history_pb
 
 from ._clock import now, timestamp
 
-EventType = event_types.EventType.ValueType
+EventType: TypeAlias = "event_types.EventType.ValueType"
 
 
 def _attributes_field_by_type() -> dict[int, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import grpc
+from temporalio.api.enums.v1 import task_queue_pb2 as tq_enums
 from temporalio.api.enums.v1 import workflow_pb2 as wf
 from temporalio.api.history.v1 import message_pb2 as history_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue_pb
@@ -86,7 +87,9 @@ class ReadCalls(ServiceState):
         started = run.started
         response = rr.DescribeWorkflowExecutionResponse(
             execution_config=workflow_pb.WorkflowExecutionConfig(
-                task_queue=taskqueue_pb.TaskQueue(name=run.task_queue, kind=1),
+                task_queue=taskqueue_pb.TaskQueue(
+                    name=run.task_queue, kind=tq_enums.TASK_QUEUE_KIND_NORMAL
+                ),
                 workflow_execution_timeout=started.workflow_execution_timeout,
                 workflow_run_timeout=started.workflow_run_timeout,
                 default_workflow_task_timeout=duration(run.workflow_task_timeout),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf_enums
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
@@ -13,7 +15,7 @@ DEFAULT_BACKOFF_COEFFICIENT = 2.0
 # The server caps the interval at this multiple of the initial interval when none is given.
 DEFAULT_MAXIMUM_INTERVAL_FACTOR = 100
 
-RetryState = wf_enums.RetryState.ValueType
+RetryState: TypeAlias = "wf_enums.RetryState.ValueType"
 
 
 def with_defaults(policy: common.RetryPolicy | None) -> common.RetryPolicy:

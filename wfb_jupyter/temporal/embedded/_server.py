@@ -18,7 +18,10 @@ from ._worker_calls import WorkerCalls
 _MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 
 
-class WorkflowService(ClientCalls, ReadCalls, WorkerCalls, service_pb2_grpc.WorkflowServiceServicer):
+# The generated stubs type handlers for the synchronous server; these are grpc.aio coroutines.
+class WorkflowService(  # type: ignore[misc]
+    ClientCalls, ReadCalls, WorkerCalls, service_pb2_grpc.WorkflowServiceServicer
+):
     """Temporal's WorkflowService over in-memory state; every call not listed answers UNIMPLEMENTED."""
 
 
@@ -50,6 +53,8 @@ def build_server(namespaces: NamespaceRegistry) -> grpc.aio.Server:
             ("grpc.so_reuseport", 0),
         ]
     )
-    service_pb2_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(namespaces), server)
+    service_pb2_grpc.add_WorkflowServiceServicer_to_server(
+        WorkflowService(namespaces), server  # type: ignore[abstract]
+    )
     server.add_generic_rpc_handlers((_health_handler(),))
     return server

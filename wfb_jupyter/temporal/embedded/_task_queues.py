@@ -69,7 +69,7 @@ class TaskQueue:
             self._pollers.append(poller)
             expiry = loop.call_later(remaining, _resolve_empty, poller)
             try:
-                task = await poller
+                handed_task = await poller
             except asyncio.CancelledError:
                 if poller.done() and not poller.cancelled():
                     handed = poller.result()
@@ -78,10 +78,10 @@ class TaskQueue:
                 raise
             finally:
                 expiry.cancel()
-            if task is None:
+            if handed_task is None:
                 return None
-            if task.is_live():
-                return task
+            if handed_task.is_live():
+                return handed_task
 
 
 def _resolve_empty(poller: asyncio.Future[Task | None]) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import workflow_pb2 as wf
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 
@@ -221,7 +222,7 @@ def compile_query(text: str) -> Predicate:
 def execution_info(run: WorkflowRun) -> workflow_pb.WorkflowExecutionInfo:
     info = workflow_pb.WorkflowExecutionInfo(
         execution=run.execution,
-        type={"name": run.workflow_type},
+        type=common.WorkflowType(name=run.workflow_type),
         start_time=timestamp(run.start_time),
         execution_time=timestamp(run.start_time),
         status=run.status,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from temporalio.api.common.v1 import message_pb2 as common
 from temporalio.api.enums.v1 import event_type_pb2 as ev
@@ -35,7 +35,8 @@ DEFAULT_WORKFLOW_TASK_TIMEOUT = 10.0
 # that always fails does not spin the service.
 _MAX_WORKFLOW_TASK_RETRY_DELAY = 10.0
 
-EventWriter = Callable[[], None]
+# Writes one or more events; run now, or later if a workflow task is in flight.
+EventWriter = Callable[[], object]
 
 
 @dataclass(eq=False)
@@ -329,7 +330,7 @@ class WorkflowRun(RunQueries):
             self.schedule_workflow_task()
         self.dispatch_idle_queries()
 
-    def fail_task(self, task: WorkflowTask, event_type: ev.EventType.ValueType, **fields: object) -> None:
+    def fail_task(self, task: WorkflowTask, event_type: ev.EventType.ValueType, **fields: Any) -> None:
         """Record a failed or timed-out workflow task and retry it (transient after the first retry)."""
         self.timers.cancel("wft-timeout")
         if task.recorded:
@@ -355,7 +356,7 @@ class WorkflowRun(RunQueries):
         self.sticky_queue = ""
         self.fail_task(
             task, ev.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-            timeout_type=1,  # TIMEOUT_TYPE_START_TO_CLOSE
+            timeout_type=wf_enums.TIMEOUT_TYPE_START_TO_CLOSE,
         )
 
     # -- closing ------------------------------------------------------------------------------------------
@@ -364,7 +365,7 @@ class WorkflowRun(RunQueries):
         self,
         status: wf_enums.WorkflowExecutionStatus.ValueType,
         event_type: ev.EventType.ValueType,
-        **fields: object,
+        **fields: Any,
     ) -> history_pb.HistoryEvent:
         """Write the run's close event and release everything that waits on it."""
         self.close_event = self.history.append(event_type, **fields)
