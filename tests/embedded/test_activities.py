@@ -9,7 +9,6 @@ import embedded_shared_state as shared
 import pytest
 from embedded_helpers import assert_replays, new_id, new_worker
 from embedded_scenarios import (
-    ActivityTimeoutWorkflow,
     AsyncCompletionWorkflow,
     CancellableWorkflow,
     HelloWorkflow,
@@ -46,9 +45,12 @@ async def test_retries_until_success(temporal_client: Client, task_queue: str) -
     await assert_replays(handle)
 
 
-async def _activity_error(client: Client, task_queue: str, workflow: object, arg: object) -> ActivityError:
+async def _activity_error(
+    client: Client, task_queue: str, workflow: str, arg: object
+) -> ActivityError:
+    """Run ``workflow`` (by type name) and return the ActivityError it failed with."""
     async with new_worker(client, task_queue):
-        handle = await client.start_workflow(workflow, arg, id=new_id(), task_queue=task_queue)  # type: ignore[call-overload]
+        handle = await client.start_workflow(workflow, arg, id=new_id(), task_queue=task_queue)
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
     await assert_replays(handle)
@@ -59,7 +61,7 @@ async def _activity_error(client: Client, task_queue: str, workflow: object, arg
 
 async def test_retries_to_exhaustion(temporal_client: Client, task_queue: str) -> None:
     error = await _activity_error(
-        temporal_client, task_queue, RetryWorkflow.run, RetryInput(fail_times=10, maximum_attempts=3)
+        temporal_client, task_queue, "RetryWorkflow", RetryInput(fail_times=10, maximum_attempts=3)
     )
     assert error.retry_state == RetryState.MAXIMUM_ATTEMPTS_REACHED
     assert isinstance(error.cause, ApplicationError)
@@ -68,7 +70,7 @@ async def test_retries_to_exhaustion(temporal_client: Client, task_queue: str) -
 
 async def test_non_retryable_error_is_not_retried(temporal_client: Client, task_queue: str) -> None:
     error = await _activity_error(
-        temporal_client, task_queue, RetryWorkflow.run, RetryInput(fail_times=0, non_retryable=True)
+        temporal_client, task_queue, "RetryWorkflow", RetryInput(fail_times=0, non_retryable=True)
     )
     assert error.retry_state == RetryState.NON_RETRYABLE_FAILURE
     assert isinstance(error.cause, ApplicationError)
@@ -88,7 +90,7 @@ async def test_activity_timeouts(
     temporal_client: Client, task_queue: str, kind: str, timeout_type: TimeoutType
 ) -> None:
     params = TimeoutInput(kind=kind, unpolled_task_queue=f"{task_queue}-nobody-polls")
-    error = await _activity_error(temporal_client, task_queue, ActivityTimeoutWorkflow.run, params)
+    error = await _activity_error(temporal_client, task_queue, "ActivityTimeoutWorkflow", params)
     assert isinstance(error.cause, TimeoutError)
     assert error.cause.type == timeout_type
     if kind == "heartbeat":

@@ -11,7 +11,13 @@ from temporalio.api.command.v1 import (
     CompleteWorkflowExecutionCommandAttributes,
     ScheduleActivityTaskCommandAttributes,
 )
-from temporalio.api.common.v1 import Payload, Payloads, WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import (
+    ActivityType,
+    Payload,
+    Payloads,
+    WorkflowExecution,
+    WorkflowType,
+)
 from temporalio.api.enums.v1 import CommandType
 from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -48,7 +54,7 @@ def _start_request(
         task_queue=TaskQueue(name=queue), request_id=new_id("req"), identity="tests",
     )
     if clear:
-        request.ClearField(clear)
+        request.ClearField(clear)  # type: ignore[arg-type]
     return request
 
 
@@ -130,7 +136,7 @@ async def test_invalid_command_is_rejected(temporal_client: Client, task_queue: 
     no_timeouts = Command(
         command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
         schedule_activity_task_command_attributes=ScheduleActivityTaskCommandAttributes(
-            activity_id="1", activity_type={"name": "act"}, task_queue=TaskQueue(name=task_queue),
+            activity_id="1", activity_type=ActivityType(name="act"), task_queue=TaskQueue(name=task_queue),
         ),
     )
     err = await _status_of(service.respond_workflow_task_completed(

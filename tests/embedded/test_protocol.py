@@ -15,7 +15,7 @@ from temporalio.api.command.v1 import (
     CompleteWorkflowExecutionCommandAttributes,
     StartTimerCommandAttributes,
 )
-from temporalio.api.common.v1 import WorkflowExecution, WorkflowType
+from temporalio.api.common.v1 import Payloads, WorkflowExecution, WorkflowType
 from temporalio.api.enums.v1 import CommandType, EventType, QueryResultType, TaskQueueKind
 from temporalio.api.query.v1 import WorkflowQuery, WorkflowQueryResult
 from temporalio.api.taskqueue.v1 import StickyExecutionAttributes, TaskQueue
@@ -175,7 +175,7 @@ async def test_queries_ride_on_a_pending_task_or_go_alone(
     query_id = next(iter(task.queries))
     await _complete(
         temporal_client, task, query_results={query_id: WorkflowQueryResult(
-            result_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED, answer={"payloads": answer},
+            result_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED, answer=Payloads(payloads=answer),
         )},
     )
     assert (await pending).query_result.payloads[0] == answer[0]
@@ -187,7 +187,7 @@ async def test_queries_ride_on_a_pending_task_or_go_alone(
         RespondQueryTaskCompletedRequest(
             namespace=temporal_client.namespace, task_token=query_task.task_token,
             completed_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED,
-            query_result={"payloads": answer},
+            query_result=Payloads(payloads=answer),
         )
     )
     assert (await alone).query_result.payloads[0] == answer[0]
