@@ -1,0 +1,84 @@
+"""Fixtures for worker and execution tests: a fresh SQLite database, a project, and a way to store builds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from compiler import CompileOptions, compile_workflow
+from wfb_jupyter.components import load_catalogue
+from wfb_jupyter.storage import (
+    create_storage_engine,
+    get_or_create_project,
+    get_or_create_user,
+    get_or_create_workflow,
+    get_project,
+    next_version,
+    session_scope,
+    store_compiled_code,
+    upgrade_database,
+)
+from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
+from wfb_jupyter.workers import ProjectWorkerManager
+
+Build = Callable[..., int]
+
+
+@pytest.fixture
+def engine(tmp_path) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'wfb.db'}"
+    upgrade_database(url)
+    engine = create_storage_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def project_id(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        user = get_or_create_user(session, f"user-{uuid.uuid4().hex[:6]}")
+        return get_or_create_project(session, user.id, "tests").id
+
+
+@pytest.fixture
+def build(engine: Engine, project_id: str) -> Build:
+    def store(source: str, *, name: str | None = None, activate: bool = True) -> int:
+        with session_scope(engine) as session:
+            project = get_project(session, project_id)
+            from compiler import parse_definition
+
+            workflow_name = name or parse_definition(source).name
+            workflow = get_or_create_workflow(session, project_id, workflow_name)
+            compiled = compile_workflow(
+                source,
+                CompileOptions(
+                    version=next_version(session, workflow.id),
+                    catalogue=load_catalogue(session, project_id),
+                    project=project_id,
+                    task_queue=project.task_queue,
+                ),
+            )
+            return store_compiled_code(session, workflow.id, compiled, activate=activate).version
+
+    return store
+
+
+@pytest.fixture
+def temporal(temporal_address: str) -> TemporalConnection:
+    return TemporalConnection(TemporalSettings(temporal_address, "default"))
+
+
+@pytest.fixture
+async def manager(engine: Engine, temporal: TemporalConnection) -> AsyncIterator[ProjectWorkerManager]:
+    manager = ProjectWorkerManager(
+        engine,
+        connection=temporal,
+        heartbeat_interval=0.5,
+        version_check_interval=0.3,
+        reconcile_interval=0.5,
+    )
+    yield manager
+    await manager.stop_all()

@@ -1,0 +1,215 @@
+"""Steering runs that exist: result, state, signal, query, cancel, terminate."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from wfb_jupyter.executions._errors import (
+    ExecutionClosedError,
+    ExecutionError,
+    ExecutionFailedError,
+    ExecutionNotFoundError,
+)
+from wfb_jupyter.executions._outcome import STATUS_NAMES, Outcome, await_outcome, record_outcome
+from wfb_jupyter.executions._start import ExecutionRef
+from wfb_jupyter.storage import (
+    find_execution,
+    get_compiled_code,
+    get_workflow_by_name,
+    session_scope,
+)
+
+_PROGRESS_QUERY = "progress"
+_QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+@dataclass(frozen=True)
+class ExecutionState:
+    workflow_id: str
+    run_id: str
+    status: str
+    result: Any = None
+    error: str | None = None
+    progress: dict[str, Any] | None = None
+    pending_activities: list[dict[str, Any]] = field(default_factory=list)
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+    duration_ms: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+async def wait_for_result(
+    engine: Engine, client: Client, ref: ExecutionRef, timeout: float | None = None
+) -> Any:
+    """Block (on the runtime loop) until the run closes; its result, or ``ExecutionFailedError``."""
+    handle = _handle(client, ref)
+    try:
+        outcome = await await_outcome(client, handle, timeout)
+    except asyncio.TimeoutError:
+        raise ExecutionError(
+            f"execution {ref.workflow_id!r} is still running after {timeout:g} s; "
+            "`%wfb status` shows where it is"
+        ) from None
+    except RPCError as error:
+        raise _translate(error, ref) from error
+    await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+    if outcome.status != "completed":
+        raise ExecutionFailedError(ref.workflow_id, outcome.status, outcome.error)
+    return outcome.result
+
+
+async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) -> ExecutionState:
+    handle = _handle(client, ref)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        raise _translate(error, ref) from error
+    status = STATUS_NAMES.get(description.status, "running") if description.status else "running"
+    outcome = Outcome(status)
+    if status != "running":
+        outcome = await await_outcome(client, handle, timeout=30)
+        await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+    progress = None
+    if status == "running":
+        try:
+            progress = await handle.query(_PROGRESS_QUERY, rpc_timeout=_QUERY_TIMEOUT)
+        except (WorkflowQueryFailedError, RPCError):
+            progress = None  # no worker to answer right now; the rest of the state still stands
+    pending = [
+        {
+            "activity_id": activity.activity_id,
+            "activity_type": activity.activity_type.name,
+            "attempt": activity.attempt,
+            "state": _enum_name(activity.state),
+            "last_failure": activity.last_failure.message or None,
+        }
+        for activity in description.raw_description.pending_activities
+    ]
+    closed_at = description.close_time
+    started_at = description.start_time
+    duration = None
+    if closed_at is not None and started_at is not None:
+        duration = round((closed_at - started_at).total_seconds() * 1000)
+    return ExecutionState(
+        workflow_id=ref.workflow_id,
+        run_id=ref.run_id,
+        status=outcome.status,
+        result=outcome.result,
+        error=outcome.error,
+        progress=progress,
+        pending_activities=pending,
+        started_at=started_at,
+        closed_at=closed_at,
+        duration_ms=duration,
+    )
+
+
+async def signal_execution(
+    engine: Engine, client: Client, ref: ExecutionRef, signal: str, payload: Any = None
+) -> None:
+    declared = await asyncio.to_thread(_declared, engine, ref, "signals")
+    if declared is not None and signal not in declared:
+        raise ExecutionError(_unknown_name("signal", signal, ref, declared))
+    await _require_running(client, ref, f"signal {signal!r} to")
+    args = [] if payload is None else [payload]
+    try:
+        await _handle(client, ref).signal(signal, *args)
+    except RPCError as error:
+        raise _translate(error, ref) from error
+
+
+async def query_execution(
+    engine: Engine, client: Client, ref: ExecutionRef, query: str, *args: Any
+) -> Any:
+    declared = await asyncio.to_thread(_declared, engine, ref, "queries")
+    if declared is not None and query not in declared:
+        raise ExecutionError(_unknown_name("query", query, ref, declared))
+    try:
+        return await _handle(client, ref).query(query, *args, rpc_timeout=_QUERY_TIMEOUT)
+    except WorkflowQueryFailedError as error:
+        raise ExecutionError(f"query {query!r} of {ref.workflow_id!r} failed: {error}") from error
+    except RPCError as error:
+        raise _translate(error, ref) from error
+
+
+async def cancel_execution(client: Client, ref: ExecutionRef) -> None:
+    await _require_running(client, ref, "cancel")
+    try:
+        await _handle(client, ref).cancel()
+    except RPCError as error:
+        raise _translate(error, ref) from error
+
+
+async def terminate_execution(
+    engine: Engine, client: Client, ref: ExecutionRef, reason: str = ""
+) -> None:
+    await _require_running(client, ref, "terminate")
+    try:
+        await _handle(client, ref).terminate(reason=reason or "terminated from wfb-jupyter")
+    except RPCError as error:
+        raise _translate(error, ref) from error
+    outcome = await await_outcome(client, _handle(client, ref), timeout=30)
+    await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+
+
+def _handle(client: Client, ref: ExecutionRef) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle(ref.workflow_id, run_id=ref.run_id or None)
+
+
+async def _require_running(client: Client, ref: ExecutionRef, action: str) -> None:
+    try:
+        description = await _handle(client, ref).describe()
+    except RPCError as error:
+        raise _translate(error, ref) from error
+    if description.status not in (None, WorkflowExecutionStatus.RUNNING):
+        status = STATUS_NAMES.get(description.status, "closed")
+        raise ExecutionClosedError(ref.workflow_id, _past(status), action)
+
+
+def _declared(engine: Engine, ref: ExecutionRef, key: str) -> list[str] | None:
+    """The signal or query names the run's version declares (None when the manifest does not say)."""
+    with session_scope(engine) as session:
+        workflow = get_workflow_by_name(session, ref.project_id, ref.workflow_name)
+        if workflow is None or find_execution(session, ref.workflow_id, ref.run_id) is None:
+            return None
+        manifest = get_compiled_code(session, workflow.id, ref.version).manifest
+    names = manifest.get(key)
+    if names is None:
+        return None
+    return sorted(names) if isinstance(names, (dict, list)) else None
+
+
+def _unknown_name(kind: str, name: str, ref: ExecutionRef, declared: list[str]) -> str:
+    listing = ", ".join(repr(n) for n in declared) or "none"
+    return f"{ref.workflow_name} v{ref.version} declares no {kind} {name!r} ({kind}s: {listing})"
+
+
+def _translate(error: RPCError, ref: ExecutionRef) -> ExecutionError:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return ExecutionNotFoundError(ref.workflow_id, ref.project_id)
+    return ExecutionError(f"Temporal refused the request for {ref.workflow_id!r}: {error.message}")
+
+
+def _past(status: str) -> str:
+    return {"timed_out": "timed out"}.get(status, status)
+
+
+def _enum_name(value: int) -> str:
+    from temporalio.api.enums.v1 import PendingActivityState
+
+    return PendingActivityState.Name(value).removeprefix("PENDING_ACTIVITY_STATE_").lower()

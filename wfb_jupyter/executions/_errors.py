@@ -1,0 +1,64 @@
+"""Execution errors. Each message says what went wrong and how to fix it; the notebook shows it as one line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ExecutionError(Exception):
+    """Base of the errors a user can cause when starting or steering an execution."""
+
+
+class UnknownWorkflowError(ExecutionError):
+    def __init__(self, project_id: str, name: str, known: Sequence[str], version: int | None = None):
+        self.project_id, self.name, self.version = project_id, name, version
+        if version is not None:
+            message = f"workflow {name!r} has no version {version} in project {project_id!r}"
+            message += f"; stored versions: {', '.join(map(str, known))}" if known else ""
+        else:
+            listing = ", ".join(repr(k) for k in known) if known else "none yet"
+            message = (
+                f"no workflow named {name!r} in project {project_id!r} (workflows: {listing}); "
+                "define it with a %%workflow cell first"
+            )
+        super().__init__(message)
+
+
+class InvalidInputError(ExecutionError):
+    def __init__(self, name: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"invalid input for {name!r}: " + "; ".join(self.problems))
+
+
+class NoWorkerError(ExecutionError):
+    def __init__(self, project_id: str, task_queue: str) -> None:
+        self.project_id, self.task_queue = project_id, task_queue
+        super().__init__(
+            f"no worker serves project {project_id!r} (task queue {task_queue!r}); start one with "
+            f"`%wfb workers start` in the notebook or `wfb worker {project_id}` in a terminal"
+        )
+
+
+class ExecutionNotFoundError(ExecutionError):
+    def __init__(self, workflow_id: str, project_id: str | None = None) -> None:
+        where = f" in project {project_id!r}" if project_id else ""
+        super().__init__(
+            f"no execution with id {workflow_id!r}{where}; `%wfb executions` lists them"
+        )
+
+
+class ExecutionClosedError(ExecutionError):
+    def __init__(self, workflow_id: str, status: str, action: str) -> None:
+        self.status = status
+        super().__init__(
+            f"cannot {action} execution {workflow_id!r}: it has already {status}; "
+            "only running executions accept that"
+        )
+
+
+class ExecutionFailedError(ExecutionError):
+    """The execution ended without a result (failed, cancelled, terminated or timed out)."""
+
+    def __init__(self, workflow_id: str, status: str, error: str | None) -> None:
+        self.workflow_id, self.status, self.error = workflow_id, status, error
+        super().__init__(f"execution {workflow_id!r} {status}" + (f": {error}" if error else ""))

@@ -1,0 +1,135 @@
+"""How a Temporal run ended, in the words the ``workflow_executions`` table uses, and recording it there."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from wfb_jupyter.storage import close_execution, list_open_executions, run_write
+from wfb_jupyter.storage._types import utc_now
+
+STATUS_NAMES = {
+    WorkflowExecutionStatus.RUNNING: "running",
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+    WorkflowExecutionStatus.TERMINATED: "terminated",
+    WorkflowExecutionStatus.CONTINUED_AS_NEW: "running",  # the chain goes on in a new run
+    WorkflowExecutionStatus.TIMED_OUT: "timed_out",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    result: Any = None
+    error: str | None = None
+
+
+def failure_text(error: BaseException) -> str:
+    """The chain of causes, outermost first: ``activity 'charge' failed: card declined``."""
+    parts: list[str] = []
+    current: BaseException | None = error
+    while current is not None and len(parts) < 6:
+        message = str(current).strip() or type(current).__name__
+        if not parts or message not in parts[-1]:
+            parts.append(message)
+        current = current.__cause__
+    return ": ".join(parts)
+
+
+async def await_outcome(
+    client: Client, handle: WorkflowHandle[Any, Any], timeout: float | None = None
+) -> Outcome:
+    """Wait for the run (following continue-as-new) to close, and say how it ended."""
+    try:
+        result = await asyncio.wait_for(handle.result(follow_runs=True), timeout)
+    except WorkflowFailureError as failure:
+        description = await handle.describe()
+        if description.status == WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            # The chain ended in a later run: its status is the chain's.
+            latest = client.get_workflow_handle(handle.id)
+            description = await latest.describe()
+        status = STATUS_NAMES.get(description.status, "failed") if description.status else "failed"
+        cause = failure.cause if failure.cause is not None else failure
+        return Outcome("failed" if status == "running" else status, error=failure_text(cause))
+    return Outcome("completed", result=_jsonable(result))
+
+
+async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome: Outcome) -> None:
+    await asyncio.to_thread(
+        run_write,
+        engine,
+        lambda session: close_execution(
+            session,
+            workflow_id,
+            run_id,
+            outcome.status,
+            result=outcome.result,
+            error=outcome.error,
+            closed_at=utc_now(),
+        ),
+    )
+
+
+async def close_finished_executions(
+    engine: Engine, client: Client, project_id: str, *, min_age: float = 2.0, concurrency: int = 16
+) -> int:
+    """Bring open execution rows of the project up to date with Temporal; returns how many were closed.
+
+    Run by every project worker, so a run whose starter (a kernel) is gone still gets its final record.
+    """
+
+    def open_runs(session: Any) -> list[tuple[str, str]]:
+        cutoff = utc_now() - timedelta(seconds=min_age)
+        return [
+            (row.temporal_workflow_id, row.temporal_run_id)
+            for row in list_open_executions(session, project_id=project_id)
+            if row.started_at <= cutoff
+        ]
+
+    runs = await asyncio.to_thread(run_write, engine, open_runs)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def settle(workflow_id: str, run_id: str) -> bool:
+        async with gate:
+            handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+            try:
+                description = await handle.describe()
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                # The server forgot the run (an embedded service that restarted): it will never finish.
+                outcome = Outcome("failed", error="the Temporal server no longer knows this execution")
+                await record_outcome(engine, workflow_id, run_id, outcome)
+                return True
+            if description.status in (None, WorkflowExecutionStatus.RUNNING):
+                return False
+            outcome = await await_outcome(client, handle, timeout=30)
+            await record_outcome(engine, workflow_id, run_id, outcome)
+            return True
+
+    settled = await asyncio.gather(*(settle(*run) for run in runs), return_exceptions=True)
+    return sum(1 for done in settled if done is True)
+
+
+def _jsonable(value: Any) -> Any:
+    """Results are stored as JSON; anything the JSON column cannot hold is kept as its text."""
+    import json
+
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value

@@ -1,0 +1,174 @@
+"""Starting executions: validate the input, check a worker serves the project, start, record, watch."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from compiler import validate_input
+from wfb_jupyter.executions._errors import (
+    ExecutionError,
+    ExecutionNotFoundError,
+    InvalidInputError,
+    NoWorkerError,
+    UnknownWorkflowError,
+)
+from wfb_jupyter.executions._outcome import await_outcome, record_outcome
+from wfb_jupyter.storage import (
+    NotFoundError,
+    Workflow,
+    create_execution,
+    find_execution,
+    get_compiled_code,
+    get_project,
+    get_workflow_by_name,
+    list_compiled_versions,
+    list_workflows,
+    run_write,
+    session_scope,
+)
+from wfb_jupyter.workers._status import WorkerStatus, serving_worker
+
+logger = logging.getLogger(__name__)
+
+_VERSION_PICKUP_WAIT = 15.0
+_watchers: set[asyncio.Task[Any]] = set()
+
+
+@dataclass(frozen=True)
+class ExecutionRef:
+    """Which run: enough to reach it in Temporal and in the database."""
+
+    project_id: str
+    workflow_name: str
+    version: int
+    workflow_id: str
+    run_id: str
+
+
+@dataclass(frozen=True)
+class _StartPlan:
+    workflow_db_id: int
+    version: int
+    workflow_type: str
+    task_queue: str
+    schema: dict[str, Any]
+
+
+async def start_execution(
+    engine: Engine,
+    client: Client,
+    project_id: str,
+    workflow_name: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    version: int | None = None,
+    workflow_id: str | None = None,
+    stale_after: float = 120.0,
+    watch: bool = True,
+) -> ExecutionRef:
+    """Start a run of the workflow's active version (or ``version``) on the project's task queue."""
+    inputs = dict(inputs or {})
+    plan = await asyncio.to_thread(_plan_start, engine, project_id, workflow_name, version)
+    problems = validate_input(plan.schema, inputs)
+    if problems:
+        raise InvalidInputError(workflow_name, problems)
+    await _wait_for_serving_worker(engine, project_id, plan, stale_after)
+
+    workflow_id = workflow_id or f"{workflow_name}-{uuid.uuid4().hex[:12]}"
+    try:
+        handle = await client.start_workflow(
+            plan.workflow_type, inputs, id=workflow_id, task_queue=plan.task_queue
+        )
+    except WorkflowAlreadyStartedError:
+        raise ExecutionError(
+            f"an execution with id {workflow_id!r} is already running; choose another id"
+        ) from None
+    run_id = handle.result_run_id or handle.run_id or ""
+    await asyncio.to_thread(
+        run_write,
+        engine,
+        lambda session: create_execution(
+            session, plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs
+        ).id,
+    )
+    ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
+    if watch:
+        task = asyncio.ensure_future(_watch(engine, client, ref))
+        _watchers.add(task)
+        task.add_done_callback(_watchers.discard)
+    return ref
+
+
+def find_execution_ref(session: Session, project_id: str, workflow_id: str) -> ExecutionRef:
+    """The latest run with this workflow id in the project, from the database."""
+    record = find_execution(session, workflow_id)
+    workflow = session.get(Workflow, record.workflow_id) if record is not None else None
+    if record is None or workflow is None or workflow.project_id != project_id:
+        raise ExecutionNotFoundError(workflow_id, project_id)
+    return ExecutionRef(
+        project_id, workflow.name, record.version, record.temporal_workflow_id, record.temporal_run_id
+    )
+
+
+def _plan_start(
+    engine: Engine, project_id: str, workflow_name: str, version: int | None
+) -> _StartPlan:
+    with session_scope(engine) as session:
+        project = get_project(session, project_id)
+        workflow = get_workflow_by_name(session, project_id, workflow_name)
+        if workflow is None:
+            known = [w.name for w in list_workflows(session, project_id)]
+            raise UnknownWorkflowError(project_id, workflow_name, known)
+        try:
+            code = get_compiled_code(session, workflow.id, version)
+        except NotFoundError:
+            known_versions = [v.version for v in list_compiled_versions(session, workflow.id)]
+            raise UnknownWorkflowError(project_id, workflow_name, known_versions, version) from None
+        return _StartPlan(
+            workflow.id,
+            code.version,
+            code.workflow_type,
+            project.task_queue,
+            dict(code.manifest.get("input_schema") or {}),
+        )
+
+
+async def _wait_for_serving_worker(
+    engine: Engine, project_id: str, plan: _StartPlan, stale_after: float
+) -> None:
+    """Refuse when no worker serves the project; give a serving one a moment to load a new version."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _VERSION_PICKUP_WAIT
+    while True:
+        worker = await asyncio.to_thread(_serving_worker, engine, project_id, stale_after)
+        if worker is None:
+            raise NoWorkerError(project_id, plan.task_queue)
+        if plan.workflow_type in worker.loaded_versions or loop.time() > deadline:
+            return
+        await asyncio.sleep(0.2)
+
+
+def _serving_worker(engine: Engine, project_id: str, stale_after: float) -> WorkerStatus | None:
+    with session_scope(engine) as session:
+        return serving_worker(session, project_id, stale_after=stale_after)
+
+
+async def _watch(engine: Engine, client: Client, ref: ExecutionRef) -> None:
+    """Record the run's end as soon as it happens (workers reconcile it too, should this process go)."""
+    try:
+        handle = client.get_workflow_handle(ref.workflow_id, run_id=ref.run_id)
+        outcome = await await_outcome(client, handle)
+        await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # noqa: BLE001 - the worker's reconciliation will close the record instead
+        logger.debug("watching %s failed; left to reconciliation", ref.workflow_id, exc_info=True)

@@ -1,0 +1,33 @@
+"""Per-project workers: load stored versions, poll the project's task queue, heartbeat, record activities."""
+
+from wfb_jupyter.workers._loading import (
+    CodeLoadError,
+    LoadedVersion,
+    ProjectCode,
+    load_project_code,
+)
+from wfb_jupyter.workers._manager import (
+    ProjectWorkerManager,
+    WorkerStartError,
+    kernel_worker_manager,
+)
+from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
+from wfb_jupyter.workers._status import WorkerStatus, serving_worker, worker_statuses
+
+__all__ = [
+    # manager
+    "ProjectWorkerManager",
+    "WorkerStartError",
+    "kernel_worker_manager",
+    # status
+    "WorkerStatus",
+    "serving_worker",
+    "worker_statuses",
+    # code and recording
+    "CodeLoadError",
+    "LoadedVersion",
+    "ProjectCode",
+    "load_project_code",
+    "AttemptRecorder",
+    "RecordingInterceptor",
+]

@@ -1,0 +1,315 @@
+"""One project's worker: a supervised ``temporalio`` Worker that reloads, heartbeats and recovers.
+
+A ``Worker`` object is never reused once stopped (the SDK forbids it): every reload or recovery builds a new one
+from the database, and the old one is shut down after the new one polls, so no execution is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from wfb_jupyter.storage import (
+    heartbeat_worker,
+    mark_stale_workers,
+    register_worker,
+    run_write,
+    update_worker,
+)
+from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.temporal import TemporalConnection
+from wfb_jupyter.workers._loading import (
+    ProjectCode,
+    active_versions_fingerprint,
+    load_project_code,
+)
+from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
+from wfb_jupyter.workers._status import WorkerStatus
+
+logger = logging.getLogger(__name__)
+
+Reconciler = Callable[[Client, str], Awaitable[Any]]
+
+_READY_TIMEOUT = 20.0
+_SHUTDOWN_GRACE = timedelta(seconds=5)
+_MAX_RECOVERY_DELAY = 30.0
+
+
+class ProjectWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        connection: TemporalConnection,
+        project_id: str,
+        *,
+        mode: str = "in-kernel",
+        heartbeat_interval: float = 30.0,
+        stale_after: float = 120.0,
+        version_check_interval: float = 2.0,
+        reconcile_interval: float = 5.0,
+        reconciler: Reconciler | None = None,
+    ) -> None:
+        self.engine = engine
+        self.connection = connection
+        self.project_id = project_id
+        self.mode = mode
+        self.heartbeat_interval = heartbeat_interval
+        self.stale_after = stale_after
+        self.version_check_interval = version_check_interval
+        self.reconcile_interval = reconcile_interval
+        self._reconciler = reconciler
+        self.state = "starting"
+        self.error: str | None = None
+        self.row_id: int | None = None
+        self.code: ProjectCode | None = None
+        self.last_heartbeat_at = None
+        self._worker: Worker | None = None
+        self._recorder: AttemptRecorder | None = None
+        self._fingerprint: tuple[tuple[int, int], ...] = ()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._loops: list[asyncio.Task[Any]] = []
+        self._reload_lock = asyncio.Lock()
+        self._stopping = False
+
+    # lifecycle --------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        client = await self.connection.get_client()
+        code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+        self._fingerprint = await asyncio.to_thread(
+            active_versions_fingerprint, self.engine, self.project_id
+        )
+        self._recorder = AttemptRecorder(self.engine, self.project_id, code.workflow_ids_by_type)
+        self.row_id = await self._write(
+            lambda session: register_worker(
+                session, self.project_id, self.mode, loaded_versions=code.workflow_types
+            ).id
+        )
+        try:
+            await self._launch(client, code)
+        except BaseException as error:
+            await self._fail(f"did not start: {_reason(error)}")
+            raise
+        await self._beat(status="running")
+        self._loops = [
+            self._spawn(self._every(self.heartbeat_interval, self._heartbeat)),
+            self._spawn(self._every(self.version_check_interval, self._check_versions)),
+            self._spawn(self._recorder.run()),
+        ]
+        if self._reconciler is not None:
+            self._loops.append(self._spawn(self._every(self.reconcile_interval, self._reconcile)))
+
+    async def stop(self) -> None:
+        """Stop polling, let running activities finish briefly, flush records, mark the row stopped."""
+        if self._stopping:
+            return
+        self._stopping = True
+        for task in self._loops:
+            task.cancel()
+        await asyncio.gather(*self._loops, return_exceptions=True)
+        if self._worker is not None:
+            await _shutdown(self._worker)
+        if self._recorder is not None:
+            await self._recorder.close()
+        if self.state != "error":
+            self.state = "stopped"
+        if self.row_id is not None:
+            await self._write(
+                lambda session: update_worker(
+                    session, self.row_id, status=self.state, error=self.error  # type: ignore[arg-type]
+                )
+            )
+        pending = [task for task in self._tasks if not task.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def reload(self) -> bool:
+        """Load the versions the database now asks for; swap in a new worker if they changed."""
+        async with self._reload_lock:
+            if self._stopping:
+                return False
+            code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+            self._fingerprint = await asyncio.to_thread(
+                active_versions_fingerprint, self.engine, self.project_id
+            )
+            if self.code is not None and _same_code(code, self.code) and self.state == "running":
+                return False
+            client = await self.connection.get_client()
+            old = self._worker
+            await self._launch(client, code)
+            if old is not None:
+                self._spawn(_shutdown(old))
+            await self._beat()
+            return True
+
+    def status(self) -> WorkerStatus:
+        code = self.code
+        age = None
+        if self.last_heartbeat_at is not None:
+            age = round((utc_now() - self.last_heartbeat_at).total_seconds(), 1)
+        return WorkerStatus(
+            worker_id=self.row_id,
+            project_id=self.project_id,
+            task_queue=code.task_queue if code else "",
+            mode=self.mode,
+            status=self.state,
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            loaded_versions=code.workflow_types if code else [],
+            last_heartbeat_at=self.last_heartbeat_at,
+            heartbeat_age_seconds=age,
+            error=self.error,
+        )
+
+    @property
+    def recorder(self) -> AttemptRecorder | None:
+        return self._recorder
+
+    # workers ----------------------------------------------------------------------------------------------
+    async def _launch(self, client: Client, code: ProjectCode) -> None:
+        worker = Worker(
+            client,
+            task_queue=code.task_queue,
+            workflows=[version.workflow_class for version in code.versions],
+            activities=list(code.activities),
+            interceptors=[RecordingInterceptor(lambda: self._recorder)],
+            identity=f"wfb-{self.mode}-{os.getpid()}@{socket.gethostname()}",
+            graceful_shutdown_timeout=_SHUTDOWN_GRACE,
+        )
+        self._worker, self.code = worker, code
+        if self._recorder is not None:
+            self._recorder.workflow_ids_by_type = code.workflow_ids_by_type
+        self._spawn(self._run(worker))
+        await _wait_until_running(worker)
+        self.state, self.error = "running", None
+
+    async def _run(self, worker: Worker) -> None:
+        try:
+            await worker.run()
+            failure: BaseException | None = None
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # noqa: BLE001 - the worker's own failure, handled below
+            failure = error
+        if self._stopping or worker is not self._worker:
+            return  # replaced by a reload, or stopped on purpose
+        await self._recover(failure or RuntimeError("the worker stopped by itself"))
+
+    async def _recover(self, failure: BaseException) -> None:
+        """Rebuild the worker with exponential backoff until Temporal answers again."""
+        delay = 1.0
+        self.state, self.error = "reconnecting", f"reconnecting to Temporal: {_reason(failure)}"
+        logger.warning("worker for %s failed (%s); recovering", self.project_id, self.error)
+        await self._beat()
+        while not self._stopping:
+            await asyncio.sleep(delay)
+            try:
+                client = await self.connection.get_client()
+                await client.workflow_service.get_system_info(
+                    GetSystemInfoRequest(), timeout=timedelta(seconds=5)
+                )
+                code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+                await self._launch(client, code)
+            except Exception as error:  # noqa: BLE001 - retried with backoff, shown in the status
+                self.error = f"reconnecting to Temporal: {_reason(error)}"
+                delay = min(delay * 2, _MAX_RECOVERY_DELAY)
+                continue
+            logger.info("worker for %s recovered", self.project_id)
+            await self._beat()
+            return
+
+    # periodic work ----------------------------------------------------------------------------------------
+    async def _heartbeat(self) -> None:
+        await self._beat()
+        stale = timedelta(seconds=self.stale_after)
+        await self._write(lambda session: mark_stale_workers(session, stale_after=stale))
+
+    async def _check_versions(self) -> None:
+        fingerprint = await asyncio.to_thread(
+            active_versions_fingerprint, self.engine, self.project_id
+        )
+        if fingerprint != self._fingerprint:
+            await self.reload()
+
+    async def _reconcile(self) -> None:
+        if self._reconciler is not None and self.state == "running":
+            await self._reconciler(await self.connection.get_client(), self.project_id)
+
+    async def _beat(self, status: str | None = None) -> None:
+        if self.row_id is None:
+            return
+        row_id, versions = self.row_id, self.code.workflow_types if self.code else []
+        error = self.error if self.state == "reconnecting" else None
+
+        def beat(session: Any) -> None:
+            row = heartbeat_worker(session, row_id, loaded_versions=versions)
+            if status or row.status != "running" or row.error != error:
+                update_worker(session, row_id, status=status or "running", error=error)
+
+        await self._write(beat)
+        self.last_heartbeat_at = utc_now()
+
+    async def _fail(self, reason: str) -> None:
+        self.state, self.error = "error", reason
+        if self.row_id is not None:
+            await self._write(
+                lambda session: update_worker(session, self.row_id, status="error", error=reason)  # type: ignore[arg-type]
+            )
+
+    async def _every(self, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await action()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - periodic work must survive a bad round
+                logger.exception("periodic work of the %s worker failed", self.project_id)
+
+    async def _write(self, work: Callable[[Any], Any]) -> Any:
+        return await asyncio.to_thread(run_write, self.engine, work)
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+
+def _same_code(new: ProjectCode, old: ProjectCode) -> bool:
+    def key(code: ProjectCode) -> tuple[Any, ...]:
+        modules = tuple(sorted(version.module_name for version in code.versions))
+        activities = tuple(sorted(getattr(fn, "__module__", "") + fn.__name__ for fn in code.activities))
+        return modules, activities
+
+    return key(new) == key(old)
+
+
+async def _wait_until_running(worker: Worker) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _READY_TIMEOUT
+    while not worker.is_running:
+        if loop.time() > deadline:
+            raise TimeoutError(f"the worker did not start polling within {_READY_TIMEOUT:.0f} s")
+        await asyncio.sleep(0.02)
+
+
+async def _shutdown(worker: Worker) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(worker.shutdown(), _SHUTDOWN_GRACE.total_seconds() + 10)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0][:300]}" if text else type(error).__name__

@@ -1,0 +1,165 @@
+"""Record every activity attempt with its timings, through a worker interceptor and batched writes.
+
+The interceptor only appends to an in-memory buffer; a flusher writes the buffer in one transaction every half
+second (or sooner when it fills), so recording costs the activity almost nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+)
+
+from wfb_jupyter.storage import ActivityAttempt, record_activity_attempts, run_write
+from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
+
+logger = logging.getLogger(__name__)
+
+_MAX_ERROR_TEXT = 2000
+_MAX_BUFFERED = 100_000  # past this (a database down for long), the oldest attempts are dropped, loudly
+
+
+def step_id_of(activity_id: str) -> str:
+    """Generated workflows use ``step``, ``step[i]`` and ``step#n`` as activity ids; the step is the stem."""
+    for marker in ("[", "#"):
+        activity_id = activity_id.split(marker, 1)[0]
+    return activity_id
+
+
+def component_of(activity_type: str) -> str:
+    if activity_type.startswith(BUILTIN_ACTIVITY_PREFIX):
+        return activity_type[len(BUILTIN_ACTIVITY_PREFIX) :]
+    name, _, version = activity_type.rpartition(".v")
+    return name if name and version.isdigit() else activity_type
+
+
+class AttemptRecorder:
+    """Buffers attempts and writes them in batches on the worker's loop."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        project_id: str,
+        workflow_ids_by_type: Mapping[str, int],
+        *,
+        flush_interval: float = 0.5,
+        batch_size: int = 500,
+    ) -> None:
+        self._engine = engine
+        self._project_id = project_id
+        self.workflow_ids_by_type: Mapping[str, int] = dict(workflow_ids_by_type)
+        self._flush_interval = flush_interval
+        self._batch_size = batch_size
+        self._buffer: list[ActivityAttempt] = []
+        self._wakeup = asyncio.Event()
+        self._flush_lock = asyncio.Lock()
+        self.recorded = 0
+
+    def add(self, attempt: ActivityAttempt) -> None:
+        self._buffer.append(attempt)
+        if len(self._buffer) > _MAX_BUFFERED:
+            dropped = len(self._buffer) - _MAX_BUFFERED
+            del self._buffer[:dropped]
+            logger.error("activity recording is behind; dropped %d oldest attempts", dropped)
+        if len(self._buffer) >= self._batch_size:
+            self._wakeup.set()
+
+    def attempt_for(self, info: activity.Info, **fields: Any) -> ActivityAttempt:
+        return ActivityAttempt(
+            project_id=self._project_id,
+            workflow_id=self.workflow_ids_by_type.get(info.workflow_type),
+            temporal_workflow_id=info.workflow_id,
+            temporal_run_id=info.workflow_run_id,
+            step_id=step_id_of(info.activity_id),
+            component=component_of(info.activity_type),
+            attempt=info.attempt,
+            scheduled_at=info.current_attempt_scheduled_time,
+            **fields,
+        )
+
+    async def run(self) -> None:
+        """Flush forever; cancelled when the worker stops (``close`` then writes what is left)."""
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._flush_interval)
+            self._wakeup.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        async with self._flush_lock:
+            batch, self._buffer = self._buffer, []
+            if not batch:
+                return 0
+            try:
+                written = await asyncio.to_thread(
+                    run_write, self._engine, lambda session: record_activity_attempts(session, batch)
+                )
+            except Exception:  # noqa: BLE001 - kept for the next flush rather than lost
+                logger.exception("could not record %d activity attempts; will retry", len(batch))
+                self._buffer[:0] = batch
+                return 0
+            self.recorded += written
+            return written
+
+    async def close(self) -> None:
+        await self.flush()
+
+
+class RecordingInterceptor(Interceptor):
+    """Worker interceptor: each activity attempt is timed and handed to the recorder."""
+
+    def __init__(self, recorder_of: Callable[[], AttemptRecorder | None]) -> None:
+        self._recorder_of = recorder_of
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _RecordingActivityInbound(next, self._recorder_of)
+
+
+class _RecordingActivityInbound(ActivityInboundInterceptor):
+    def __init__(
+        self, next: ActivityInboundInterceptor, recorder_of: Callable[[], AttemptRecorder | None]
+    ) -> None:
+        super().__init__(next)
+        self._recorder_of = recorder_of
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        started = utc_now()
+        status, error, error_type = "completed", None, None
+        try:
+            return await super().execute_activity(input)
+        except asyncio.CancelledError:
+            status, error, error_type = "cancelled", "cancelled", "CancelledError"
+            raise
+        except BaseException as failure:
+            status = "failed"
+            error = (str(failure) or type(failure).__name__)[:_MAX_ERROR_TEXT]
+            error_type = (
+                failure.type if isinstance(failure, ApplicationError) and failure.type else None
+            ) or type(failure).__name__
+            raise
+        finally:
+            recorder = self._recorder_of()
+            if recorder is not None:
+                finished = utc_now()
+                recorder.add(
+                    recorder.attempt_for(
+                        activity.info(),
+                        status=status,
+                        started_at=started,
+                        finished_at=finished,
+                        error=error,
+                        error_type=error_type,
+                    )
+                )

@@ -1,0 +1,94 @@
+"""What a person wants to know about a project's workers, from this process or from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from wfb_jupyter.storage import WorkerRecord, list_workers
+from wfb_jupyter.storage._types import utc_now
+
+WORKER_STATES = ("starting", "running", "reconnecting", "stopped", "error", "stale")
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    worker_id: int | None
+    project_id: str
+    task_queue: str
+    mode: str
+    status: str
+    pid: int
+    host: str
+    loaded_versions: list[str] = field(default_factory=list)
+    last_heartbeat_at: datetime | None = None
+    heartbeat_age_seconds: float | None = None
+    error: str | None = None
+
+    @property
+    def serving(self) -> bool:
+        """Polling the task queue now (a reconnecting worker will again, without a restart)."""
+        return self.status in ("running", "reconnecting")
+
+    def describe(self) -> str:
+        age = (
+            f", last heartbeat {self.heartbeat_age_seconds:.0f} s ago"
+            if self.heartbeat_age_seconds is not None
+            else ""
+        )
+        versions = ", ".join(self.loaded_versions) or "no workflows yet"
+        reason = f" ({self.error})" if self.error else ""
+        return (
+            f"{self.mode} worker {self.pid}@{self.host} for {self.project_id} on {self.task_queue}: "
+            f"{self.status}{reason}{age}; serves {versions}"
+        )
+
+
+def status_from_row(
+    row: WorkerRecord, *, stale_after: float, now: datetime | None = None
+) -> WorkerStatus:
+    now = now or utc_now()
+    age = (now - row.last_heartbeat_at).total_seconds() if row.last_heartbeat_at else None
+    status = row.status
+    # A running worker that lost Temporal keeps its row "running" (it still serves once back) with the reason.
+    if status == "running" and row.error:
+        status = "reconnecting"
+    # A row still claiming to run whose heartbeats stopped is stale even before anyone cleaned it up.
+    if status in ("starting", "running", "reconnecting") and age is not None and age > stale_after:
+        status = "stale"
+    return WorkerStatus(
+        worker_id=row.id,
+        project_id=row.project_id,
+        task_queue=row.task_queue,
+        mode=row.mode,
+        status=status,
+        pid=row.pid,
+        host=row.host,
+        loaded_versions=list(row.loaded_versions or []),
+        last_heartbeat_at=row.last_heartbeat_at,
+        heartbeat_age_seconds=None if age is None else round(age, 1),
+        error=row.error,
+    )
+
+
+def worker_statuses(
+    session: Session, project_id: str, *, stale_after: float = 120.0, include_ended: bool = False
+) -> list[WorkerStatus]:
+    """The project's workers in every process, newest first (ended ones only when asked)."""
+    statuses = [
+        status_from_row(row, stale_after=stale_after)
+        for row in list_workers(session, project_id)
+    ]
+    if not include_ended:
+        statuses = [s for s in statuses if s.status in ("starting", "running", "reconnecting")]
+    return sorted(statuses, key=lambda status: status.worker_id or 0, reverse=True)
+
+
+def serving_worker(
+    session: Session, project_id: str, *, stale_after: float = 120.0
+) -> WorkerStatus | None:
+    """A worker (any process) that polls the project's task queue and beat recently, if there is one."""
+    live = worker_statuses(session, project_id, stale_after=stale_after)
+    return next((status for status in live if status.status == "running"), None)
