@@ -1,0 +1,150 @@
+"""Row-level views as pandas DataFrames: a project's executions and its activity attempts.
+
+Every frame has the same columns and dtypes whether or not it has rows, so code (and charts) built on it
+never special-case an empty project. Timestamps are ``datetime64[ns, UTC]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wfb_jupyter.statistics._sql import attempts_from, attempts_query, statuses, time_window
+from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
+
+EXECUTION_COLUMNS = (
+    "workflow",
+    "version",
+    "workflow_id",
+    "run_id",
+    "status",
+    "started_at",
+    "closed_at",
+    "duration_ms",
+    "error",
+)
+ATTEMPT_COLUMNS = (
+    "workflow",
+    "workflow_id",
+    "run_id",
+    "step_id",
+    "component",
+    "attempt",
+    "status",
+    "scheduled_at",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "error",
+    "error_type",
+)
+TIMESTAMP_COLUMNS = frozenset({"started_at", "closed_at", "scheduled_at", "finished_at", "bucket"})
+INTEGER_COLUMNS = frozenset({"version", "attempt"})
+# Durations may be missing (a run still going), so they are nullable integers rather than floats.
+NULLABLE_INTEGER_COLUMNS = frozenset({"duration_ms", "max_ms"})
+
+
+def executions_frame(
+    session: Session,
+    project_id: str,
+    *,
+    workflow: str | None = None,
+    version: int | None = None,
+    status: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The project's executions, newest first. ``workflow`` is a workflow name; ``since``/``until`` bound
+    ``started_at`` (inclusive/exclusive, timezone-aware)."""
+    run = ExecutionRecord
+    statement = (
+        select(
+            Workflow.name.label("workflow"),
+            run.version,
+            run.temporal_workflow_id.label("workflow_id"),
+            run.temporal_run_id.label("run_id"),
+            run.status,
+            run.started_at,
+            run.closed_at,
+            run.duration_ms,
+            run.error,
+        )
+        .join(Workflow, Workflow.id == run.workflow_id)
+        .where(Workflow.project_id == project_id, *time_window(run.started_at, since, until))
+        .order_by(run.started_at.desc(), run.id.desc())
+    )
+    if workflow is not None:
+        statement = statement.where(Workflow.name == workflow)
+    if version is not None:
+        statement = statement.where(run.version == version)
+    wanted = statuses(status)
+    if wanted is not None:
+        statement = statement.where(run.status.in_(wanted))
+    if limit is not None:
+        statement = statement.limit(limit)
+    return to_frame(session.execute(statement).all(), EXECUTION_COLUMNS)
+
+
+def activity_attempts_frame(
+    session: Session,
+    project_id: str,
+    *,
+    component: str | None = None,
+    workflow: str | None = None,
+    execution: tuple[str, str | None] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """The project's activity attempts in the order they started. ``execution`` is ``(workflow_id, run_id)``
+    in Temporal's terms (``run_id`` None: every run of that workflow id)."""
+    attempt = ActivityAttemptRecord
+    clauses, with_executions = attempts_query(
+        project_id,
+        component=component,
+        workflow=workflow,
+        execution=execution,
+        since=since,
+        until=until,
+    )
+    statement = attempts_from(
+        select(
+            Workflow.name.label("workflow"),
+            attempt.temporal_workflow_id.label("workflow_id"),
+            attempt.temporal_run_id.label("run_id"),
+            attempt.step_id,
+            attempt.component,
+            attempt.attempt,
+            attempt.status,
+            attempt.scheduled_at,
+            attempt.started_at,
+            attempt.finished_at,
+            attempt.duration_ms,
+            attempt.error,
+            attempt.error_type,
+        ),
+        with_executions=with_executions,
+    )
+    statement = statement.where(*clauses).order_by(
+        attempt.started_at, attempt.step_id, attempt.attempt, attempt.id
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    return to_frame(session.execute(statement).all(), ATTEMPT_COLUMNS)
+
+
+def to_frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+    """Rows to a frame with stable dtypes (timestamps in UTC, nullable integers) even when empty."""
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=list(columns))
+    for name in frame.columns:
+        if name in TIMESTAMP_COLUMNS:
+            frame[name] = pd.to_datetime(frame[name], utc=True, format="ISO8601")
+        elif name in INTEGER_COLUMNS or name in NULLABLE_INTEGER_COLUMNS:
+            frame[name] = frame[name].astype("Int64")
+    return frame
