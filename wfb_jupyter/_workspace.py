@@ -1,0 +1,393 @@
+"""The Workspace: one synchronous facade over settings, storage, the compiler, workers and executions.
+
+Magics and widgets are thin views over it; every behaviour a notebook user sees is here, testable without a
+kernel. It is cheap to create: the database opens, the project is created and Temporal is resolved on first use.
+Temporal work runs on the runtime loop (``wfb_jupyter.runtime``), never on the caller's.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Literal
+
+from wfb_jupyter._settings import WfbSettings, valid_name
+from wfb_jupyter.notebook._errors import WorkspaceError
+from wfb_jupyter.notebook._naming import named_definition
+from wfb_jupyter.notebook._operations import RunAndWorkerOperations
+from wfb_jupyter.notebook._results import (
+    BuildResult,
+    CodeDiff,
+    ComponentInfo,
+    ProjectInfo,
+    VersionInfo,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from compiler import ComponentCatalogue
+    from wfb_jupyter.storage import CompiledCode, Workflow
+    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection
+
+CodeKind = Literal["workflow", "activities", "worker", "requirements", "definition"]
+_CODE_COLUMNS = {
+    "workflow": "workflow_code",
+    "activities": "activities_code",
+    "worker": "worker_code",
+    "requirements": "requirements",
+    "definition": "definition_source",
+}
+CODE_KINDS: tuple[str, ...] = tuple(_CODE_COLUMNS)
+
+
+class Workspace(RunAndWorkerOperations):
+    """Everything a notebook does, for the user and project named in ``settings``."""
+
+    def __init__(
+        self, settings: WfbSettings | None = None, *, temporal: TemporalConnection | None = None
+    ) -> None:
+        self.settings = settings or WfbSettings()
+        # None: the process-wide connection manager (the usual case); tests and scripts may pass their own.
+        self._temporal = temporal
+        self._projects: dict[tuple[str, str, str], ProjectInfo] = {}
+
+    @property
+    def temporal(self) -> TemporalConnection:
+        from wfb_jupyter.temporal import connection
+
+        return self._temporal or connection()
+
+    # -- storage and projects ------------------------------------------------------------------------------
+
+    @property
+    def database_url(self) -> str:
+        from wfb_jupyter.storage import database_url
+
+        return self.settings.database_url or database_url()
+
+    @property
+    def engine(self) -> Engine:
+        from wfb_jupyter.storage import get_engine
+
+        return get_engine(self.database_url)
+
+    def project(self, name: str | None = None) -> ProjectInfo:
+        """The named project (default: the current one) of the current user, created on first use."""
+        name = name or self.settings.project
+        _check_name("project", name)
+        _check_name("user", self.settings.user)
+        key = (self.database_url, self.settings.user, name)
+        cached = self._projects.get(key)
+        if cached is None:
+            from wfb_jupyter.storage import get_or_create_project, get_or_create_user, run_write
+
+            def create(session: Session) -> ProjectInfo:
+                user = get_or_create_user(session, self.settings.user)
+                row = get_or_create_project(session, user.id, name)
+                return ProjectInfo(row.id, row.name, row.user_id, row.task_queue)
+
+            cached = self._projects[key] = run_write(self.engine, create)
+        return cached
+
+    def projects(self) -> list[ProjectInfo]:
+        from wfb_jupyter.storage import get_user_by_name, list_projects, session_scope
+
+        with session_scope(self.engine) as session:
+            user = get_user_by_name(session, self.settings.user)
+            if user is None:
+                return []
+            return [
+                ProjectInfo(p.id, p.name, p.user_id, p.task_queue)
+                for p in list_projects(session, user.id)
+            ]
+
+    def create_project(self, name: str) -> ProjectInfo:
+        """Create a project and make it the current one; an existing name is a mistake."""
+        if any(p.name == name for p in self.projects()):
+            raise WorkspaceError(
+                f"project {name!r} already exists; switch to it with %wfb project use {name}"
+            )
+        info = self.project(name)
+        self.settings.project = name
+        return info
+
+    def use_project(self, name: str) -> ProjectInfo:
+        """Make an existing project the current one."""
+        _check_name("project", name)
+        known = [p for p in self.projects() if p.name == name]
+        if not known:
+            names = ", ".join(sorted(p.name for p in self.projects())) or "none yet"
+            raise WorkspaceError(
+                f"there is no project {name!r} (projects: {names}); create it with %wfb project create {name}"
+            )
+        self.settings.project = name
+        return self.project(name)
+
+    # -- building -----------------------------------------------------------------------------------------
+
+    def build(
+        self,
+        name: str | None,
+        source: str,
+        *,
+        project: str | None = None,
+        activate: bool = True,
+        dry_run: bool = False,
+    ) -> BuildResult:
+        """Parse, validate, compile and store a definition as the next version (or find it unchanged).
+
+        Raises ``WorkflowDefinitionError`` with every problem (nothing is stored), ``WorkspaceError`` for a
+        name mismatch. Stored and active, it makes a worker of this process load it at once.
+        """
+        from compiler import CompileOptions, compile_workflow
+        from wfb_jupyter.storage import (
+            get_or_create_workflow,
+            get_workflow_by_name,
+            list_compiled_versions,
+            next_version,
+            run_write,
+            session_scope,
+            store_compiled_code,
+        )
+
+        text, name = named_definition(source, name)
+        info = self.project(project)
+
+        def compile_in(session: Session, workflow_id: int | None) -> Any:
+            version = next_version(session, workflow_id) if workflow_id is not None else 1
+            options = CompileOptions(
+                version=version,
+                catalogue=self._catalogue(session, info.id),
+                project=info.id,
+                task_queue=info.task_queue,
+            )
+            return compile_workflow(text, options)
+
+        if dry_run:
+            with session_scope(self.engine) as session:
+                existing = get_workflow_by_name(session, info.id, name) if name else None
+                compiled = compile_in(session, existing.id if existing else None)
+                same = None
+                if existing is not None:
+                    same = next(
+                        (v.version for v in list_compiled_versions(session, existing.id)
+                         if v.checksum == compiled.checksum),
+                        None,
+                    )  # fmt: skip
+            return _build_result(compiled, info, "dry-run", active=False, same_as=same)
+
+        def store(session: Session) -> BuildResult:
+            if name is not None:
+                self._register_notebook_components(session, info.id)
+            workflow = get_or_create_workflow(session, info.id, name or "invalid")
+            compiled = compile_in(session, workflow.id)
+            stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
+            if stored.version != compiled.version:
+                return _build_result(
+                    compiled, info, "unchanged", active=stored.is_active, stored=stored
+                )
+            return _build_result(compiled, info, "created", active=stored.is_active, stored=stored)
+
+        result = run_write(self.engine, store)
+        note = self._after_activation(info) if result.active else ""
+        return _with_note(result, note)
+
+    def _catalogue(self, session: Session, project_id: str) -> ComponentCatalogue:
+        """Stored components of the project, with this notebook's ``@component`` functions over them."""
+        from compiler import ComponentCatalogue
+        from wfb_jupyter.components import defined_components, load_catalogue
+
+        stored = load_catalogue(session, project_id)
+        notebook = {c.name: c for c in defined_components()}
+        if not notebook:
+            return stored
+        specs = {name: stored[name] for name in stored}
+        for name, component in notebook.items():
+            current = specs.get(name)
+            if current is None or current.source != component.source:
+                specs[name] = component.spec(version=(current.version + 1) if current else 1)
+        return ComponentCatalogue.of(specs.values())
+
+    def _register_notebook_components(self, session: Session, project_id: str) -> None:
+        from wfb_jupyter.components import defined_components, register_component
+
+        for component in defined_components():
+            register_component(session, project_id, component)
+
+    # -- versions and code --------------------------------------------------------------------------------
+
+    def workflows(self, project: str | None = None) -> list[str]:
+        from wfb_jupyter.storage import list_workflows, session_scope
+
+        info = self.project(project)
+        with session_scope(self.engine) as session:
+            return [w.name for w in list_workflows(session, info.id)]
+
+    def versions(self, name: str) -> list[VersionInfo]:
+        from wfb_jupyter.storage import list_compiled_versions, list_open_executions, session_scope
+
+        with session_scope(self.engine) as session:
+            workflow = self._workflow(session, name)
+            open_runs: dict[int, int] = {}
+            for record in list_open_executions(session, workflow_id=workflow.id):
+                open_runs[record.version] = open_runs.get(record.version, 0) + 1
+            return [
+                _version_info(name, row, open_runs.get(row.version, 0))
+                for row in list_compiled_versions(session, workflow.id)
+            ]
+
+    def activate(self, name: str, version: int) -> VersionInfo:
+        """Make ``version`` the one new executions start on (roll back or forward)."""
+        from wfb_jupyter.storage import activate_version, run_write
+
+        def flip(session: Session) -> VersionInfo:
+            workflow = self._workflow(session, name)
+            self._stored(session, workflow, name, version)
+            return _version_info(name, activate_version(session, workflow.id, version))
+
+        activated = run_write(self.engine, flip)
+        self._after_activation(self.project())
+        return activated
+
+    def code(self, name: str, version: int | None = None, which: str = "workflow") -> str:
+        """Generated code (or the definition) of a version; the active version by default."""
+        if which not in CODE_KINDS:
+            raise WorkspaceError(f"unknown code kind {which!r}; choose one of {', '.join(CODE_KINDS)}")
+        from wfb_jupyter.storage import session_scope
+
+        with session_scope(self.engine) as session:
+            row = self._stored(session, self._workflow(session, name), name, version)
+            return str(getattr(row, _CODE_COLUMNS[which]))
+
+    def diff(self, name: str, old: int, new: int, which: str = "workflow") -> CodeDiff:
+        from wfb_jupyter.notebook._diff import unified_diff
+
+        old_code, new_code = self.code(name, old, which), self.code(name, new, which)
+        text = unified_diff(old_code, new_code, f"{name} v{old} ({which})", f"{name} v{new} ({which})")
+        return CodeDiff(name, which, old, new, old_code, new_code, text)
+
+    def manifest(self, name: str, version: int | None = None) -> dict[str, Any]:
+        from wfb_jupyter.storage import session_scope
+
+        with session_scope(self.engine) as session:
+            return dict(self._stored(session, self._workflow(session, name), name, version).manifest)
+
+    def components(self) -> list[ComponentInfo]:
+        from wfb_jupyter.storage import session_scope
+
+        info = self.project()
+        with session_scope(self.engine) as session:
+            catalogue = self._catalogue(session, info.id)
+        return [
+            ComponentInfo(
+                spec.name, spec.kind, spec.version, tuple(p.name for p in spec.parameters),
+                spec.description,
+            )  # fmt: skip
+            for spec in (catalogue[name] for name in catalogue)
+        ]
+
+    def _workflow(self, session: Session, name: str) -> Workflow:
+        from wfb_jupyter.storage import get_workflow_by_name, list_workflows
+
+        info = self.project()
+        workflow = get_workflow_by_name(session, info.id, name)
+        if workflow is None:
+            known = ", ".join(w.name for w in list_workflows(session, info.id)) or "none yet"
+            raise WorkspaceError(
+                f"there is no workflow {name!r} in project {info.name!r} (workflows: {known}); "
+                "define it in a %%workflow cell"
+            )
+        return workflow
+
+    def _stored(
+        self, session: Session, workflow: Workflow, name: str, version: int | None
+    ) -> CompiledCode:
+        from wfb_jupyter.storage import NotFoundError, get_compiled_code, list_compiled_versions
+
+        try:
+            return get_compiled_code(session, workflow.id, version)
+        except NotFoundError:
+            known = ", ".join(f"v{v.version}" for v in list_compiled_versions(session, workflow.id))
+            raise WorkspaceError(
+                f"workflow {name!r} has no version {version} (versions: {known or 'none'}); "
+                f"see %wfb versions {name}"
+            ) from None
+
+    # -- Temporal ------------------------------------------------------------------------------------------
+
+    def server(self) -> ResolvedServer:
+        """The Temporal server in use (resolving, and maybe starting, one on first call)."""
+        self._export_temporal_settings()
+        return self.temporal.server()
+
+    def _export_temporal_settings(self) -> None:
+        # The connection manager reads the environment (as sidecar workers do); %config values reach it here.
+        if self.settings.temporal_address:
+            os.environ["TEMPORAL_ADDRESS"] = self.settings.temporal_address
+        if self.settings.temporal_namespace:
+            os.environ["TEMPORAL_NAMESPACE"] = self.settings.temporal_namespace
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not valid_name(name):
+        raise WorkspaceError(
+            f"{kind} name {name!r} is not valid: use letters, digits, '_', '.' and '-' "
+            "(up to 63 characters, starting with a letter or digit)"
+        )
+
+
+def _build_result(
+    compiled: Any,
+    info: ProjectInfo,
+    outcome: Literal["created", "unchanged", "dry-run"],
+    *,
+    active: bool,
+    stored: CompiledCode | None = None,
+    same_as: int | None = None,
+) -> BuildResult:
+    version = stored.version if stored is not None else compiled.version
+    return BuildResult(
+        name=compiled.name,
+        project=info,
+        version=version,
+        outcome=outcome,
+        active=active,
+        checksum=compiled.checksum,
+        manifest=dict(stored.manifest if stored is not None else compiled.manifest),
+        definition_source=compiled.definition_source,
+        same_as_version=same_as if outcome == "dry-run" else None,
+    )
+
+
+def _with_note(result: BuildResult, note: str) -> BuildResult:
+    from dataclasses import replace
+
+    return replace(result, worker_note=note) if note else result
+
+
+def _version_info(name: str, row: CompiledCode, open_executions: int = 0) -> VersionInfo:
+    return VersionInfo(
+        workflow=name,
+        version=row.version,
+        checksum=row.checksum,
+        build_id=row.build_id,
+        created_at=row.created_at,
+        active=row.is_active,
+        compiler_version=row.compiler_version,
+        step_count=len(row.manifest.get("steps", [])),
+        open_executions=open_executions,
+    )
+
+
+_workspace: Workspace | None = None
+
+
+def workspace(settings: WfbSettings | None = None) -> Workspace:
+    """The process-wide Workspace (the magics' and widgets'); ``settings`` replaces its settings if given."""
+    global _workspace
+    if _workspace is None:
+        _workspace = Workspace(settings)
+    elif settings is not None:
+        _workspace.settings = settings
+    return _workspace

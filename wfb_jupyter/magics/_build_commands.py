@@ -1,0 +1,150 @@
+"""``%wfb`` subcommands about definitions: project, build, versions, activate, diff, code, components, server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from wfb_jupyter.magics._context import CommandContext, display_html
+from wfb_jupyter.magics._errors import CommandParser
+from wfb_jupyter.notebook._results import (
+    COMPONENT_COLUMNS,
+    VERSION_COLUMNS,
+    text_table,
+)
+
+
+def project(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb project", "show, create, switch or list projects")
+    parser.add_argument("action", nargs="?", choices=["create", "use", "list"])
+    parser.add_argument("name", nargs="?")
+    args = parser.parse_args(argv)
+    ws = ctx.workspace
+    if args.action in ("create", "use") and not args.name:
+        raise UsageError(f"%wfb project {args.action} needs a project name")
+    if args.action == "create":
+        info = ws.create_project(args.name)
+        print(f"Created project {info.name!r} (task queue {info.task_queue!r}); it is now the current project.")
+    elif args.action == "use":
+        info = ws.use_project(args.name)
+        print(f"Current project: {info.name!r} (task queue {info.task_queue!r}).")
+    elif args.action == "list":
+        current = ws.settings.project
+        rows = [["*" if p.name == current else "", p.name, p.task_queue] for p in ws.projects()]
+        print(text_table(["", "project", "task queue"], rows) or "No projects yet.")
+    else:
+        info = ws.project()
+        print(f"Current project: {info.name!r} (user {info.user_id!r}, task queue {info.task_queue!r}).")
+
+
+def build(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb build", "build a definition from a file or a notebook variable")
+    parser.add_argument("source", help="a file path, or the name of a variable holding the definition")
+    parser.add_argument("--name")
+    parser.add_argument("--project")
+    parser.add_argument("--no-activate", action="store_true")
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args(argv)
+    if args.source in ctx.namespace and isinstance(ctx.namespace[args.source], str):
+        text = ctx.namespace[args.source]
+    elif Path(args.source).is_file():
+        text = Path(args.source).read_text(encoding="utf-8")
+    else:
+        raise UsageError(f"{args.source!r} is neither a file nor a notebook variable holding text")
+    from wfb_jupyter.magics._workflow import build_and_show
+
+    build_and_show(ctx, args.name, text, project=args.project, activate=not args.no_activate,
+                   dry_run=args.dry_run, first_line=1)  # fmt: skip
+
+
+def versions(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb versions", "list a workflow's versions")
+    parser.add_argument("name")
+    args = parser.parse_args(argv)
+    rows = [v.row() for v in ctx.workspace.versions(args.name)]
+    print(f"Versions of {args.name!r}:")
+    print(text_table(VERSION_COLUMNS, rows))
+
+
+def history(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb history", "the version history widget: diff, activate and roll back")
+    parser.add_argument("name")
+    args = parser.parse_args(argv)
+    from widgets import VersionHistory
+
+    ctx.display(VersionHistory(ctx.workspace, args.name))
+
+
+def activate(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb activate", "make a version the one new executions use (rollback)")
+    parser.add_argument("name")
+    parser.add_argument("version", type=_version)
+    args = parser.parse_args(argv)
+    before = next((v.version for v in ctx.workspace.versions(args.name) if v.active), None)
+    info = ctx.workspace.activate(args.name, args.version)
+    if before == info.version:
+        print(f"{args.name!r} v{info.version} was already active.")
+    else:
+        print(
+            f"{args.name!r} v{info.version} is now active (was v{before}); new executions use it, "
+            "running ones finish on their own version."
+        )
+
+
+def diff(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb diff", "compare the generated code of two versions")
+    parser.add_argument("name")
+    parser.add_argument("old", type=_version)
+    parser.add_argument("new", type=_version)
+    parser.add_argument("--which", default="workflow", choices=_code_kinds())
+    parser.add_argument("--html", action="store_true", help="side by side")
+    args = parser.parse_args(argv)
+    result = ctx.workspace.diff(args.name, args.old, args.new, args.which)
+    if args.html and result.changed:
+        display_html(result.html())
+    else:
+        print(result)
+
+
+def code(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb code", "show the generated code of a version")
+    parser.add_argument("name")
+    parser.add_argument("--version", type=_version)
+    parser.add_argument("--which", default="workflow", choices=_code_kinds())
+    args = parser.parse_args(argv)
+    print(ctx.workspace.code(args.name, args.version, args.which), end="")
+
+
+def components(ctx: CommandContext, argv: list[str]) -> None:
+    CommandParser("%wfb components", "list the components workflows can call").parse_args(argv)
+    rows = [c.row() for c in ctx.workspace.components()]
+    print(text_table(COMPONENT_COLUMNS, rows))
+
+
+def server(ctx: CommandContext, argv: list[str]) -> None:
+    CommandParser("%wfb server", "which Temporal server is in use").parse_args(argv)
+    resolved = ctx.workspace.server()
+    print(resolved.describe())
+    if resolved.ui_url:
+        display_html(f'<a href="{_attr(resolved.ui_url)}" target="_blank">Temporal Web UI</a>')
+
+
+def _version(text: str) -> int:
+    cleaned = text.lower().removeprefix("v")
+    if not cleaned.isdigit() or int(cleaned) < 1:
+        raise UsageError(f"{text!r} is not a version number (1, 2, ... or v1, v2, ...)")
+    return int(cleaned)
+
+
+def _code_kinds() -> tuple[str, ...]:
+    from wfb_jupyter._workspace import CODE_KINDS
+
+    return CODE_KINDS
+
+
+def _attr(value: Any) -> str:
+    import html
+
+    return html.escape(str(value), quote=True)

@@ -1,0 +1,210 @@
+"""``%wfb`` subcommands about executions and workers: run, form, status, result, signal, query, cancel,
+terminate, executions, workers, stats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from wfb_jupyter.magics._context import CommandContext
+from wfb_jupyter.magics._errors import CommandParser
+from wfb_jupyter.notebook._results import EXECUTION_COLUMNS, text_table
+
+
+def run(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb run", "start an execution: %wfb run NAME key=value ... [--wait]")
+    parser.add_argument("name")
+    parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
+    parser.add_argument("--version", type=int)
+    parser.add_argument("--id", dest="workflow_id", help="the workflow id (default: generated)")
+    parser.add_argument("--wait", action="store_true", help="block until it ends, show the result")
+    parser.add_argument("--timeout", type=float, help="seconds to wait with --wait")
+    args = parser.parse_args(argv)
+    from wfb_jupyter.notebook._inputs import namespace_inputs, parse_assignments
+
+    ws = ctx.workspace
+    schema = ws.manifest(args.name, args.version).get("input_schema", {})
+    values = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
+    values.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    started = ws.run(args.name, values, version=args.version, workflow_id=args.workflow_id)
+    ctx.last_execution = started
+    print(f"Started {started.workflow_name!r} v{started.version}: workflow id {started.workflow_id}")
+    link = ws.execution_link(started)
+    if link:
+        print(f"  {link}")
+    if not args.wait:
+        return None
+    outcome = ws.wait(started, args.timeout)
+    if outcome.status != "completed":
+        raise UsageError(f"execution {started.workflow_id} ended {outcome.status}: {outcome.error}")
+    print(f"Completed: {_show(outcome.result)}")
+    return None
+
+
+def form(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb form", "a run form for the workflow's input, with live status")
+    parser.add_argument("name")
+    args = parser.parse_args(argv)
+    from widgets import RunForm
+
+    ctx.display(RunForm(ctx.workspace, args.name))
+
+
+def status(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb status", "where an execution is")
+    parser.add_argument("workflow_id", nargs="?")
+    args = parser.parse_args(argv)
+    state = ctx.workspace.status(ctx.execution(args.workflow_id))
+    print(describe_state(state))
+
+
+def result(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb result", "wait for an execution's result and return it")
+    parser.add_argument("workflow_id", nargs="?")
+    parser.add_argument("--timeout", type=float)
+    args = parser.parse_args(argv)
+    return ctx.workspace.result(ctx.execution(args.workflow_id), args.timeout)
+
+
+def signal(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb signal", "send a signal: %wfb signal NAME [key=value ...] [--id ID]")
+    parser.add_argument("signal")
+    parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("--id", dest="workflow_id")
+    args = parser.parse_args(argv)
+    from wfb_jupyter.notebook._inputs import parse_assignments
+
+    payload = parse_assignments(args.assignments, {}, ctx.namespace) if args.assignments else None
+    execution = ctx.execution(args.workflow_id)
+    ctx.workspace.signal(execution, args.signal, payload)
+    print(f"Sent {args.signal!r} to {_workflow_id(execution)}.")
+
+
+def query(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb query", "ask a running execution: %wfb query NAME [--id ID]")
+    parser.add_argument("query")
+    parser.add_argument("arguments", nargs="*")
+    parser.add_argument("--id", dest="workflow_id")
+    args = parser.parse_args(argv)
+    values = [_json_or_text(a) for a in args.arguments]
+    return ctx.workspace.query(ctx.execution(args.workflow_id), args.query, *values)
+
+
+def cancel(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb cancel", "ask an execution to cancel")
+    parser.add_argument("workflow_id", nargs="?")
+    args = parser.parse_args(argv)
+    execution = ctx.execution(args.workflow_id)
+    ctx.workspace.cancel(execution)
+    print(f"Asked {_workflow_id(execution)} to cancel.")
+
+
+def terminate(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb terminate", "stop an execution at once")
+    parser.add_argument("workflow_id", nargs="?")
+    parser.add_argument("--reason", default="terminated from the notebook")
+    args = parser.parse_args(argv)
+    execution = ctx.execution(args.workflow_id)
+    ctx.workspace.terminate(execution, args.reason)
+    print(f"Terminated {_workflow_id(execution)}.")
+
+
+def executions(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb executions", "the latest executions of the project")
+    parser.add_argument("name", nargs="?")
+    parser.add_argument("--limit", type=int, default=20)
+    args = parser.parse_args(argv)
+    rows = [e.row() for e in ctx.workspace.executions(args.name, args.limit)]
+    print(text_table(EXECUTION_COLUMNS, rows) or "No executions yet.")
+
+
+def workers(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser("%wfb workers", "the project's workers: status, start, stop, restart, panel")
+    parser.add_argument("action", nargs="?", default="status",
+                        choices=["status", "start", "stop", "restart", "panel"])  # fmt: skip
+    parser.add_argument("--sidecar", action="store_true", help="a sidecar process, not this kernel")
+    args = parser.parse_args(argv)
+    ws = ctx.workspace
+    if args.action == "panel":
+        from widgets import WorkerPanel
+
+        ctx.display(WorkerPanel(ws))
+        return
+    if args.action == "start":
+        started = ws.start_worker(sidecar=args.sidecar)
+        print(f"Worker {_describe_worker(started)}")
+    elif args.action == "stop":
+        for stopped in ws.stop_worker(sidecar=args.sidecar):
+            print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")
+    elif args.action == "restart":
+        if args.sidecar:
+            raise UsageError("restart a sidecar with %wfb workers stop --sidecar, then start --sidecar")
+        print(f"Worker {_describe_worker(ws.restart_worker())}")
+    else:
+        statuses = ws.workers()
+        if not statuses:
+            print(f"No worker has served project {ws.project().name!r}; start one with %wfb workers start.")
+        for worker in statuses:
+            print(_describe_worker(worker))
+
+
+def stats(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb stats", "execution and activity statistics, as a dashboard")
+    parser.add_argument("name", nargs="?")
+    args = parser.parse_args(argv)
+    return ctx.workspace.stats(args.name)
+
+
+def describe_state(state: Any) -> str:
+    progress = getattr(state, "progress", None) or {}
+    lines = [f"{_workflow_id(state)}: {state.status}"]
+    if progress.get("current_step"):
+        lines.append(f"  current step: {progress['current_step']}")
+    if progress.get("completed_steps"):
+        lines.append(f"  completed: {', '.join(progress['completed_steps'])}")
+    if progress.get("pending_steps"):
+        lines.append(f"  pending: {', '.join(progress['pending_steps'])}")
+    if state.status == "completed":
+        lines.append(f"  result: {_show(state.result)}")
+    if getattr(state, "error", None):
+        lines.append(f"  error: {state.error}")
+    if getattr(state, "duration_ms", None) is not None:
+        lines.append(f"  duration: {state.duration_ms / 1000:.2f}s")
+    return "\n".join(lines)
+
+
+def _describe_worker(worker: Any) -> str:
+    if worker is None:
+        return "started as a sidecar; its record appears with its first heartbeat."
+    age = worker.heartbeat_age_seconds
+    heartbeat = f", last heartbeat {age:.0f}s ago" if age is not None else ""
+    versions = ", ".join(worker.loaded_versions) or "nothing yet"
+    line = (
+        f"{worker.mode} worker pid {worker.pid} on {worker.host}: {worker.status}{heartbeat}; "
+        f"task queue {worker.task_queue!r}; serves {versions}"
+    )
+    return line + (f"; error: {worker.error}" if worker.error else "")
+
+
+def _workflow_id(execution: Any) -> str:
+    if isinstance(execution, str):
+        return execution
+    ref = getattr(execution, "ref", execution)
+    return str(getattr(ref, "workflow_id", execution))
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _show(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(value)

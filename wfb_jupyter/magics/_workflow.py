@@ -1,0 +1,48 @@
+"""``%%workflow NAME``: build the cell's definition and show what was stored, with the workflow's graph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from IPython.core.error import UsageError
+
+from wfb_jupyter.magics._context import CommandContext
+
+
+def build_and_show(
+    ctx: CommandContext,
+    name: str | None,
+    text: str,
+    *,
+    project: str | None,
+    activate: bool,
+    dry_run: bool,
+    first_line: int = 2,
+) -> Any:
+    from compiler import WorkflowDefinitionError
+    from wfb_jupyter.notebook._errors import definition_problems_message
+
+    try:
+        result = ctx.workspace.build(
+            name, text, project=project, activate=activate, dry_run=dry_run
+        )
+    except WorkflowDefinitionError as error:
+        shown = name or "(unnamed)"
+        raise UsageError(
+            definition_problems_message(shown, error.problems, text, first_line=first_line)
+        ) from None
+    print(result.summary())
+    show_graph(ctx, result.definition_source)
+    ctx.extras["last_build"] = result
+    return result
+
+
+def show_graph(ctx: CommandContext, definition_source: str) -> None:
+    """The rendered graph of the definition (the widgets package draws it as SVG)."""
+    try:
+        from widgets._graph import workflow_graph_svg
+    except ImportError:
+        return  # the graph view is not installed in this build; the summary above says what was built
+    from IPython.display import SVG
+
+    ctx.display(SVG(workflow_graph_svg(definition_source)))

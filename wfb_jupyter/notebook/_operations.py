@@ -1,0 +1,314 @@
+"""The Workspace's runtime half: executions (run, status, result, signal, query, cancel, terminate) and the
+project's workers. Everything here goes through the runtime loop; the storage half is in ``_workspace.py``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from wfb_jupyter.notebook._errors import WorkspaceError
+from wfb_jupyter.notebook._inputs import input_problems_message
+from wfb_jupyter.notebook._results import ExecutionSummary, ProjectInfo, RunOutcome
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from temporalio.client import Client
+
+    from wfb_jupyter._settings import WfbSettings
+    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection
+
+T = TypeVar("T")
+ACTIVE_WORKER_STATES = ("starting", "running", "reconnecting")
+_WORKER_TIMEOUT = 120.0
+_CALL_TIMEOUT = 60.0
+
+
+
+class RunAndWorkerOperations:
+    """Mixed into ``Workspace``, which provides settings, the engine and the current project."""
+
+    settings: WfbSettings
+
+    if TYPE_CHECKING:  # provided by Workspace
+
+        @property
+        def engine(self) -> Engine: ...
+
+        @property
+        def database_url(self) -> str: ...
+
+        def project(self, name: str | None = None) -> ProjectInfo: ...
+
+        def manifest(self, name: str, version: int | None = None) -> dict[str, Any]: ...
+
+        def server(self) -> ResolvedServer: ...
+
+        @property
+        def temporal(self) -> TemporalConnection: ...
+
+        def _export_temporal_settings(self) -> None: ...
+
+    # -- plumbing -----------------------------------------------------------------------------------------
+
+    def worker_manager(self) -> Any:
+        """This process's ``ProjectWorkerManager`` for the current database (stopped with the kernel)."""
+        from wfb_jupyter.workers import kernel_worker_manager
+
+        return kernel_worker_manager(
+            self.engine,
+            connection=self.temporal,
+            heartbeat_interval=self.settings.heartbeat_interval,
+            stale_after=self.settings.stale_after,
+        )
+
+    def _on_loop(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = _CALL_TIMEOUT) -> T:
+        from wfb_jupyter.runtime import runtime
+
+        return runtime().run(coroutine, timeout)
+
+    def _with_client(
+        self, call: Callable[[Client], Coroutine[Any, Any, T]], timeout: float | None = _CALL_TIMEOUT
+    ) -> T:
+        self._export_temporal_settings()
+        temporal = self.temporal
+
+        async def go() -> T:
+            return await call(await temporal.get_client())
+
+        return self._on_loop(go(), timeout)
+
+    # -- workers ------------------------------------------------------------------------------------------
+
+    def workers(self) -> list[Any]:
+        """Every worker of the current project (this process's and sidecars), from the database."""
+        from wfb_jupyter.storage import session_scope
+        from wfb_jupyter.workers import worker_statuses
+
+        info = self.project()
+        with session_scope(self.engine) as session:
+            return list(worker_statuses(session, info.id, stale_after=self.settings.stale_after))
+
+    def start_worker(self, sidecar: bool | None = None) -> Any:
+        """Start the project's worker here (or as a sidecar process); a running one is reused."""
+        info = self.project()
+        if sidecar is None:
+            sidecar = self.settings.worker_mode == "sidecar"
+        if sidecar:
+            running = [w for w in self.workers() if w.mode == "sidecar" and w.status in ACTIVE_WORKER_STATES]
+            if running:
+                return running[0]
+            from wfb_jupyter.workers import start_sidecar_worker
+
+            self._export_temporal_settings()
+            server = self.server()
+            pid = start_sidecar_worker(
+                info.id,
+                database_url=self.database_url,
+                temporal_address=server.address,
+                namespace=server.namespace,
+            )
+            return next((w for w in self.workers() if w.pid == pid), None)
+        self._export_temporal_settings()
+        return self._on_loop(self.worker_manager().start_worker_for_project(info.id), _WORKER_TIMEOUT)
+
+    def stop_worker(self, sidecar: bool | None = None) -> list[Any]:
+        """Stop the project's worker in this process, or (``sidecar``) its sidecar processes on this host."""
+        info = self.project()
+        if sidecar:
+            return self._stop_sidecars()
+        manager = self.worker_manager()
+        status = manager.status(info.id)
+        if status is None or status.status not in ACTIVE_WORKER_STATES:
+            raise WorkspaceError(
+                f"no worker of project {info.name!r} runs in this kernel; "
+                "a sidecar is stopped with %wfb workers stop --sidecar"
+            )
+        self._on_loop(manager.stop_worker_for_project(info.id), _WORKER_TIMEOUT)
+        return [status]
+
+    def restart_worker(self) -> Any:
+        info = self.project()
+        self._export_temporal_settings()
+        return self._on_loop(self.worker_manager().restart_worker_for_project(info.id), _WORKER_TIMEOUT)
+
+    def _stop_sidecars(self) -> list[Any]:
+        import signal
+
+        here = socket.gethostname()
+        running = [
+            w for w in self.workers()
+            if w.mode == "sidecar" and w.status in ACTIVE_WORKER_STATES and w.host == here and w.pid
+        ]  # fmt: skip
+        if not running:
+            raise WorkspaceError(f"no sidecar worker of project {self.project().name!r} runs on {here}")
+        for status in running:
+            with contextlib.suppress(ProcessLookupError):  # already gone: its record turns stale
+                os.kill(status.pid, signal.SIGTERM)
+        return running
+
+    def _ensure_worker(self, info: ProjectInfo) -> None:
+        """Before a run: a worker must serve the project; start one when allowed (settings.auto_start_worker)."""
+        if not self.settings.auto_start_worker:
+            return  # start_execution says clearly that no worker runs
+        if any(w.status in ACTIVE_WORKER_STATES for w in self.workers()):
+            return
+        self.start_worker()
+
+    def _after_activation(self, info: ProjectInfo) -> str:
+        """Make sure the worker serves what is now active; returns one line saying how."""
+        try:
+            manager = self.worker_manager()
+        except ImportError:
+            return ""
+        local = manager.status(info.id)
+        if local is not None and local.status in ACTIVE_WORKER_STATES:
+            self._export_temporal_settings()
+            status = self._on_loop(manager.refresh_project(info.id), _WORKER_TIMEOUT)
+            return f"The in-kernel worker serves: {', '.join(status.loaded_versions)}."
+        sidecars = [w for w in self.workers() if w.status in ACTIVE_WORKER_STATES]
+        if sidecars:
+            return (
+                f"The {sidecars[0].mode} worker (pid {sidecars[0].pid}) loads it on its next heartbeat "
+                f"(every {self.settings.heartbeat_interval:g}s)."
+            )
+        if not self.settings.auto_start_worker:
+            return f"No worker serves project {info.name!r}; start one with %wfb workers start."
+        status = self.start_worker()
+        if status is None:
+            return "Started a sidecar worker."
+        loaded = ", ".join(status.loaded_versions)
+        return f"Started the {status.mode} worker on task queue {status.task_queue!r}; it serves: {loaded}."
+
+    # -- executions ---------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        name: str,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        version: int | None = None,
+        wait: bool = False,
+        timeout: float | None = None,
+        workflow_id: str | None = None,
+    ) -> Any:
+        """Start an execution of the active version (or ``version``); with ``wait``, block for its outcome.
+
+        Returns the ``ExecutionRef``, or with ``wait`` a ``RunOutcome``. Invalid input is refused before
+        anything starts, with the fields the workflow takes.
+        """
+        from compiler import validate_input
+        from wfb_jupyter.executions import start_execution
+
+        info = self.project()
+        manifest = self.manifest(name, version)
+        schema = manifest.get("input_schema", {})
+        values = {k: v for k, v in dict(inputs or {}).items() if v is not None}
+        problems = validate_input(schema, values)
+        if problems:
+            raise WorkspaceError(input_problems_message(name, manifest["version"], problems, schema))
+        self._ensure_worker(info)
+        ref = self._with_client(
+            lambda client: start_execution(
+                self.engine, client, info.id, name, values, version=version,
+                workflow_id=workflow_id, stale_after=self.settings.stale_after,
+            )  # fmt: skip
+        )
+        if not wait:
+            return ref
+        return self.wait(ref, timeout)
+
+    def wait(self, execution: Any, timeout: float | None = None) -> RunOutcome:
+        """Block until the execution closes; the outcome says how it ended (a failure is not raised)."""
+        from wfb_jupyter.executions import ExecutionFailedError, wait_for_result
+
+        ref = self._ref(execution)
+        limit = None if timeout is None else timeout + 5
+        try:
+            result = self._with_client(
+                lambda client: wait_for_result(self.engine, client, ref, timeout), limit
+            )
+        except ExecutionFailedError as failure:
+            return RunOutcome(ref, failure.status, None, failure.error, self.execution_link(ref))
+        return RunOutcome(ref, "completed", result, None, self.execution_link(ref))
+
+    def status(self, execution: Any) -> Any:
+        from wfb_jupyter.executions import describe_execution
+
+        ref = self._ref(execution)
+        return self._with_client(lambda client: describe_execution(self.engine, client, ref))
+
+    def result(self, execution: Any, timeout: float | None = None) -> Any:
+        outcome = self.wait(execution, timeout)
+        if outcome.status != "completed":
+            raise WorkspaceError(
+                f"execution {outcome.ref.workflow_id!r} ended {outcome.status}: {outcome.error}"
+            )
+        return outcome.result
+
+    def signal(self, execution: Any, signal: str, payload: Any = None) -> None:
+        from wfb_jupyter.executions import signal_execution
+
+        ref = self._ref(execution)
+        self._with_client(lambda client: signal_execution(self.engine, client, ref, signal, payload))
+
+    def query(self, execution: Any, query: str, *args: Any) -> Any:
+        from wfb_jupyter.executions import query_execution
+
+        ref = self._ref(execution)
+        return self._with_client(lambda client: query_execution(self.engine, client, ref, query, *args))
+
+    def cancel(self, execution: Any) -> None:
+        from wfb_jupyter.executions import cancel_execution
+
+        ref = self._ref(execution)
+        self._with_client(lambda client: cancel_execution(client, ref))
+
+    def terminate(self, execution: Any, reason: str = "") -> None:
+        from wfb_jupyter.executions import terminate_execution
+
+        ref = self._ref(execution)
+        self._with_client(lambda client: terminate_execution(self.engine, client, ref, reason))
+
+    def executions(self, name: str | None = None, limit: int = 20) -> list[ExecutionSummary]:
+        """The project's latest executions, newest first (from the database)."""
+        from wfb_jupyter.storage import list_executions, list_workflows, session_scope
+
+        info = self.project()
+        with session_scope(self.engine) as session:
+            names = {w.id: w.name for w in list_workflows(session, info.id)}
+            workflow_id = None
+            if name is not None:
+                workflow_id = next((i for i, n in names.items() if n == name), None)
+                if workflow_id is None:
+                    raise WorkspaceError(f"there is no workflow {name!r} in project {info.name!r}")
+            rows = list_executions(session, project_id=info.id, workflow_id=workflow_id, limit=limit)
+            return [
+                ExecutionSummary(
+                    names.get(r.workflow_id, "?"), r.version, r.temporal_workflow_id, r.temporal_run_id,
+                    r.status, r.started_at, r.duration_ms, r.error, r.result,
+                )  # fmt: skip
+                for r in rows
+            ]
+
+    def execution_link(self, execution: Any) -> str | None:
+        """The execution in the Temporal Web UI, when the server has one."""
+        ref = self._ref(execution)
+        return self.server().execution_url(ref.workflow_id, ref.run_id)
+
+    def _ref(self, execution: Any) -> Any:
+        if isinstance(execution, RunOutcome):
+            return execution.ref
+        if isinstance(execution, str):
+            from wfb_jupyter.executions import find_execution_ref
+            from wfb_jupyter.storage import session_scope
+
+            with session_scope(self.engine) as session:
+                return find_execution_ref(session, self.project().id, execution)
+        if hasattr(execution, "workflow_id") and hasattr(execution, "run_id"):
+            return execution
+        raise WorkspaceError(
+            f"expected an execution (a workflow id, or what run returned), got {type(execution).__name__}"
+        )

@@ -1,0 +1,186 @@
+"""Plain values the Workspace returns: what was built, stored, diffed, listed. Each renders itself as text,
+so magics, widgets, tests and scripts show the same words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+BuildOutcome = Literal["created", "unchanged", "dry-run"]
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    id: str
+    name: str
+    user_id: str
+    task_queue: str
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """One ``build``: which version holds the definition now, and whether anything changed."""
+
+    name: str
+    project: ProjectInfo
+    version: int
+    outcome: BuildOutcome
+    active: bool
+    checksum: str
+    manifest: dict[str, Any]
+    definition_source: str
+    warnings: tuple[str, ...] = ()
+    same_as_version: int | None = None  # for "unchanged" and dry runs: the stored version with this checksum
+    worker_note: str = ""
+
+    @property
+    def steps(self) -> list[str]:
+        return list(self.manifest.get("steps", []))
+
+    def summary(self) -> str:
+        steps = self.steps
+        step_text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
+        where = f"project {self.project.name!r}"
+        if self.outcome == "dry-run":
+            if self.same_as_version is not None:
+                head = (
+                    f"Dry run: {self.name!r} is unchanged (same as version {self.same_as_version}); "
+                    "nothing stored."
+                )
+            else:
+                head = f"Dry run: {self.name!r} compiles ({step_text}); it would be version {self.version}; nothing stored."
+        elif self.outcome == "unchanged":
+            state = "active" if self.active else "not active"
+            head = (
+                f"{self.name!r} is unchanged: version {self.version} already has this definition "
+                f"({state}; {where})."
+            )
+        else:
+            state = "active" if self.active else "stored, not active (activate with %wfb activate)"
+            head = f"Built {self.name!r} version {self.version} ({step_text}, {state}; {where})."
+        lines = [head, f"  checksum {self.checksum[:12]}  steps: {', '.join(steps) or '-'}"]
+        lines.extend(f"  warning: {warning}" for warning in self.warnings)
+        if self.worker_note:
+            lines.append(f"  {self.worker_note}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    workflow: str
+    version: int
+    checksum: str
+    build_id: str
+    created_at: datetime
+    active: bool
+    compiler_version: str
+    step_count: int
+    open_executions: int = 0
+
+    def row(self) -> list[str]:
+        return [
+            f"v{self.version}",
+            "active" if self.active else "",
+            self.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            self.checksum[:12],
+            str(self.step_count),
+            str(self.open_executions),
+        ]
+
+
+VERSION_COLUMNS = ["version", "state", "created (UTC)", "checksum", "steps", "open runs"]
+
+
+@dataclass(frozen=True)
+class CodeDiff:
+    workflow: str
+    which: str
+    old_version: int
+    new_version: int
+    old_code: str
+    new_code: str
+    unified: str
+
+    @property
+    def changed(self) -> bool:
+        return self.old_code != self.new_code
+
+    def __str__(self) -> str:
+        if not self.changed:
+            return (
+                f"The {self.which} code of {self.workflow!r} v{self.old_version} and "
+                f"v{self.new_version} is identical."
+            )
+        return self.unified
+
+    def html(self) -> str:
+        from wfb_jupyter.notebook._diff import side_by_side_html
+
+        return side_by_side_html(self)
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    name: str
+    kind: str
+    version: int
+    parameters: tuple[str, ...]
+    description: str
+
+    def row(self) -> list[str]:
+        return [self.name, self.kind, str(self.version), ", ".join(self.parameters), self.description]
+
+
+COMPONENT_COLUMNS = ["component", "kind", "version", "parameters", "description"]
+
+
+@dataclass(frozen=True)
+class ExecutionSummary:
+    workflow: str
+    version: int
+    workflow_id: str
+    run_id: str
+    status: str
+    started_at: datetime
+    duration_ms: int | None
+    error: str | None = None
+    result: Any = None
+
+    def row(self) -> list[str]:
+        duration = f"{self.duration_ms / 1000:.2f}s" if self.duration_ms is not None else ""
+        return [
+            self.workflow_id,
+            f"{self.workflow} v{self.version}",
+            self.status,
+            self.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            duration,
+        ]
+
+
+EXECUTION_COLUMNS = ["workflow id", "workflow", "status", "started (UTC)", "duration"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """A run started with ``wait=True``: its reference and how it ended."""
+
+    ref: Any
+    status: str
+    result: Any = None
+    error: str | None = None
+    link: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def text_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A plain aligned table (stable in notebook outputs and easy to diff in tests)."""
+    if not rows:
+        return ""
+    widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(columns)]
+    line = "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+    body = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join([line, *body])
