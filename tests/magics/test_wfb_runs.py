@@ -1,0 +1,194 @@
+"""``%wfb`` commands that run things, on a real in-kernel worker and the embedded Temporal service."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from IPython.core.error import UsageError
+
+from tests.magics.conftest import HELLO
+
+APPROVAL = """\
+input:
+  amount: {type: number, minimum: 0}
+signals:
+  decide: {payload: {approved: boolean}, set: {approved: "${signal.approved}"}}
+queries:
+  decision: ${vars.approved}
+vars:
+  approved: null
+steps:
+  - id: check
+    call: echo
+    with: {value: "${input.amount}"}
+  - id: wait_for_decision
+    wait_signal: decide
+    timeout: 5m
+output: ${vars.approved}
+"""
+
+
+def _project(ip: Any) -> str:
+    return ip.run_line_magic("config", "WfbSettings.project")
+
+
+def _wait_until_step(ip: Any, step: str, capsys: Any, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        ip.run_line_magic("wfb", "status")
+        if f"current step: {step}" in capsys.readouterr().out:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the execution never reached {step}")
+
+
+def test_build_starts_the_worker_and_run_waits_for_the_result(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    out = capsys.readouterr().out
+    assert "Started the in-kernel worker on task queue" in out and "it serves: hello.v1." in out
+    ip.run_line_magic("wfb", "run hello who=Ada --wait")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Started 'hello' v1: workflow id hello-")
+    assert lines[-1] == 'Completed: "Hello Ada"'
+    ip.run_line_magic("wfb", "executions hello")
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[1:4] == ["hello", "v1", "completed"]
+
+
+def test_inputs_from_notebook_variables(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    ip.user_ns["person"] = "Grace"
+    ip.user_ns["start_values"] = {"who": "Linus"}
+    ip.run_line_magic("wfb", "run hello who=$person --wait")
+    assert capsys.readouterr().out.splitlines()[-1] == 'Completed: "Hello Grace"'
+    ip.run_line_magic("wfb", "run hello --inputs start_values")
+    assert ip.run_line_magic("wfb", "result") == "Hello Linus"
+
+
+def test_invalid_inputs_are_refused_before_starting(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "approval", APPROVAL)
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run approval amount=-5 extra=1")
+    assert str(raised.value) == (
+        "'approval' v1 was not started: the input is invalid\n"
+        "  - amount must be at least 0\n"
+        "  - unknown input field 'extra'\n"
+        "  it takes: amount: number"
+    )
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run approval amount=ten")
+    assert str(raised.value) == (
+        "'approval' v1 was not started: the input is invalid\n"
+        "  - amount must be number, got text\n"
+        "  it takes: amount: number"
+    )
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run approval amount")
+    assert str(raised.value).startswith("run inputs are written key=value (got 'amount')")
+    assert ip.run_line_magic("wfb", "executions") is None
+    assert capsys.readouterr().out.endswith("No executions yet.\n")
+
+
+def test_unknown_workflow_and_version(ip: Any) -> None:
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run nope")
+    assert str(raised.value) == (
+        f"there is no workflow 'nope' in project {_project(ip)!r} (workflows: none yet); "
+        "define it in a %%workflow cell"
+    )
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run hello who=x --version 3")
+    assert str(raised.value) == (
+        "workflow 'hello' has no version 3 (versions: v1); see %wfb versions hello"
+    )
+
+
+def test_signal_query_status_and_a_finished_execution(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "approval", APPROVAL)
+    ip.run_line_magic("wfb", "run approval amount=12.5")
+    _wait_until_step(ip, "wait_for_decision", capsys)
+    assert ip.run_line_magic("wfb", "query decision") is None
+    with pytest.raises(UsageError, match="'approval' declares no signal 'approve'|approve"):
+        ip.run_line_magic("wfb", "signal approve")
+    ip.run_line_magic("wfb", "signal decide approved=true")
+    assert capsys.readouterr().out.startswith("Sent 'decide' to approval-")
+    assert ip.run_line_magic("wfb", "result --timeout 30") is True
+    ip.run_line_magic("wfb", "status")
+    status = capsys.readouterr().out.splitlines()
+    assert status[0].endswith(": completed") and status[1] == "  result: true"
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "signal decide approved=false")
+    assert "it has already completed; only running executions accept that" in str(raised.value)
+
+
+def test_cancel_and_terminate(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "approval", APPROVAL)
+    ip.run_line_magic("wfb", "run approval amount=1")
+    _wait_until_step(ip, "wait_for_decision", capsys)
+    ip.run_line_magic("wfb", "terminate --reason 'not needed'")
+    assert capsys.readouterr().out.startswith("Terminated approval-")
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "result")
+    assert "ended terminated" in str(raised.value)
+    ip.run_line_magic("wfb", "run approval amount=2")
+    _wait_until_step(ip, "wait_for_decision", capsys)
+    ip.run_line_magic("wfb", "cancel")
+    with pytest.raises(UsageError, match="ended cancelled"):
+        ip.run_line_magic("wfb", "result --timeout 30")
+
+
+def test_no_worker_running(ip: Any) -> None:
+    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "run hello who=x")
+    assert str(raised.value).startswith(f"no worker serves project {_project(ip)!r}")
+    assert str(raised.value).endswith("start one with `%wfb workers start` in the notebook or "
+                                      f"`wfb worker {_project(ip)}` in a terminal")  # fmt: skip
+
+
+def test_workers_start_status_restart_stop(ip: Any, capsys: Any) -> None:
+    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
+    ip.run_line_magic("wfb", "workers")
+    assert capsys.readouterr().out.startswith("No worker has served project")
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    ip.run_line_magic("wfb", "workers start")
+    assert "in-kernel worker pid" in capsys.readouterr().out
+    ip.run_line_magic("wfb", "workers status")
+    out = capsys.readouterr().out
+    assert ": running" in out and "serves hello.v1" in out
+    ip.run_line_magic("wfb", "workers restart")
+    assert ": running" in capsys.readouterr().out
+    ip.run_line_magic("wfb", "workers stop")
+    assert capsys.readouterr().out.startswith("Stopped the in-kernel worker (pid ")
+    with pytest.raises(UsageError, match="no worker of project .* runs in this kernel"):
+        ip.run_line_magic("wfb", "workers stop")
+
+
+def test_temporal_unreachable(ip: Any) -> None:
+    from wfb_jupyter._workspace import workspace
+    from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
+
+    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
+    magics = ip.magics_manager.registry["WorkflowMagics"]
+    unreachable = TemporalConnection(
+        TemporalSettings(pinned_address="127.0.0.1:9", namespace="default"), attempts=1
+    )
+    magics.context.workspace = type(workspace())(workspace().settings, temporal=unreachable)
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    for command in ("run hello who=x", "workers start"):
+        with pytest.raises(UsageError) as raised:
+            ip.run_line_magic("wfb", command)
+        assert "Cannot reach Temporal at 127.0.0.1:9 after 1 attempt(s)" in str(raised.value)
+        assert str(raised.value).endswith(
+            "Start a Temporal server there, point TEMPORAL_ADDRESS at one that runs, "
+            "or unset TEMPORAL_ADDRESS to use the embedded service."
+        )
+
+
+def test_server_says_which_temporal(ip: Any, capsys: Any) -> None:
+    ip.run_line_magic("wfb", "server")
+    assert capsys.readouterr().out.startswith("Using ")
