@@ -160,9 +160,19 @@ def _global_names(
         for n in ast.walk(statement)
         if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
     }
-    names |= used_in_body & set(_code_names(function.__code__))
+    # ``co_names`` holds attribute names too (``info().attempt``), so a local that shares a name with an
+    # attribute would look global: locals of the function and its nested code never count.
+    names |= (used_in_body & set(_code_names(function.__code__))) - set(_local_names(function.__code__))
     names.discard(function.__name__)  # recursion: the stored source defines the name itself
     return names
+
+
+def _local_names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_varnames
+    yield from code.co_cellvars
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _local_names(constant)
 
 
 def _code_names(code: types.CodeType) -> Iterator[str]:
