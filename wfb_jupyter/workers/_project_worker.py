@@ -1,13 +1,16 @@
 """One project's worker: a supervised ``temporalio`` Worker that reloads, heartbeats and recovers.
 
 A ``Worker`` object is never reused once stopped (the SDK forbids it): every reload or recovery builds a new one
-from the database, and the old one is shut down after the new one polls, so no execution is dropped.
+from the database. The SDK also refuses two live workers of one process on one task queue, so a reload shuts the
+old worker down before the new one polls; meanwhile tasks wait in the queue, and running executions continue on
+the new worker, which still loads the versions they started on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import socket
@@ -146,10 +149,10 @@ class ProjectWorker:
             if self.code is not None and _same_code(code, self.code) and self.state == "running":
                 return False
             client = await self.connection.get_client()
-            old = self._worker
-            await self._launch(client, code)
+            old, self._worker = self._worker, None
             if old is not None:
-                self._spawn(_shutdown(old))
+                await _shutdown(old)
+            await self._launch(client, code)
             await self._beat()
             return True
 
@@ -185,6 +188,7 @@ class ProjectWorker:
             activities=list(code.activities),
             interceptors=[RecordingInterceptor(lambda: self._recorder)],
             identity=f"wfb-{self.mode}-{os.getpid()}@{socket.gethostname()}",
+            build_id=build_id_of(code),
             graceful_shutdown_timeout=_SHUTDOWN_GRACE,
         )
         self._worker, self.code = worker, code
@@ -294,6 +298,12 @@ def _same_code(new: ProjectCode, old: ProjectCode) -> bool:
         return modules, activities
 
     return key(new) == key(old)
+
+
+def build_id_of(code: ProjectCode) -> str:
+    """Derived from the content of the loaded code (module names carry each version's code hash)."""
+    content = "\n".join(sorted(version.module_name for version in code.versions))
+    return hashlib.sha256(content.encode()).hexdigest()[:20]
 
 
 async def _wait_until_running(worker: Worker) -> None:
