@@ -179,13 +179,15 @@ async def test_failed_workflow_tasks_are_retried(temporal_client: Client, task_q
         # The SDK reports only a task's first failure; later attempts end by the workflow task timeout.
         handle = await temporal_client.start_workflow(
             FailingTaskWorkflow.run, id=workflow_id, task_queue=task_queue,
-            task_timeout=timedelta(seconds=1),
+            task_timeout=timedelta(seconds=2),
         )
         assert await handle.result() == "recovered"
     types = [e.event_type for e in (await handle.fetch_history()).events]
-    # The first failure is recorded; the retries after it are transient and leave no events.
-    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) == 1
-    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) == 0
+    # Only the first attempt's end is recorded (a failure, or a timeout on a slow machine); the retries
+    # after it are transient and leave no events.
+    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) + types.count(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+    ) == 1
     completed = [e for e in (await handle.fetch_history()).events
                  if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
     assert completed[-1].workflow_task_scheduled_event_attributes.attempt == 3
