@@ -45,20 +45,23 @@ def project_id(engine: Engine) -> str:
 
 @pytest.fixture
 def build(engine: Engine, project_id: str) -> Build:
-    def store(source: str, *, name: str | None = None, activate: bool = True) -> int:
+    def store(
+        source: str, *, name: str | None = None, activate: bool = True, project: str | None = None
+    ) -> int:
+        target = project or project_id
         with session_scope(engine) as session:
-            project = get_project(session, project_id)
+            project_row = get_project(session, target)
             from compiler import parse_definition
 
             workflow_name = name or parse_definition(source).name
-            workflow = get_or_create_workflow(session, project_id, workflow_name)
+            workflow = get_or_create_workflow(session, target, workflow_name)
             compiled = compile_workflow(
                 source,
                 CompileOptions(
                     version=next_version(session, workflow.id),
-                    catalogue=load_catalogue(session, project_id),
-                    project=project_id,
-                    task_queue=project.task_queue,
+                    catalogue=load_catalogue(session, target),
+                    project=target,
+                    task_queue=project_row.task_queue,
                 ),
             )
             return store_compiled_code(session, workflow.id, compiled, activate=activate).version
@@ -72,7 +75,9 @@ def temporal(temporal_address: str) -> TemporalConnection:
 
 
 @pytest.fixture
-async def manager(engine: Engine, temporal: TemporalConnection) -> AsyncIterator[ProjectWorkerManager]:
+async def manager(
+    engine: Engine, temporal: TemporalConnection
+) -> AsyncIterator[ProjectWorkerManager]:
     manager = ProjectWorkerManager(
         engine,
         connection=temporal,

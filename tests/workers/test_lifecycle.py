@@ -45,7 +45,9 @@ async def test_start_run_record_stop(engine, project_id, build, manager, tempora
         (worker,) = list_workers(session, project_id)
     assert execution.status == "completed"
     assert execution.duration_ms is not None
-    assert [(a.step_id, a.component, a.status) for a in attempts] == [("shout", "echo", "completed")]
+    assert [(a.step_id, a.component, a.status) for a in attempts] == [
+        ("shout", "echo", "completed")
+    ]
     assert worker.status == "stopped"
 
 

@@ -52,9 +52,7 @@ async def test_new_version_picked_up_while_old_runs_finish_on_old(
     build(APPROVAL % "v1")
     await manager.start_worker_for_project(project_id)
     client = await temporal.get_client()
-    old_runs = [
-        await start_execution(engine, client, project_id, "approval") for _ in range(20)
-    ]
+    old_runs = [await start_execution(engine, client, project_id, "approval") for _ in range(20)]
     assert {ref.version for ref in old_runs} == {1}
 
     assert build(APPROVAL % "v2") == 2  # activated: the worker loads it by itself, keeps v1
@@ -130,7 +128,12 @@ async def test_each_attempt_is_recorded_and_aggregated(
     assert all(a.step_id == "flaky" and a.duration_ms is not None for a in attempts)
     assert "attempt 1 fails on purpose" in attempts[0].error
     row = statistics[0] if isinstance(statistics, list) else statistics
-    assert (row.attempt_count, row.success_count, row.failure_count, row.retry_count) == (3, 1, 2, 2)
+    assert (row.attempt_count, row.success_count, row.failure_count, row.retry_count) == (
+        3,
+        1,
+        2,
+        2,
+    )
 
 
 async def test_worker_closes_records_whose_starter_is_gone(
@@ -155,7 +158,9 @@ async def test_worker_closes_records_whose_starter_is_gone(
     assert record.duration_ms is not None and record.duration_ms >= 0
 
 
-async def test_describe_shows_progress_mid_run(engine, project_id, build, manager, temporal) -> None:
+async def test_describe_shows_progress_mid_run(
+    engine, project_id, build, manager, temporal
+) -> None:
     build(APPROVAL % "x")
     await manager.start_worker_for_project(project_id)
     client = await temporal.get_client()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 SUBCOMMAND_MODULES = (
     "wfb_jupyter.cli._server",
     "wfb_jupyter.cli._demo",
+    "wfb_jupyter.cli._worker",
     "wfb_jupyter.cli._db",
 )
 

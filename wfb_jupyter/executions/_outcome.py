@@ -111,7 +111,9 @@ async def close_finished_executions(
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
                 # The server forgot the run (an embedded service that restarted): it will never finish.
-                outcome = Outcome("failed", error="the Temporal server no longer knows this execution")
+                outcome = Outcome(
+                    "failed", error="the Temporal server no longer knows this execution"
+                )
                 await record_outcome(engine, workflow_id, run_id, outcome)
                 return True
             if description.status in (None, WorkflowExecutionStatus.RUNNING):

@@ -96,9 +96,11 @@ async def start_execution(
     await asyncio.to_thread(
         run_write,
         engine,
-        lambda session: create_execution(
-            session, plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs
-        ).id,
+        lambda session: (
+            create_execution(
+                session, plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs
+            ).id
+        ),
     )
     ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
     if watch:
@@ -115,7 +117,11 @@ def find_execution_ref(session: Session, project_id: str, workflow_id: str) -> E
     if record is None or workflow is None or workflow.project_id != project_id:
         raise ExecutionNotFoundError(workflow_id, project_id)
     return ExecutionRef(
-        project_id, workflow.name, record.version, record.temporal_workflow_id, record.temporal_run_id
+        project_id,
+        workflow.name,
+        record.version,
+        record.temporal_workflow_id,
+        record.temporal_run_id,
     )
 
 

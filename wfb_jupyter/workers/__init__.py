@@ -12,6 +12,7 @@ from wfb_jupyter.workers._manager import (
     kernel_worker_manager,
 )
 from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
+from wfb_jupyter.workers._sidecar import serve_project, start_sidecar_worker
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker, worker_statuses
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "ProjectWorkerManager",
     "WorkerStartError",
     "kernel_worker_manager",
+    # sidecar processes
+    "start_sidecar_worker",
+    "serve_project",
     # status
     "WorkerStatus",
     "serving_worker",

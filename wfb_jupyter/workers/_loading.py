@@ -99,7 +99,9 @@ def load_project_code(
     ]
     for spec in user_specs:
         activities.extend(
-            _import_activities(finder, f"{package}.components", f"{spec.name}_v{spec.version}", [spec])
+            _import_activities(
+                finder, f"{package}.components", f"{spec.name}_v{spec.version}", [spec]
+            )
         )
     return ProjectCode(project_id, task_queue, versions, tuple(activities))
 

@@ -94,9 +94,11 @@ class ProjectWorker:
         )
         self._recorder = AttemptRecorder(self.engine, self.project_id, code.workflow_ids_by_type)
         self.row_id = await self._write(
-            lambda session: register_worker(
-                session, self.project_id, self.mode, loaded_versions=code.workflow_types
-            ).id
+            lambda session: (
+                register_worker(
+                    session, self.project_id, self.mode, loaded_versions=code.workflow_types
+                ).id
+            )
         )
         try:
             await self._launch(client, code)
@@ -129,7 +131,10 @@ class ProjectWorker:
         if self.row_id is not None:
             await self._write(
                 lambda session: update_worker(
-                    session, self.row_id, status=self.state, error=self.error  # type: ignore[arg-type]
+                    session,
+                    self.row_id,
+                    status=self.state,
+                    error=self.error,  # type: ignore[arg-type]
                 )
             )
         pending = [task for task in self._tasks if not task.done()]
@@ -294,7 +299,9 @@ class ProjectWorker:
 def _same_code(new: ProjectCode, old: ProjectCode) -> bool:
     def key(code: ProjectCode) -> tuple[Any, ...]:
         modules = tuple(sorted(version.module_name for version in code.versions))
-        activities = tuple(sorted(getattr(fn, "__module__", "") + fn.__name__ for fn in code.activities))
+        activities = tuple(
+            sorted(getattr(fn, "__module__", "") + fn.__name__ for fn in code.activities)
+        )
         return modules, activities
 
     return key(new) == key(old)

@@ -28,7 +28,9 @@ from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
 logger = logging.getLogger(__name__)
 
 _MAX_ERROR_TEXT = 2000
-_MAX_BUFFERED = 100_000  # past this (a database down for long), the oldest attempts are dropped, loudly
+_MAX_BUFFERED = (
+    100_000  # past this (a database down for long), the oldest attempts are dropped, loudly
+)
 
 
 def step_id_of(activity_id: str) -> str:
@@ -104,7 +106,9 @@ class AttemptRecorder:
                 return 0
             try:
                 written = await asyncio.to_thread(
-                    run_write, self._engine, lambda session: record_activity_attempts(session, batch)
+                    run_write,
+                    self._engine,
+                    lambda session: record_activity_attempts(session, batch),
                 )
             except Exception:  # noqa: BLE001 - kept for the next flush rather than lost
                 logger.exception("could not record %d activity attempts; will retry", len(batch))

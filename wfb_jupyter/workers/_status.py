@@ -78,8 +78,7 @@ def worker_statuses(
 ) -> list[WorkerStatus]:
     """The project's workers in every process, newest first (ended ones only when asked)."""
     statuses = [
-        status_from_row(row, stale_after=stale_after)
-        for row in list_workers(session, project_id)
+        status_from_row(row, stale_after=stale_after) for row in list_workers(session, project_id)
     ]
     if not include_ended:
         statuses = [s for s in statuses if s.status in ("starting", "running", "reconnecting")]

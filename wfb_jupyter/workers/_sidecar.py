@@ -1,0 +1,110 @@
+"""Sidecar workers: a ``wfb worker PROJECT`` process that serves a project and outlives the kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from wfb_jupyter.storage import create_storage_engine, list_workers, session_scope
+from wfb_jupyter.workers._manager import ProjectWorkerManager, WorkerStartError
+
+_START_TIMEOUT = 60.0
+
+
+def sidecar_log_path(project_id: str) -> Path:
+    base = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return base / "wfb-jupyter" / "workers" / f"{project_id}.log"
+
+
+def start_sidecar_worker(
+    project_id: str,
+    *,
+    database_url: str,
+    temporal_address: str | None,
+    namespace: str = "default",
+    heartbeat_interval: float | None = None,
+    log_path: Path | None = None,
+    timeout: float = _START_TIMEOUT,
+) -> int:
+    """Start ``wfb worker`` in its own session (it survives the kernel) and wait until it serves; its pid."""
+    log_path = log_path or sidecar_log_path(project_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, TEMPORAL_NAMESPACE=namespace, WFB_DATABASE_URL=database_url)
+    if temporal_address:
+        env["TEMPORAL_ADDRESS"] = temporal_address
+    if heartbeat_interval is not None:
+        env["WFB_HEARTBEAT_SECONDS"] = str(heartbeat_interval)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - this interpreter running our own CLI
+            [sys.executable, "-m", "wfb_jupyter", "worker", project_id],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    engine = create_storage_engine(database_url)
+    try:
+        _wait_until_serving(engine, project_id, process, log_path, timeout)
+    finally:
+        engine.dispose()
+    return process.pid
+
+
+def _wait_until_serving(
+    engine: Engine, project_id: str, process: subprocess.Popen[bytes], log: Path, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise WorkerStartError(
+                f"the sidecar worker for {project_id!r} exited with status {process.returncode}: "
+                f"{_tail(log)} (log: {log})"
+            )
+        with session_scope(engine) as session:
+            rows = list_workers(session, project_id)
+        mine = [row for row in rows if row.pid == process.pid]
+        if mine and mine[-1].status == "running":
+            return
+        if mine and mine[-1].status == "error":
+            raise WorkerStartError(f"the sidecar worker for {project_id!r}: {mine[-1].error}")
+        time.sleep(0.2)
+    process.terminate()
+    raise WorkerStartError(
+        f"the sidecar worker for {project_id!r} did not start serving within {timeout:.0f} s (log: {log})"
+    )
+
+
+def _tail(path: Path, lines: int = 5) -> str:
+    try:
+        text = path.read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no output"
+    return " | ".join(text[-lines:]) or "no output"
+
+
+async def serve_project(
+    engine: Engine, project_id: str, *, heartbeat_interval: float, stale_after: float
+) -> None:
+    """Run the project's worker in this process until SIGINT or SIGTERM, then stop it cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    manager = ProjectWorkerManager(
+        engine, mode="sidecar", heartbeat_interval=heartbeat_interval, stale_after=stale_after
+    )
+    status = await manager.start_worker_for_project(project_id)
+    print(status.describe(), flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print(f"Stopping the sidecar worker for {project_id}.", flush=True)
+        await manager.stop_all()
