@@ -1,3 +1,15 @@
-"""ipywidgets views over wfb_jupyter's public API (run form, workers, versions, statistics, graph)."""
+"""ipywidgets views over wfb_jupyter's public API (run form, workers, versions, statistics, graph).
 
-__all__: list[str] = []
+Only the magics import this package, and only when a widget is asked for.
+"""
+
+from widgets._run_form import RunForm
+from widgets._version_history import ActivationRequest, VersionHistory
+from widgets._worker_panel import WorkerPanel
+
+__all__ = [
+    "RunForm",
+    "WorkerPanel",
+    "VersionHistory",
+    "ActivationRequest",
+]

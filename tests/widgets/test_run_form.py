@@ -1,0 +1,120 @@
+"""The run form: fields from the schema, validation, a real run followed live, signals and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from widgets import RunForm
+from widgets._run_form_model import form_fields, read_values, signal_template, status_html
+
+FORM = """\
+input:
+  customer: string
+  amount: {type: number, minimum: 1, maximum: 1000}
+  priority: {enum: [low, high], default: low}
+  express: {type: boolean, default: false}
+  tags: {type: array, items: string, default: []}
+signals:
+  decide: {payload: {approved: boolean}, set: {approved: "${signal.approved}"}}
+queries:
+  decision: ${vars.approved}
+vars:
+  approved: null
+steps:
+  - id: record
+    call: echo
+    with: {value: "${input.customer}"}
+  - id: wait_for_decision
+    wait_signal: decide
+    timeout: 5m
+output: {customer: "${input.customer}", approved: "${vars.approved}", priority: "${input.priority}"}
+"""
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "customer": {"type": "string"},
+        "amount": {"type": "number", "minimum": 1, "maximum": 1000},
+        "priority": {"enum": ["low", "high"], "default": "low"},
+        "express": {"type": "boolean", "default": False},
+        "tags": {"type": "array", "items": {"type": "string"}, "default": []},
+    },
+    "required": ["customer", "amount"],
+    "additionalProperties": False,
+}
+
+
+class TestModel:
+    def test_controls_follow_the_schema(self) -> None:
+        fields = {f.name: f for f in form_fields(SCHEMA)}
+        assert {n: f.control for n, f in fields.items()} == {
+            "customer": "text", "amount": "text", "priority": "dropdown",
+            "express": "checkbox", "tags": "text",
+        }  # fmt: skip
+        assert fields["amount"].label == "amount *" and fields["amount"].placeholder == "number (JSON) >= 1 <= 1000"
+        assert (fields["priority"].initial(), fields["express"].initial(), fields["tags"].initial()) == ("low", False, "[]")
+
+    def test_values_are_read_and_checked(self) -> None:
+        fields = form_fields(SCHEMA)
+        raw = {"customer": "0042", "amount": "12.5", "priority": "high", "express": True, "tags": '["a"]'}
+        assert read_values(fields, raw, SCHEMA) == (
+            {"customer": "0042", "amount": 12.5, "priority": "high", "express": True, "tags": ["a"]}, []
+        )
+        values, problems = read_values(fields, {**raw, "customer": "", "amount": "5000"}, SCHEMA)
+        assert problems == ["customer is required", "amount must be at most 1000"]
+
+    def test_signal_template_and_escaped_status(self) -> None:
+        assert signal_template({"properties": {"approved": {"type": "boolean"}}}) == '{"approved": false}'
+
+        class State:
+            workflow_id, status, duration_ms, pending_activities = "<id>", "running", None, []
+            progress = {"current_step": "<b>x</b>", "completed_steps": ["a"], "pending_steps": []}
+
+        html = status_html(State())
+        assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html and "&lt;id&gt;" in html
+
+
+def test_invalid_input_is_refused_in_the_form(workspace: Any) -> None:
+    workspace.settings.auto_start_worker = False
+    workspace.build("order", FORM)
+    form = RunForm(workspace, "order")
+    form.inputs["amount"].value = "0"
+    assert form.run() is None
+    assert "Not started: customer is required; amount must be at least 1" in form.message.value
+    assert workspace.executions() == []
+
+
+def test_a_run_is_followed_live_steered_and_shows_its_result(workspace: Any) -> None:
+    workspace.build("order", FORM)
+    form = RunForm(workspace, "order", poll_interval=0.2)
+    form.inputs["customer"].value = "ACME <corp>"
+    form.inputs["amount"].value = "250"
+    form.inputs["priority"].value = "high"
+    form.run_button.click()
+    assert form.execution is not None and form.poller is not None
+    _wait_for(lambda: "current step: <code class=\"wfb-current\">wait_for_decision" in form.status.value)
+    form.pause_button.value = True
+    assert form.poller.paused and form.pause_button.description == "Resume updates"
+    form.pause_button.value = False
+    form.query_name.value = "decision"
+    form.query_button.click()
+    assert form.steer_message.value == "<b>decision</b>: <pre>null</pre>"
+    assert form.signal_payload.value == '{"approved": false}'
+    form.signal_payload.value = '{"approved": true}'
+    form.signal_button.click()
+    assert form.steer_message.value.endswith("Sent &#x27;decide&#x27;.</div>")
+    state = form.wait(30)
+    assert state.status == "completed"
+    assert "ACME &lt;corp&gt;" in form.outcome.value and '&quot;approved&quot;: true' in form.outcome.value
+    assert form.pause_button.disabled
+    form.signal_button.click()
+    assert "it has already completed" in form.steer_message.value
+
+
+def _wait_for(condition: Any, timeout: float = 30.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)

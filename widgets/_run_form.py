@@ -1,0 +1,189 @@
+"""The run form: inputs generated from the workflow's input schema, a Run button, live status with a pause
+control, signal and query controls, and the result or error. Logic lives in ``_run_form_model``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+
+from widgets._common import error_html, error_text, escape, note_html, show_value
+from widgets._poller import StatusPoller
+from widgets._run_form_model import (
+    FormField,
+    form_fields,
+    is_final,
+    outcome_html,
+    parse_payload,
+    read_values,
+    signal_template,
+    status_html,
+)
+
+
+class RunForm(w.VBox):
+    """Start and follow executions of one workflow (its active version, or ``version``)."""
+
+    def __init__(
+        self, workspace: Any, name: str, *, version: int | None = None, poll_interval: float | None = None
+    ) -> None:
+        self.workspace = workspace
+        self.name = name
+        self.version = version
+        manifest = workspace.manifest(name, version)
+        self.schema: dict[str, Any] = manifest.get("input_schema", {})
+        self.fields: list[FormField] = form_fields(self.schema)
+        self.signals: dict[str, Any] = dict(manifest.get("signals", {}))
+        self.queries: list[str] = list(manifest.get("queries", []))
+        self.poll_interval = poll_interval or workspace.settings.poll_interval
+        self.execution: Any = None
+        self.poller: StatusPoller[Any] | None = None
+        self.last_state: Any = None
+
+        self.inputs = {field.name: _control(field) for field in self.fields}
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.run_button.add_class("wfb-run-button")
+        self.pause_button = w.ToggleButton(description="Pause updates", value=False, disabled=True)
+        self.message = w.HTML()
+        self.status = w.HTML(note_html("Not started."))
+        self.status.add_class("wfb-status-area")
+        self.outcome = w.HTML()
+        self.outcome.add_class("wfb-outcome")
+        self.run_button.on_click(lambda _: self.run())
+        self.pause_button.observe(lambda change: self.set_paused(change["new"]), names="value")
+
+        title = w.HTML(
+            f"<b>{escape(name)}</b> v{manifest.get('version')}"
+            + (f" &mdash; {escape(manifest.get('description'))}" if manifest.get("description") else "")
+        )
+        rows = [w.HBox([w.Label(f.label, layout=w.Layout(width="140px")), self.inputs[f.name]]) for f in self.fields]
+        if not rows:
+            rows = [w.HTML(note_html("This workflow takes no input."))]
+        super().__init__(
+            [title, *rows, w.HBox([self.run_button, self.pause_button]), self.message,
+             self.status, *self._steering_controls(), self.outcome]  # fmt: skip
+        )
+        self.add_class("wfb-run-form")
+
+    # -- actions (the callbacks call these; tests call them directly) ---------------------------------------
+
+    def values(self) -> tuple[dict[str, Any], list[str]]:
+        raw = {name: control.value for name, control in self.inputs.items()}
+        return read_values(self.fields, raw, self.schema)
+
+    def run(self) -> Any:
+        """Validate the inputs and start an execution; returns its reference, or None when refused."""
+        values, problems = self.values()
+        if problems:
+            self.message.value = error_html("Not started: " + "; ".join(problems))
+            return None
+        self.stop_updates()
+        self.message.value = ""
+        self.outcome.value = ""
+        try:
+            self.execution = self.workspace.run(self.name, values, version=self.version)
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.message.value = error_html(error_text(error))
+            return None
+        self.status.value = note_html(f"Started {self.execution.workflow_id} (v{self.execution.version}).")
+        self.pause_button.disabled = False
+        self.pause_button.value = False
+        self.poller = StatusPoller(
+            lambda: self.workspace.status(self.execution),
+            self.show_state,
+            is_final=is_final,
+            on_error=lambda error: setattr(self.message, "value", error_html(error_text(error))),
+            interval=self.poll_interval,
+        ).start()
+        return self.execution
+
+    def show_state(self, state: Any) -> None:
+        self.last_state = state
+        self.status.value = status_html(state)
+        self.outcome.value = outcome_html(state)
+        if is_final(state):
+            self.pause_button.disabled = True
+
+    def set_paused(self, paused: bool) -> None:
+        if self.poller is None:
+            return
+        if paused:
+            self.poller.pause()
+            self.pause_button.description = "Resume updates"
+        else:
+            self.poller.resume()
+            self.pause_button.description = "Pause updates"
+
+    def stop_updates(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+
+    def wait(self, timeout: float = 60.0) -> Any:
+        """Block until live status saw the run end (scripts and tests); returns the last state."""
+        if self.poller is not None:
+            self.poller.join(timeout)
+        return self.last_state
+
+    def send_signal(self) -> None:
+        if self.execution is None:
+            self.steer_message.value = error_html("Run the workflow first.")
+            return
+        try:
+            payload = parse_payload(self.signal_payload.value)
+            self.workspace.signal(self.execution, self.signal_name.value, payload)
+        except ValueError as error:
+            self.steer_message.value = error_html(str(error))
+            return
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.steer_message.value = error_html(error_text(error))
+            return
+        self.steer_message.value = note_html(f"Sent {self.signal_name.value!r}.")
+
+    def ask_query(self) -> None:
+        if self.execution is None:
+            self.steer_message.value = error_html("Run the workflow first.")
+            return
+        try:
+            answer = self.workspace.query(self.execution, self.query_name.value)
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.steer_message.value = error_html(error_text(error))
+            return
+        self.steer_message.value = (
+            f"<b>{escape(self.query_name.value)}</b>: <pre>{escape(show_value(answer))}</pre>"
+        )
+
+    # -- layout ---------------------------------------------------------------------------------------------
+
+    def _steering_controls(self) -> list[w.Widget]:
+        self.steer_message = w.HTML()
+        self.signal_name = w.Dropdown(options=sorted(self.signals), description="Signal")
+        self.signal_payload = w.Textarea(placeholder="payload (JSON)", layout=w.Layout(width="260px", height="32px"))
+        self.signal_button = w.Button(description="Send signal", icon="paper-plane")
+        self.query_name = w.Dropdown(options=self.queries, description="Query")
+        self.query_button = w.Button(description="Ask", icon="question")
+        self.signal_button.on_click(lambda _: self.send_signal())
+        self.query_button.on_click(lambda _: self.ask_query())
+        self.signal_name.observe(lambda _: self._fill_payload(), names="value")
+        self._fill_payload()
+        rows: list[w.Widget] = []
+        if self.signals:
+            rows.append(w.HBox([self.signal_name, self.signal_payload, self.signal_button]))
+        rows.append(w.HBox([self.query_name, self.query_button]))
+        rows.append(self.steer_message)
+        return rows
+
+    def _fill_payload(self) -> None:
+        schema = self.signals.get(self.signal_name.value) or {}
+        self.signal_payload.value = signal_template(schema)
+
+
+def _control(field: FormField) -> w.Widget:
+    tooltip = field.description or None
+    if field.control == "checkbox":
+        control: w.Widget = w.Checkbox(value=field.initial(), indent=False, tooltip=tooltip)
+    elif field.control == "dropdown":
+        control = w.Dropdown(options=list(field.enum or ()), value=field.initial(), tooltip=tooltip)
+    else:
+        control = w.Text(value=field.initial(), placeholder=field.placeholder, tooltip=tooltip)
+    control.add_class(f"wfb-input-{field.name}")
+    return control

@@ -1,0 +1,74 @@
+"""The worker panel: the project's workers (status, heartbeat age, loaded versions) with start, stop and
+restart. ``worker_rows`` is the logic; the panel refreshes it after every action and on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as w
+
+from widgets._common import error_html, error_text, html_table, note_html
+
+WORKER_COLUMNS = ["mode", "status", "pid", "host", "heartbeat", "serves", "error"]
+
+
+def worker_rows(statuses: list[Any]) -> list[list[str]]:
+    rows = []
+    for status in statuses:
+        age = status.heartbeat_age_seconds
+        rows.append([
+            status.mode,
+            status.status,
+            str(status.pid),
+            status.host,
+            f"{age:.0f}s ago" if age is not None else "never",
+            ", ".join(status.loaded_versions) or "-",
+            status.error or "",
+        ])  # fmt: skip
+    return rows
+
+
+class WorkerPanel(w.VBox):
+    def __init__(self, workspace: Any) -> None:
+        self.workspace = workspace
+        self.table = w.HTML()
+        self.table.add_class("wfb-worker-table")
+        self.message = w.HTML()
+        self.sidecar = w.Checkbox(value=workspace.settings.worker_mode == "sidecar", description="sidecar", indent=False)
+        buttons = {
+            "Start": lambda: self.workspace.start_worker(sidecar=self.sidecar.value),
+            "Stop": lambda: self.workspace.stop_worker(sidecar=self.sidecar.value),
+            "Restart": self.workspace.restart_worker,
+        }
+        self.buttons = {label: w.Button(description=label) for label in buttons}
+        for label, button in self.buttons.items():
+            button.on_click(lambda _, action=buttons[label], label=label: self.act(label, action))
+        refresh = w.Button(description="Refresh", icon="refresh")
+        refresh.on_click(lambda _: self.refresh())
+        title = w.HTML(f"<b>Workers of project {workspace.project().name!r}</b>")
+        super().__init__([title, self.table, w.HBox([*self.buttons.values(), self.sidecar, refresh]), self.message])
+        self.add_class("wfb-worker-panel")
+        self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            rows = worker_rows(self.workspace.workers())
+        except Exception as error:  # noqa: BLE001 - shown in the panel
+            self.message.value = error_html(error_text(error))
+            return
+        self.table.value = (
+            html_table(WORKER_COLUMNS, rows) if rows
+            else note_html("No worker serves this project. Start one.")
+        )  # fmt: skip
+
+    def act(self, label: str, action: Callable[[], Any]) -> None:
+        """Run a start/stop/restart, say how it went, and refresh the table."""
+        self.message.value = note_html(f"{label}…")
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - shown in the panel
+            self.message.value = error_html(error_text(error))
+        else:
+            self.message.value = note_html(f"{label}: done.")
+        self.refresh()
