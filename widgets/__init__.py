@@ -3,6 +3,7 @@
 Only the magics import this package, and only when a widget is asked for.
 """
 
+from widgets._graph import WorkflowGraph, workflow_graph_svg
 from widgets._run_form import RunForm
 from widgets._version_history import ActivationRequest, VersionHistory
 from widgets._worker_panel import WorkerPanel
@@ -12,4 +13,7 @@ __all__ = [
     "WorkerPanel",
     "VersionHistory",
     "ActivationRequest",
+    # workflow graph
+    "WorkflowGraph",
+    "workflow_graph_svg",
 ]
