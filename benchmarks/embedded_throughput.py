@@ -67,18 +67,24 @@ async def _run(address: str, service: psutil.Process, workflows: int, concurrenc
     client = await Client.connect(address)
     task_queue = f"bench-{uuid.uuid4()}"
     async with Worker(
-        client, task_queue=task_queue, workflows=[EchoWorkflow], activities=[echo],
+        client,
+        task_queue=task_queue,
+        workflows=[EchoWorkflow],
+        activities=[echo],
         graceful_shutdown_timeout=timedelta(seconds=1),
     ):
         # Warm up (sandbox imports, connections) outside the measured window.
-        await client.execute_workflow(EchoWorkflow.run, "warm-up", id=f"warm-{uuid.uuid4()}",
-                                      task_queue=task_queue)
+        await client.execute_workflow(
+            EchoWorkflow.run, "warm-up", id=f"warm-{uuid.uuid4()}", task_queue=task_queue
+        )
         limit = asyncio.Semaphore(concurrency)
 
         async def one(index: int) -> None:
             async with limit:
                 result = await client.execute_workflow(
-                    EchoWorkflow.run, str(index), id=f"bench-{index}-{uuid.uuid4()}",
+                    EchoWorkflow.run,
+                    str(index),
+                    id=f"bench-{index}-{uuid.uuid4()}",
                     task_queue=task_queue,
                 )
                 assert result == str(index)
@@ -96,7 +102,10 @@ async def _run(address: str, service: psutil.Process, workflows: int, concurrenc
     print(f"service CPU:               {service_cpu:.2f} s")
     print(f"client + worker CPU:       {own_cpu:.2f} s")
     print(f"service / client+worker:   {fraction:.3f} (goal <= {GOAL_FRACTION})")
-    print("result:                    " + ("MEETS GOAL" if fraction <= GOAL_FRACTION else "ABOVE GOAL"))
+    print(
+        "result:                    "
+        + ("MEETS GOAL" if fraction <= GOAL_FRACTION else "ABOVE GOAL")
+    )
     return 0
 
 
@@ -110,7 +119,9 @@ def main() -> int:
         _serve()
         return 0
     child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        [sys.executable, __file__, "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     try:
@@ -119,7 +130,9 @@ def main() -> int:
         if not address:
             print("the embedded service did not start", file=sys.stderr)
             return 1
-        return asyncio.run(_run(address, psutil.Process(child.pid), args.workflows, args.concurrency))
+        return asyncio.run(
+            _run(address, psutil.Process(child.pid), args.workflows, args.concurrency)
+        )
     finally:
         if child.stdin is not None:
             child.stdin.close()

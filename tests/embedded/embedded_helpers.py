@@ -37,8 +37,9 @@ def new_worker(
     )
 
 
-async def assert_replays(handle: WorkflowHandle[Any, Any],
-                         workflows: Sequence[type] = ALL_WORKFLOWS) -> None:
+async def assert_replays(
+    handle: WorkflowHandle[Any, Any], workflows: Sequence[type] = ALL_WORKFLOWS
+) -> None:
     """The history the service produced replays cleanly in the SDK's Replayer."""
     history = await handle.fetch_history()
     await Replayer(workflows=workflows).replay_workflow(history)

@@ -22,7 +22,7 @@ def record(key: str, what: str) -> None:
     shared.ACTIVITY_EVENTS.setdefault(key, []).append(what)
 
 
-# -- activities ---------------------------------------------------------------------------------------------
+# -- activities ------------------------------------------------------------------------------------
 
 
 @activity.defn
@@ -69,7 +69,7 @@ async def complete_elsewhere(key: str) -> str:
     activity.raise_complete_async()
 
 
-# -- workflows ----------------------------------------------------------------------------------------------
+# -- workflows -------------------------------------------------------------------------------------
 
 
 @workflow.defn
@@ -131,8 +131,11 @@ class ActivityTimeoutWorkflow:
         second = timedelta(seconds=1)
         if params.kind == "schedule_to_start":
             return await workflow.execute_activity(
-                say_hello, "nobody", task_queue=params.unpolled_task_queue,
-                schedule_to_start_timeout=second, start_to_close_timeout=timedelta(seconds=5),
+                say_hello,
+                "nobody",
+                task_queue=params.unpolled_task_queue,
+                schedule_to_start_timeout=second,
+                start_to_close_timeout=timedelta(seconds=5),
             )
         if params.kind == "start_to_close":
             return await workflow.execute_activity(
@@ -143,8 +146,11 @@ class ActivityTimeoutWorkflow:
                 sleepy, args=[3.0, False], schedule_to_close_timeout=second
             )
         return await workflow.execute_activity(
-            sleepy, args=[3.0, True], start_to_close_timeout=timedelta(seconds=10),
-            heartbeat_timeout=second, retry_policy=once,
+            sleepy,
+            args=[3.0, True],
+            start_to_close_timeout=timedelta(seconds=10),
+            heartbeat_timeout=second,
+            retry_policy=once,
         )
 
 
@@ -203,7 +209,8 @@ class CancellableWorkflow:
     @workflow.run
     async def run(self, key: str) -> str:
         return await workflow.execute_activity(
-            heartbeat_until_cancelled, key,
+            heartbeat_until_cancelled,
+            key,
             start_to_close_timeout=timedelta(seconds=30),
             heartbeat_timeout=timedelta(seconds=2),
             cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -247,7 +254,8 @@ class ParentWorkflow:
             await workflow.execute_child_workflow(WaitForeverWorkflow.run, id=params.child_id)
             return "unreachable"
         policy = (
-            workflow.ParentClosePolicy.TERMINATE if params.mode == "terminate"
+            workflow.ParentClosePolicy.TERMINATE
+            if params.mode == "terminate"
             else workflow.ParentClosePolicy.ABANDON
         )
         await workflow.start_child_workflow(
@@ -331,9 +339,22 @@ class AsyncCompletionWorkflow:
 
 
 ALL_WORKFLOWS = [
-    HelloWorkflow, LocalHelloWorkflow, RetryWorkflow, ActivityTimeoutWorkflow, TimerWorkflow,
-    SignalWorkflow, ContinueAsNewWorkflow, CancellableWorkflow, WaitForeverWorkflow, ChildWorkflow,
-    ParentWorkflow, ExternalWorkflow, FailingTaskWorkflow, QuickWorkflow, FlakyWorkflow,
-    TaggingWorkflow, AsyncCompletionWorkflow,
+    HelloWorkflow,
+    LocalHelloWorkflow,
+    RetryWorkflow,
+    ActivityTimeoutWorkflow,
+    TimerWorkflow,
+    SignalWorkflow,
+    ContinueAsNewWorkflow,
+    CancellableWorkflow,
+    WaitForeverWorkflow,
+    ChildWorkflow,
+    ParentWorkflow,
+    ExternalWorkflow,
+    FailingTaskWorkflow,
+    QuickWorkflow,
+    FlakyWorkflow,
+    TaggingWorkflow,
+    AsyncCompletionWorkflow,
 ]
 ALL_ACTIVITIES = [say_hello, flaky, sleepy, heartbeat_until_cancelled, complete_elsewhere]

@@ -171,11 +171,14 @@ async def test_describe_task_queue_lists_pollers(temporal_client: Client, task_q
         await temporal_client.execute_workflow(
             HelloWorkflow.run, "pollers", id=new_id(), task_queue=task_queue
         )
-        for queue_type in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-                           TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+        for queue_type in (
+            TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        ):
             described = await temporal_client.workflow_service.describe_task_queue(
                 DescribeTaskQueueRequest(
-                    namespace=temporal_client.namespace, task_queue=TaskQueue(name=task_queue),
+                    namespace=temporal_client.namespace,
+                    task_queue=TaskQueue(name=task_queue),
                     task_queue_type=queue_type,
                 )
             )

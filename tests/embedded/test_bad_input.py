@@ -46,12 +46,14 @@ async def _status_of(call: object) -> RPCError:
     return err.value
 
 
-def _start_request(
-    namespace: str, queue: str, *, clear: str = ""
-) -> StartWorkflowExecutionRequest:
+def _start_request(namespace: str, queue: str, *, clear: str = "") -> StartWorkflowExecutionRequest:
     request = StartWorkflowExecutionRequest(
-        namespace=namespace, workflow_id=new_id(), workflow_type=WorkflowType(name="Raw"),
-        task_queue=TaskQueue(name=queue), request_id=new_id("req"), identity="tests",
+        namespace=namespace,
+        workflow_id=new_id(),
+        workflow_type=WorkflowType(name="Raw"),
+        task_queue=TaskQueue(name=queue),
+        request_id=new_id("req"),
+        identity="tests",
     )
     if clear:
         request.ClearField(clear)  # type: ignore[arg-type]
@@ -119,11 +121,15 @@ async def test_stale_task_token(temporal_client: Client, task_queue: str) -> Non
     service, namespace = temporal_client.workflow_service, temporal_client.namespace
     token = await _poll_one_task(temporal_client, task_queue)
     complete = RespondWorkflowTaskCompletedRequest(
-        namespace=namespace, task_token=token, identity="tests",
-        commands=[Command(
-            command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
-            complete_workflow_execution_command_attributes=CompleteWorkflowExecutionCommandAttributes(),
-        )],
+        namespace=namespace,
+        task_token=token,
+        identity="tests",
+        commands=[
+            Command(
+                command_type=CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION,
+                complete_workflow_execution_command_attributes=CompleteWorkflowExecutionCommandAttributes(),
+            )
+        ],
     )
     await service.respond_workflow_task_completed(complete)
     err = await _status_of(service.respond_workflow_task_completed(complete))
@@ -136,13 +142,18 @@ async def test_invalid_command_is_rejected(temporal_client: Client, task_queue: 
     no_timeouts = Command(
         command_type=CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK,
         schedule_activity_task_command_attributes=ScheduleActivityTaskCommandAttributes(
-            activity_id="1", activity_type=ActivityType(name="act"), task_queue=TaskQueue(name=task_queue),
+            activity_id="1",
+            activity_type=ActivityType(name="act"),
+            task_queue=TaskQueue(name=task_queue),
         ),
     )
-    err = await _status_of(service.respond_workflow_task_completed(
-        RespondWorkflowTaskCompletedRequest(namespace=namespace, task_token=token,
-                                            commands=[no_timeouts])
-    ))
+    err = await _status_of(
+        service.respond_workflow_task_completed(
+            RespondWorkflowTaskCompletedRequest(
+                namespace=namespace, task_token=token, commands=[no_timeouts]
+            )
+        )
+    )
     assert err.status == RPCStatusCode.INVALID_ARGUMENT
 
 
@@ -153,33 +164,42 @@ async def test_unknown_workflow(temporal_client: Client) -> None:
         service.describe_workflow_execution(
             DescribeWorkflowExecutionRequest(namespace=namespace, execution=execution)
         ),
-        service.signal_workflow_execution(SignalWorkflowExecutionRequest(
-            namespace=namespace, workflow_execution=execution, signal_name="s"
-        )),
-        service.terminate_workflow_execution(TerminateWorkflowExecutionRequest(
-            namespace=namespace, workflow_execution=execution
-        )),
-        service.query_workflow(QueryWorkflowRequest(
-            namespace=namespace, execution=execution, query=WorkflowQuery(query_type="q")
-        )),
+        service.signal_workflow_execution(
+            SignalWorkflowExecutionRequest(
+                namespace=namespace, workflow_execution=execution, signal_name="s"
+            )
+        ),
+        service.terminate_workflow_execution(
+            TerminateWorkflowExecutionRequest(namespace=namespace, workflow_execution=execution)
+        ),
+        service.query_workflow(
+            QueryWorkflowRequest(
+                namespace=namespace, execution=execution, query=WorkflowQuery(query_type="q")
+            )
+        ),
     ):
         err = await _status_of(call)
         assert err.status == RPCStatusCode.NOT_FOUND
 
 
 async def test_malformed_visibility_query(temporal_client: Client) -> None:
-    err = await _status_of(temporal_client.workflow_service.count_workflow_executions(
-        CountWorkflowExecutionsRequest(namespace=temporal_client.namespace,
-                                       query="WorkflowId = = 'x' AND (")
-    ))
+    err = await _status_of(
+        temporal_client.workflow_service.count_workflow_executions(
+            CountWorkflowExecutionsRequest(
+                namespace=temporal_client.namespace, query="WorkflowId = = 'x' AND ("
+            )
+        )
+    )
     assert err.status == RPCStatusCode.INVALID_ARGUMENT
 
 
 @embedded_only
 async def test_unsupported_call_is_unimplemented(temporal_client: Client) -> None:
-    err = await _status_of(temporal_client.workflow_service.list_schedules(
-        ListSchedulesRequest(namespace=temporal_client.namespace)
-    ))
+    err = await _status_of(
+        temporal_client.workflow_service.list_schedules(
+            ListSchedulesRequest(namespace=temporal_client.namespace)
+        )
+    )
     assert err.status == RPCStatusCode.UNIMPLEMENTED
 
 
@@ -193,9 +213,11 @@ async def test_internal_error_is_reported_and_the_service_survives(
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(_visibility._Parser, "parse", explode)
-    err = await _status_of(temporal_client.workflow_service.count_workflow_executions(
-        CountWorkflowExecutionsRequest(namespace=temporal_client.namespace, query="")
-    ))
+    err = await _status_of(
+        temporal_client.workflow_service.count_workflow_executions(
+            CountWorkflowExecutionsRequest(namespace=temporal_client.namespace, query="")
+        )
+    )
     assert err.status == RPCStatusCode.INTERNAL
     assert "simulated bug" in err.message
     monkeypatch.undo()

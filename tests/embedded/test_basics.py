@@ -80,9 +80,13 @@ async def test_system_info_and_namespaces(temporal_client: Client) -> None:
 
 
 @embedded_only
-async def test_registered_namespace_runs_workflows(temporal_client: Client, task_queue: str) -> None:
+async def test_registered_namespace_runs_workflows(
+    temporal_client: Client, task_queue: str
+) -> None:
     name = f"ns-{uuid.uuid4()}"
-    await temporal_client.workflow_service.register_namespace(RegisterNamespaceRequest(namespace=name))
+    await temporal_client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(namespace=name)
+    )
     client = await Client.connect(temporal_client.service_client.config.target_host, namespace=name)
     async with new_worker(client, task_queue):
         result = await client.execute_workflow(
@@ -138,9 +142,11 @@ async def test_closed_runs_are_forgotten_after_retention(
     from google.protobuf.duration_pb2 import Duration
 
     name = f"ns-{uuid.uuid4()}"
-    await temporal_client.workflow_service.register_namespace(RegisterNamespaceRequest(
-        namespace=name, workflow_execution_retention_period=Duration(seconds=1)
-    ))
+    await temporal_client.workflow_service.register_namespace(
+        RegisterNamespaceRequest(
+            namespace=name, workflow_execution_retention_period=Duration(seconds=1)
+        )
+    )
     client = await Client.connect(temporal_client.service_client.config.target_host, namespace=name)
     async with new_worker(client, task_queue):
         handle = await client.start_workflow(

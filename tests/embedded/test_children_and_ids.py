@@ -50,7 +50,9 @@ async def test_child_workflow_success(temporal_client: Client, task_queue: str) 
 async def test_child_workflow_failure(temporal_client: Client, task_queue: str) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
-            ParentWorkflow.run, ParentInput(new_id("child"), fail=True), id=new_id(),
+            ParentWorkflow.run,
+            ParentInput(new_id("child"), fail=True),
+            id=new_id(),
             task_queue=task_queue,
         )
         with pytest.raises(WorkflowFailureError) as failure:
@@ -66,7 +68,10 @@ async def test_child_workflow_failure(temporal_client: Client, task_queue: str) 
 
 @pytest.mark.parametrize(
     ("mode", "child_status"),
-    [("terminate", WorkflowExecutionStatus.TERMINATED), ("abandon", WorkflowExecutionStatus.RUNNING)],
+    [
+        ("terminate", WorkflowExecutionStatus.TERMINATED),
+        ("abandon", WorkflowExecutionStatus.RUNNING),
+    ],
 )
 async def test_parent_close_policy(
     temporal_client: Client, task_queue: str, mode: str, child_status: WorkflowExecutionStatus
@@ -84,11 +89,15 @@ async def test_parent_close_policy(
     await assert_replays(handle)
 
 
-async def test_child_terminated_event_reaches_parent(temporal_client: Client, task_queue: str) -> None:
+async def test_child_terminated_event_reaches_parent(
+    temporal_client: Client, task_queue: str
+) -> None:
     child_id = new_id("child")
     async with new_worker(temporal_client, task_queue):
         parent = await temporal_client.start_workflow(
-            ParentWorkflow.run, ParentInput(child_id, mode="wait_forever"), id=new_id(),
+            ParentWorkflow.run,
+            ParentInput(child_id, mode="wait_forever"),
+            id=new_id(),
             task_queue=task_queue,
         )
         child = temporal_client.get_workflow_handle(child_id)
@@ -113,8 +122,10 @@ async def test_cancelling_an_unknown_external_workflow_fails(
 ) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
-            ExternalWorkflow.run, ExternalInput(target_id=new_id("absent"), action="cancel"),
-            id=new_id(), task_queue=task_queue,
+            ExternalWorkflow.run,
+            ExternalInput(target_id=new_id("absent"), action="cancel"),
+            id=new_id(),
+            task_queue=task_queue,
         )
         with pytest.raises(WorkflowFailureError):
             await handle.result()
@@ -123,7 +134,9 @@ async def test_cancelling_an_unknown_external_workflow_fails(
     await assert_replays(handle)
 
 
-async def test_signal_and_cancel_external_workflows(temporal_client: Client, task_queue: str) -> None:
+async def test_signal_and_cancel_external_workflows(
+    temporal_client: Client, task_queue: str
+) -> None:
     async with new_worker(temporal_client, task_queue):
         target = await temporal_client.start_workflow(
             SignalWorkflow.run, 1, id=new_id("target"), task_queue=task_queue
@@ -138,7 +151,9 @@ async def test_signal_and_cancel_external_workflows(temporal_client: Client, tas
             WaitForeverWorkflow.run, id=new_id("victim"), task_queue=task_queue
         )
         canceller = await temporal_client.start_workflow(
-            ExternalWorkflow.run, ExternalInput(victim.id, action="cancel"), id=new_id(),
+            ExternalWorkflow.run,
+            ExternalInput(victim.id, action="cancel"),
+            id=new_id(),
             task_queue=task_queue,
         )
         assert await canceller.result() == "cancel"
@@ -149,7 +164,9 @@ async def test_signal_and_cancel_external_workflows(temporal_client: Client, tas
         await assert_replays(handle)
 
 
-async def test_duplicate_workflow_id_while_running(temporal_client: Client, task_queue: str) -> None:
+async def test_duplicate_workflow_id_while_running(
+    temporal_client: Client, task_queue: str
+) -> None:
     workflow_id = new_id()
     first = await temporal_client.start_workflow(
         WaitForeverWorkflow.run, id=workflow_id, task_queue=task_queue
@@ -160,12 +177,16 @@ async def test_duplicate_workflow_id_while_running(temporal_client: Client, task
         )
     assert err.value.run_id == first.result_run_id
     existing = await temporal_client.start_workflow(
-        WaitForeverWorkflow.run, id=workflow_id, task_queue=task_queue,
+        WaitForeverWorkflow.run,
+        id=workflow_id,
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
     assert existing.result_run_id == first.result_run_id
     replacement = await temporal_client.start_workflow(
-        WaitForeverWorkflow.run, id=workflow_id, task_queue=task_queue,
+        WaitForeverWorkflow.run,
+        id=workflow_id,
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.TERMINATE_EXISTING,
     )
     assert replacement.result_run_id != first.result_run_id
@@ -186,11 +207,17 @@ async def test_workflow_id_reuse_policies(temporal_client: Client, task_queue: s
         ):
             with pytest.raises(WorkflowAlreadyStartedError):
                 await temporal_client.start_workflow(
-                    HelloWorkflow.run, "two", id=workflow_id, task_queue=task_queue,
+                    HelloWorkflow.run,
+                    "two",
+                    id=workflow_id,
+                    task_queue=task_queue,
                     id_reuse_policy=policy,
                 )
         again = await temporal_client.execute_workflow(
-            HelloWorkflow.run, "three", id=workflow_id, task_queue=task_queue,
+            HelloWorkflow.run,
+            "three",
+            id=workflow_id,
+            task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         )
         assert again == "Hello, three!"

@@ -20,12 +20,14 @@ async def test_200_workflows_across_three_workers(temporal_client: Client, task_
                 namespace=temporal_client.namespace,
             )
             await stack.enter_async_context(new_worker(own_client, task_queue))
-        handles = await asyncio.gather(*(
-            temporal_client.start_workflow(
-                HelloWorkflow.run, str(index), id=f"{prefix}-{index}", task_queue=task_queue
+        handles = await asyncio.gather(
+            *(
+                temporal_client.start_workflow(
+                    HelloWorkflow.run, str(index), id=f"{prefix}-{index}", task_queue=task_queue
+                )
+                for index in range(200)
             )
-            for index in range(200)
-        ))
+        )
         results = await asyncio.wait_for(
             asyncio.gather(*(handle.result() for handle in handles)), timeout=90
         )

@@ -55,40 +55,56 @@ def _timer(seconds: float) -> Command:
 async def _start(client: Client, task_queue: str, task_timeout: float = 10.0) -> str:
     workflow_id = new_id("raw")
     request = StartWorkflowExecutionRequest(
-        namespace=client.namespace, workflow_id=workflow_id, workflow_type=WorkflowType(name="Raw"),
-        task_queue=TaskQueue(name=task_queue), request_id=new_id("req"),
+        namespace=client.namespace,
+        workflow_id=workflow_id,
+        workflow_type=WorkflowType(name="Raw"),
+        task_queue=TaskQueue(name=task_queue),
+        request_id=new_id("req"),
     )
     request.workflow_task_timeout.FromTimedelta(timedelta(seconds=task_timeout))
     await client.workflow_service.start_workflow_execution(request)
     return workflow_id
 
 
-async def _poll(client: Client, queue: str, kind: int = TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
-                timeout: float = 5.0) -> PollWorkflowTaskQueueResponse:
+async def _poll(
+    client: Client,
+    queue: str,
+    kind: int = TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+    timeout: float = 5.0,
+) -> PollWorkflowTaskQueueResponse:
     return await client.workflow_service.poll_workflow_task_queue(
         PollWorkflowTaskQueueRequest(
-            namespace=client.namespace, task_queue=TaskQueue(name=queue, kind=kind),  # type: ignore[arg-type]
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=queue, kind=kind),  # type: ignore[arg-type]
             identity="raw-worker",
         ),
         timeout=timedelta(seconds=timeout + 1),
     )
 
 
-async def _complete(client: Client, task: PollWorkflowTaskQueueResponse, *commands: Command,
-                    **fields: object) -> None:
+async def _complete(
+    client: Client, task: PollWorkflowTaskQueueResponse, *commands: Command, **fields: object
+) -> None:
     await client.workflow_service.respond_workflow_task_completed(
         RespondWorkflowTaskCompletedRequest(
-            namespace=client.namespace, task_token=task.task_token, identity="raw-worker",
-            commands=list(commands), **fields,  # type: ignore[arg-type]
+            namespace=client.namespace,
+            task_token=task.task_token,
+            identity="raw-worker",
+            commands=list(commands),
+            **fields,  # type: ignore[arg-type]
         )
     )
 
 
 async def _signal(client: Client, workflow_id: str) -> None:
-    await client.workflow_service.signal_workflow_execution(SignalWorkflowExecutionRequest(
-        namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=workflow_id),
-        signal_name="poke", request_id=new_id("sig"),
-    ))
+    await client.workflow_service.signal_workflow_execution(
+        SignalWorkflowExecutionRequest(
+            namespace=client.namespace,
+            workflow_execution=WorkflowExecution(workflow_id=workflow_id),
+            signal_name="poke",
+            request_id=new_id("sig"),
+        )
+    )
 
 
 async def test_events_during_a_task_are_buffered_and_block_completion(
@@ -137,14 +153,20 @@ async def test_shutdown_worker_releases_its_sticky_queue_at_once(
     sticky.schedule_to_start_timeout.FromTimedelta(timedelta(seconds=30))
     await _complete(temporal_client, first, sticky_attributes=sticky)
     await _signal(temporal_client, workflow_id)
-    await temporal_client.workflow_service.shutdown_worker(ShutdownWorkerRequest(
-        namespace=temporal_client.namespace, sticky_task_queue=sticky_name, identity="raw-worker"
-    ))
+    await temporal_client.workflow_service.shutdown_worker(
+        ShutdownWorkerRequest(
+            namespace=temporal_client.namespace,
+            sticky_task_queue=sticky_name,
+            identity="raw-worker",
+        )
+    )
     second = await asyncio.wait_for(_poll(temporal_client, task_queue), timeout=5)
     assert second.task_token
 
 
-async def test_workflow_task_timeout_retries_the_task(temporal_client: Client, task_queue: str) -> None:
+async def test_workflow_task_timeout_retries_the_task(
+    temporal_client: Client, task_queue: str
+) -> None:
     await _start(temporal_client, task_queue, task_timeout=1.0)
     first = await _poll(temporal_client, task_queue)
     assert first.attempt == 1
@@ -163,7 +185,8 @@ async def test_queries_ride_on_a_pending_task_or_go_alone(
 ) -> None:
     workflow_id = await _start(temporal_client, task_queue)
     query = QueryWorkflowRequest(
-        namespace=temporal_client.namespace, execution=WorkflowExecution(workflow_id=workflow_id),
+        namespace=temporal_client.namespace,
+        execution=WorkflowExecution(workflow_id=workflow_id),
         query=WorkflowQuery(query_type="state"),
     )
     answer = default_converter().payload_converter.to_payloads(["answered"])
@@ -174,9 +197,14 @@ async def test_queries_ride_on_a_pending_task_or_go_alone(
     assert list(task.queries.values())[0].query_type == "state"
     query_id = next(iter(task.queries))
     await _complete(
-        temporal_client, task, query_results={query_id: WorkflowQueryResult(
-            result_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED, answer=Payloads(payloads=answer),
-        )},
+        temporal_client,
+        task,
+        query_results={
+            query_id: WorkflowQueryResult(
+                result_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED,
+                answer=Payloads(payloads=answer),
+            )
+        },
     )
     assert (await pending).query_result.payloads[0] == answer[0]
     # Now no task is outstanding: the query goes out as a legacy query task.
@@ -185,7 +213,8 @@ async def test_queries_ride_on_a_pending_task_or_go_alone(
     assert query_task.query.query_type == "state" and not query_task.queries
     await temporal_client.workflow_service.respond_query_task_completed(
         RespondQueryTaskCompletedRequest(
-            namespace=temporal_client.namespace, task_token=query_task.task_token,
+            namespace=temporal_client.namespace,
+            task_token=query_task.task_token,
             completed_type=QueryResultType.QUERY_RESULT_TYPE_ANSWERED,
             query_result=Payloads(payloads=answer),
         )

@@ -31,33 +31,44 @@ async def test_list_and_count_with_filters(temporal_client: Client, task_queue: 
         assert sorted(w.id for w in listed) == [f"{prefix}-done-{i}" for i in range(3)]
         assert all(w.status == WorkflowExecutionStatus.COMPLETED for w in listed)
         only_running = [
-            w async for w in temporal_client.list_workflows(
+            w
+            async for w in temporal_client.list_workflows(
                 f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Running'"
             )
         ]
         assert [w.id for w in only_running] == [running.id]
-        assert (await temporal_client.count_workflows(
-            f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Completed'"
-        )).count == 0
+        assert (
+            await temporal_client.count_workflows(
+                f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Completed'"
+            )
+        ).count == 0
         paged = [w async for w in temporal_client.list_workflows(scope, page_size=2)]
         assert len(paged) == 4
         later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
-        assert (await temporal_client.count_workflows(f"{scope} AND StartTime > '{later}'")).count == 0
+        assert (
+            await temporal_client.count_workflows(f"{scope} AND StartTime > '{later}'")
+        ).count == 0
         await running.terminate("cleanup")
 
 
 async def test_describe_running_and_closed(temporal_client: Client, task_queue: str) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
-            SignalWorkflow.run, 1, id=new_id(), task_queue=task_queue,
-            execution_timeout=timedelta(minutes=5), memo={"owner": "tests"},
+            SignalWorkflow.run,
+            1,
+            id=new_id(),
+            task_queue=task_queue,
+            execution_timeout=timedelta(minutes=5),
+            memo={"owner": "tests"},
         )
         description = await handle.describe()
         assert description.status == WorkflowExecutionStatus.RUNNING
         assert description.workflow_type == "SignalWorkflow"
         assert description.task_queue == task_queue
         assert await description.memo_value("owner") == "tests"
-        assert description.raw_description.execution_config.workflow_execution_timeout.seconds == 300
+        assert (
+            description.raw_description.execution_config.workflow_execution_timeout.seconds == 300
+        )
         await handle.signal(SignalWorkflow.add, "x")
         await handle.result()
         closed = await handle.describe()
@@ -65,7 +76,9 @@ async def test_describe_running_and_closed(temporal_client: Client, task_queue: 
         assert closed.close_time is not None and closed.history_length > 5
 
 
-async def test_history_paging_and_close_event_filter(temporal_client: Client, task_queue: str) -> None:
+async def test_history_paging_and_close_event_filter(
+    temporal_client: Client, task_queue: str
+) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
             HelloWorkflow.run, "paging", id=new_id(), task_queue=task_queue
@@ -78,8 +91,10 @@ async def test_history_paging_and_close_event_filter(temporal_client: Client, ta
     while True:
         response = await service.get_workflow_execution_history(
             GetWorkflowExecutionHistoryRequest(
-                namespace=temporal_client.namespace, execution=execution,
-                maximum_page_size=3, next_page_token=token,
+                namespace=temporal_client.namespace,
+                execution=execution,
+                maximum_page_size=3,
+                next_page_token=token,
             )
         )
         pages.append(list(response.history.events))
@@ -90,7 +105,8 @@ async def test_history_paging_and_close_event_filter(temporal_client: Client, ta
     assert [e.event_id for page in pages for e in page] == [e.event_id for e in full]
     close_only = await service.get_workflow_execution_history(
         GetWorkflowExecutionHistoryRequest(
-            namespace=temporal_client.namespace, execution=execution,
+            namespace=temporal_client.namespace,
+            execution=execution,
             history_event_filter_type=HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
         )
     )

@@ -69,7 +69,9 @@ async def test_burst_of_signals_and_queries(temporal_client: Client, task_queue:
     await assert_replays(handle)
 
 
-async def test_query_while_running_and_failing_query(temporal_client: Client, task_queue: str) -> None:
+async def test_query_while_running_and_failing_query(
+    temporal_client: Client, task_queue: str
+) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
             SignalWorkflow.run, 2, id=new_id(), task_queue=task_queue
@@ -86,12 +88,20 @@ async def test_signal_with_start(temporal_client: Client, task_queue: str) -> No
     workflow_id = new_id()
     async with new_worker(temporal_client, task_queue):
         first = await temporal_client.start_workflow(
-            SignalWorkflow.run, 2, id=workflow_id, task_queue=task_queue,
-            start_signal="add", start_signal_args=["first"],
+            SignalWorkflow.run,
+            2,
+            id=workflow_id,
+            task_queue=task_queue,
+            start_signal="add",
+            start_signal_args=["first"],
         )
         second = await temporal_client.start_workflow(
-            SignalWorkflow.run, 2, id=workflow_id, task_queue=task_queue,
-            start_signal="add", start_signal_args=["second"],
+            SignalWorkflow.run,
+            2,
+            id=workflow_id,
+            task_queue=task_queue,
+            start_signal="add",
+            start_signal_args=["second"],
         )
         # The second call signalled the running execution instead of starting another.
         assert second.result_run_id == first.result_run_id
@@ -111,7 +121,9 @@ async def test_continue_as_new_chain(temporal_client: Client, task_queue: str) -
     runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{workflow_id}'")]
     statuses = sorted(run.status.name for run in runs if run.status is not None)
     assert statuses == ["COMPLETED", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW"]
-    first_run = temporal_client.get_workflow_handle(workflow_id, run_id=handle.first_execution_run_id)
+    first_run = temporal_client.get_workflow_handle(
+        workflow_id, run_id=handle.first_execution_run_id
+    )
     first_history = await first_run.fetch_history()
     assert first_history.events[-1].event_type == (
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
@@ -125,7 +137,9 @@ async def test_terminate(temporal_client: Client, task_queue: str) -> None:
         handle = await temporal_client.start_workflow(
             WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue
         )
-        await handle.terminate("enough", )
+        await handle.terminate(
+            "enough",
+        )
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
         assert isinstance(failure.value.cause, TerminatedError)
@@ -136,7 +150,9 @@ async def test_terminate(temporal_client: Client, task_queue: str) -> None:
 async def test_workflow_run_timeout(temporal_client: Client, task_queue: str) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
-            WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue,
+            WaitForeverWorkflow.run,
+            id=new_id(),
+            task_queue=task_queue,
             run_timeout=timedelta(seconds=1),
         )
         with pytest.raises(WorkflowFailureError) as failure:
@@ -149,7 +165,9 @@ async def test_workflow_run_timeout(temporal_client: Client, task_queue: str) ->
 async def test_workflow_execution_timeout(temporal_client: Client, task_queue: str) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
-            WaitForeverWorkflow.run, id=new_id(), task_queue=task_queue,
+            WaitForeverWorkflow.run,
+            id=new_id(),
+            task_queue=task_queue,
             execution_timeout=timedelta(seconds=1),
         )
         with pytest.raises(WorkflowFailureError) as failure:
@@ -160,7 +178,9 @@ async def test_workflow_execution_timeout(temporal_client: Client, task_queue: s
 
 
 @embedded_only
-async def test_updates_are_rejected_without_hanging(temporal_client: Client, task_queue: str) -> None:
+async def test_updates_are_rejected_without_hanging(
+    temporal_client: Client, task_queue: str
+) -> None:
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(
             SignalWorkflow.run, 1, id=new_id(), task_queue=task_queue
@@ -178,18 +198,25 @@ async def test_failed_workflow_tasks_are_retried(temporal_client: Client, task_q
     async with new_worker(temporal_client, task_queue):
         # The SDK reports only a task's first failure; later attempts end by the workflow task timeout.
         handle = await temporal_client.start_workflow(
-            FailingTaskWorkflow.run, id=workflow_id, task_queue=task_queue,
+            FailingTaskWorkflow.run,
+            id=workflow_id,
+            task_queue=task_queue,
             task_timeout=timedelta(seconds=2),
         )
         assert await handle.result() == "recovered"
     types = [e.event_type for e in (await handle.fetch_history()).events]
     # Only the first attempt's end is recorded (a failure, or a timeout on a slow machine); the retries
     # after it are transient and leave no events.
-    assert types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) + types.count(
-        EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
-    ) == 1
-    completed = [e for e in (await handle.fetch_history()).events
-                 if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+    assert (
+        types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+        + types.count(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT)
+        == 1
+    )
+    completed = [
+        e
+        for e in (await handle.fetch_history()).events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED
+    ]
     assert completed[-1].workflow_task_scheduled_event_attributes.attempt == 3
     await assert_replays(handle)
 
@@ -239,15 +266,22 @@ async def test_start_delay(temporal_client: Client, task_queue: str) -> None:
     async with new_worker(temporal_client, task_queue):
         began = time.monotonic()
         handle = await temporal_client.start_workflow(
-            SignalWorkflow.run, 1, id=new_id(), task_queue=task_queue,
-            start_delay=timedelta(seconds=1), start_signal="add", start_signal_args=["early"],
+            SignalWorkflow.run,
+            1,
+            id=new_id(),
+            task_queue=task_queue,
+            start_delay=timedelta(seconds=1),
+            start_signal="add",
+            start_signal_args=["early"],
         )
         assert await handle.result() == ["early"]
         assert time.monotonic() - began >= 1.0
     await assert_replays(handle)
 
 
-async def test_upserted_search_attributes_and_memo(temporal_client: Client, task_queue: str) -> None:
+async def test_upserted_search_attributes_and_memo(
+    temporal_client: Client, task_queue: str
+) -> None:
     tag = new_id("tag")
     async with new_worker(temporal_client, task_queue):
         handle = await temporal_client.start_workflow(

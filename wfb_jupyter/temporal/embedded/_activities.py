@@ -49,7 +49,10 @@ class ActivityState:
     """One scheduled activity of a run, across all its attempts."""
 
     def __init__(
-        self, run: WorkflowRun, event_id: int, attrs: history_pb.ActivityTaskScheduledEventAttributes
+        self,
+        run: WorkflowRun,
+        event_id: int,
+        attrs: history_pb.ActivityTaskScheduledEventAttributes,
     ) -> None:
         self.run = run
         self.scheduled_event_id = event_id
@@ -75,7 +78,7 @@ class ActivityState:
     def _key(self, name: str) -> tuple[str, int]:
         return (name, self.scheduled_event_id)
 
-    # -- lifecycle ----------------------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------------
 
     def offer(self) -> None:
         self.state = _SCHEDULED
@@ -84,7 +87,9 @@ class ActivityState:
         self.run.engine.queues.activity_queue(self.attrs.task_queue.name).offer(self.ticket)
         s2s = seconds_of(self.attrs.schedule_to_start_timeout)
         if s2s > 0:
-            self.run.timers.set(self._key("s2s"), s2s, self._timed_out, "ScheduleToStart", self.attempt)
+            self.run.timers.set(
+                self._key("s2s"), s2s, self._timed_out, "ScheduleToStart", self.attempt
+            )
 
     def start(self, identity: str) -> rr.PollActivityTaskQueueResponse:
         self.state = _STARTED
@@ -122,7 +127,9 @@ class ActivityState:
     def _arm_heartbeat_timer(self) -> None:
         heartbeat = seconds_of(self.attrs.heartbeat_timeout)
         if heartbeat > 0:
-            self.run.timers.set(self._key("hb"), heartbeat, self._timed_out, "Heartbeat", self.attempt)
+            self.run.timers.set(
+                self._key("hb"), heartbeat, self._timed_out, "Heartbeat", self.attempt
+            )
 
     def heartbeat(self, details: common.Payloads | None) -> bool:
         """Record a heartbeat; return whether cancellation was requested."""
@@ -160,10 +167,14 @@ class ActivityState:
                     attempt=attempt,
                 )
                 if last_failure is not None:
-                    started.activity_task_started_event_attributes.last_failure.CopyFrom(last_failure)
+                    started.activity_task_started_event_attributes.last_failure.CopyFrom(
+                        last_failure
+                    )
                 started_id = started.event_id
             history.append(
-                event_type, scheduled_event_id=self.scheduled_event_id, started_event_id=started_id,
+                event_type,
+                scheduled_event_id=self.scheduled_event_id,
+                started_event_id=started_id,
                 **fields,
             )
 
@@ -180,8 +191,9 @@ class ActivityState:
             latest_cancel_requested_event_id=self.cancel_requested_event_id,
         )
 
-    def fail(self, failure: failure_pb.Failure, identity: str,
-             heartbeat_details: common.Payloads | None) -> None:
+    def fail(
+        self, failure: failure_pb.Failure, identity: str, heartbeat_details: common.Payloads | None
+    ) -> None:
         if heartbeat_details is not None and heartbeat_details.payloads:
             self.heartbeat_details = heartbeat_details
         delay, retry_state = self._retry_decision(failure)
@@ -189,14 +201,18 @@ class ActivityState:
             self._retry_after(delay, failure)
             return
         self._close(
-            ev.EVENT_TYPE_ACTIVITY_TASK_FAILED, failure=failure, identity=identity,
+            ev.EVENT_TYPE_ACTIVITY_TASK_FAILED,
+            failure=failure,
+            identity=identity,
             retry_state=retry_state,
         )
 
     def _retry_decision(self, failure: failure_pb.Failure | None) -> tuple[float | None, int]:
         if self.cancel_requested_event_id:
             return None, wf_enums.RETRY_STATE_CANCEL_REQUESTED
-        return _retry.next_retry(self.attrs.retry_policy, self.attempt, failure, now(), self.deadline)
+        return _retry.next_retry(
+            self.attrs.retry_policy, self.attempt, failure, now(), self.deadline
+        )
 
     def _retry_after(self, delay: float, failure: failure_pb.Failure) -> None:
         self._cancel_attempt_timers()
@@ -219,7 +235,8 @@ class ActivityState:
         if attempt and attempt != self.attempt:
             return
         failure = failure_pb.Failure(
-            message=f"activity {kind} timeout", source="Server",
+            message=f"activity {kind} timeout",
+            source="Server",
             timeout_failure_info=failure_pb.TimeoutFailureInfo(timeout_type=_TIMEOUT_TYPES[kind]),
         )
         if self.heartbeat_details is not None:

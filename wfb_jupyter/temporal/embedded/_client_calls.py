@@ -42,7 +42,7 @@ def _start_spec(request: Any) -> StartSpec:
 
 
 class ClientCalls(ServiceState):
-    # -- system and namespaces ----------------------------------------------------------------------------
+    # -- system and namespaces ---------------------------------------------------------------------
 
     @rpc
     async def GetSystemInfo(
@@ -82,7 +82,7 @@ class ClientCalls(ServiceState):
             namespaces=[namespace.describe() for namespace in self.namespaces.all()]
         )
 
-    # -- starting and signalling --------------------------------------------------------------------------
+    # -- starting and signalling -------------------------------------------------------------------
 
     @rpc
     async def StartWorkflowExecution(
@@ -92,10 +92,14 @@ class ClientCalls(ServiceState):
         if request.cron_schedule:
             raise unimplemented("Cron schedules")
         run, started = engine.start(
-            _start_spec(request), request.workflow_id_reuse_policy, request.workflow_id_conflict_policy
+            _start_spec(request),
+            request.workflow_id_reuse_policy,
+            request.workflow_id_conflict_policy,
         )
         return rr.StartWorkflowExecutionResponse(
-            run_id=run.run_id, started=started, status=run.status,
+            run_id=run.run_id,
+            started=started,
+            status=run.status,
         )
 
     @rpc
@@ -104,23 +108,39 @@ class ClientCalls(ServiceState):
     ) -> rr.SignalWithStartWorkflowExecutionResponse:
         engine = self.namespaces.engine(request.namespace)
         existing = engine.latest.get(request.workflow_id)
-        if existing is not None and existing.is_open and (
-            request.workflow_id_conflict_policy != wf.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+        if (
+            existing is not None
+            and existing.is_open
+            and (
+                request.workflow_id_conflict_policy
+                != wf.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING
+            )
         ):
-            engine.signal(existing, request.signal_name, request.signal_input, request.identity,
-                          request.header, request.request_id)
-            return rr.SignalWithStartWorkflowExecutionResponse(run_id=existing.run_id, started=False)
+            engine.signal(
+                existing,
+                request.signal_name,
+                request.signal_input,
+                request.identity,
+                request.header,
+                request.request_id,
+            )
+            return rr.SignalWithStartWorkflowExecutionResponse(
+                run_id=existing.run_id, started=False
+            )
         if not request.signal_name:
             raise invalid_argument("SignalName is not set on request.")
 
         def signal_first(run: Any) -> None:
-            engine.signal(run, request.signal_name, request.signal_input, request.identity,
-                          request.header)
+            engine.signal(
+                run, request.signal_name, request.signal_input, request.identity, request.header
+            )
 
         # Signal-with-start always starts when nothing runs: its conflict policy is about running runs.
         run, started = engine.start(
-            _start_spec(request), request.workflow_id_reuse_policy,
-            wf.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING, before_first_task=signal_first,
+            _start_spec(request),
+            request.workflow_id_reuse_policy,
+            wf.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING,
+            before_first_task=signal_first,
         )
         return rr.SignalWithStartWorkflowExecutionResponse(run_id=run.run_id, started=started)
 
@@ -131,11 +151,17 @@ class ClientCalls(ServiceState):
         engine = self.namespaces.engine(request.namespace)
         execution = request.workflow_execution
         run = engine.get_open_run(execution.workflow_id, execution.run_id)
-        engine.signal(run, request.signal_name, request.input, request.identity, request.header,
-                      request.request_id)
+        engine.signal(
+            run,
+            request.signal_name,
+            request.input,
+            request.identity,
+            request.header,
+            request.request_id,
+        )
         return rr.SignalWorkflowExecutionResponse()
 
-    # -- cancel and terminate -----------------------------------------------------------------------------
+    # -- cancel and terminate ----------------------------------------------------------------------
 
     @rpc
     async def RequestCancelWorkflowExecution(
@@ -158,7 +184,7 @@ class ClientCalls(ServiceState):
         engine.terminate(run, request.reason, request.details, request.identity)
         return rr.TerminateWorkflowExecutionResponse()
 
-    # -- queries ------------------------------------------------------------------------------------------
+    # -- queries -----------------------------------------------------------------------------------
 
     @rpc
     async def QueryWorkflow(
@@ -177,7 +203,9 @@ class ClientCalls(ServiceState):
             and run.status != wf.WORKFLOW_EXECUTION_STATUS_COMPLETED
         )
         if rejected:
-            return rr.QueryWorkflowResponse(query_rejected=query_pb.QueryRejected(status=run.status))
+            return rr.QueryWorkflowResponse(
+                query_rejected=query_pb.QueryRejected(status=run.status)
+            )
         pending = PendingQuery(
             query=request.query, result=asyncio.get_running_loop().create_future()
         )

@@ -52,15 +52,20 @@ def complete_workflow_task(
     if problem is not None:
         cause, message_text = problem
         run.fail_task(
-            task, ev.EVENT_TYPE_WORKFLOW_TASK_FAILED, cause=cause, identity=request.identity,
+            task,
+            ev.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            cause=cause,
+            identity=request.identity,
             failure=failure_pb.Failure(message=message_text, source="Server"),
         )
         raise invalid_argument(message_text)
     if run.buffered and any(kind in _CLOSING_COMMANDS for kind in kinds):
         # New events arrived while the worker decided to close: it must see them first.
         run.fail_task(
-            task, ev.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-            cause=causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, identity=request.identity,
+            task,
+            ev.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            cause=causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+            identity=request.identity,
         )
         return
     completed = run.history.append(
@@ -101,31 +106,54 @@ def _find_bad_command(
 ) -> tuple[int, str] | None:
     for command, kind in zip(commands, kinds, strict=True):
         if kind is None:
-            return (causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
-                    "Command has no attributes set.")
+            return (
+                causes.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                "Command has no attributes set.",
+            )
         if kind == "schedule_activity_task_command_attributes":
             try:
                 scheduled_attributes(command.schedule_activity_task_command_attributes, 0, 0)
-                check_blob("ScheduleActivityTask input",
-                           command.schedule_activity_task_command_attributes.input.ByteSize())
+                check_blob(
+                    "ScheduleActivityTask input",
+                    command.schedule_activity_task_command_attributes.input.ByteSize(),
+                )
             except ServiceError as err:
-                return causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES, err.message
+                return (
+                    causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_SCHEDULE_ACTIVITY_ATTRIBUTES,
+                    err.message,
+                )
         if kind == "complete_workflow_execution_command_attributes":
-            size = command.complete_workflow_execution_command_attributes.result.ByteSize()
-            if size > 2 * 1024 * 1024:
-                return (causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
-                        f"CompleteWorkflowExecution result is too large: {size} bytes")
+            try:
+                check_blob(
+                    "CompleteWorkflowExecution result",
+                    command.complete_workflow_execution_command_attributes.result.ByteSize(),
+                )
+            except ServiceError as err:
+                return (
+                    causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+                    err.message,
+                )
+        if kind == "start_child_workflow_execution_command_attributes":
+            child = command.start_child_workflow_execution_command_attributes
+            if not child.workflow_id or not child.workflow_type.name:
+                return (
+                    causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES,
+                    "StartChildWorkflowExecution needs a workflow id and a workflow type.",
+                )
         if kind == "start_timer_command_attributes":
             attrs = command.start_timer_command_attributes
             if not attrs.timer_id or seconds_of(attrs.start_to_fire_timeout) <= 0:
-                return (causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
-                        "StartTimer needs a timer id and a positive StartToFireTimeout.")
+                return (
+                    causes.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_TIMER_ATTRIBUTES,
+                    "StartTimer needs a timer id and a positive StartToFireTimeout.",
+                )
     return None
 
 
 class _CommandApplier:
-    def __init__(self, run: WorkflowRun, completed_id: int, identity: str,
-                 post_actions: list[PostAction]) -> None:
+    def __init__(
+        self, run: WorkflowRun, completed_id: int, identity: str, post_actions: list[PostAction]
+    ) -> None:
         self.run = run
         self.completed_id = completed_id
         self.identity = identity
@@ -133,14 +161,18 @@ class _CommandApplier:
         self.engine = run.engine
 
     def apply(self, kind: str | None, attrs: message.Message | None) -> None:
-        handler = getattr(self, f"_{kind.removesuffix('_command_attributes')}", None) if kind else None
+        handler = (
+            getattr(self, f"_{kind.removesuffix('_command_attributes')}", None) if kind else None
+        )
         if handler is None:
             # Protocol messages (updates) and Nexus operations are not supported: the SDK never sends them
             # unless the caller used those features, which the service rejects at the RPC.
             return
         handler(attrs)
 
-    def _schedule_activity_task(self, attrs: command_pb.ScheduleActivityTaskCommandAttributes) -> None:
+    def _schedule_activity_task(
+        self, attrs: command_pb.ScheduleActivityTaskCommandAttributes
+    ) -> None:
         run = self.run
         run_timeout = seconds_of(run.started.workflow_run_timeout)
         scheduled = scheduled_attributes(attrs, self.completed_id, run_timeout)
@@ -166,8 +198,14 @@ class _CommandApplier:
             workflow_task_completed_event_id=self.completed_id,
         )
         run.user_timers[attrs.timer_id] = started.event_id
-        run.timers.set(("timer", attrs.timer_id), seconds_of(attrs.start_to_fire_timeout),
-                       _fire_timer, run, attrs.timer_id, started.event_id)
+        run.timers.set(
+            ("timer", attrs.timer_id),
+            seconds_of(attrs.start_to_fire_timeout),
+            _fire_timer,
+            run,
+            attrs.timer_id,
+            started.event_id,
+        )
 
     def _cancel_timer(self, attrs: command_pb.CancelTimerCommandAttributes) -> None:
         run = self.run
@@ -176,27 +214,36 @@ class _CommandApplier:
             return
         run.timers.cancel(("timer", attrs.timer_id))
         run.history.append(
-            ev.EVENT_TYPE_TIMER_CANCELED, timer_id=attrs.timer_id, started_event_id=started_id,
-            workflow_task_completed_event_id=self.completed_id, identity=self.identity,
+            ev.EVENT_TYPE_TIMER_CANCELED,
+            timer_id=attrs.timer_id,
+            started_event_id=started_id,
+            workflow_task_completed_event_id=self.completed_id,
+            identity=self.identity,
         )
 
     def _complete_workflow_execution(
         self, attrs: command_pb.CompleteWorkflowExecutionCommandAttributes
     ) -> None:
         self.run.close(
-            wf_enums.WORKFLOW_EXECUTION_STATUS_COMPLETED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-            result=attrs.result, workflow_task_completed_event_id=self.completed_id,
+            wf_enums.WORKFLOW_EXECUTION_STATUS_COMPLETED,
+            ev.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+            result=attrs.result,
+            workflow_task_completed_event_id=self.completed_id,
         )
 
-    def _fail_workflow_execution(self, attrs: command_pb.FailWorkflowExecutionCommandAttributes) -> None:
+    def _fail_workflow_execution(
+        self, attrs: command_pb.FailWorkflowExecutionCommandAttributes
+    ) -> None:
         fail_or_retry(self.engine, self.run, attrs.failure, self.completed_id)
 
     def _cancel_workflow_execution(
         self, attrs: command_pb.CancelWorkflowExecutionCommandAttributes
     ) -> None:
         self.run.close(
-            wf_enums.WORKFLOW_EXECUTION_STATUS_CANCELED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-            details=attrs.details, workflow_task_completed_event_id=self.completed_id,
+            wf_enums.WORKFLOW_EXECUTION_STATUS_CANCELED,
+            ev.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+            details=attrs.details,
+            workflow_task_completed_event_id=self.completed_id,
         )
 
     def _continue_as_new_workflow_execution(
@@ -206,8 +253,11 @@ class _CommandApplier:
 
     def _record_marker(self, attrs: command_pb.RecordMarkerCommandAttributes) -> None:
         self.run.history.append(
-            ev.EVENT_TYPE_MARKER_RECORDED, marker_name=attrs.marker_name, details=attrs.details,
-            header=attrs.header, failure=attrs.failure,
+            ev.EVENT_TYPE_MARKER_RECORDED,
+            marker_name=attrs.marker_name,
+            details=attrs.details,
+            header=attrs.header,
+            failure=attrs.failure,
             workflow_task_completed_event_id=self.completed_id,
         )
 
@@ -231,7 +281,8 @@ class _CommandApplier:
         for name, payload in attrs.upserted_memo.fields.items():
             self.run.memo.fields[name].CopyFrom(payload)
         self.run.history.append(
-            ev.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED, upserted_memo=attrs.upserted_memo,
+            ev.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED,
+            upserted_memo=attrs.upserted_memo,
             workflow_task_completed_event_id=self.completed_id,
         )
 
@@ -241,16 +292,22 @@ class _CommandApplier:
         initiated = self.run.history.append(
             ev.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
             namespace=attrs.namespace or self.engine.namespace,
-            workflow_id=attrs.workflow_id, workflow_type=attrs.workflow_type,
-            task_queue=attrs.task_queue, input=attrs.input,
+            workflow_id=attrs.workflow_id,
+            workflow_type=attrs.workflow_type,
+            task_queue=attrs.task_queue,
+            input=attrs.input,
             workflow_execution_timeout=attrs.workflow_execution_timeout,
             workflow_run_timeout=attrs.workflow_run_timeout,
             workflow_task_timeout=attrs.workflow_task_timeout,
-            parent_close_policy=attrs.parent_close_policy, control=attrs.control,
+            parent_close_policy=attrs.parent_close_policy,
+            control=attrs.control,
             workflow_task_completed_event_id=self.completed_id,
             workflow_id_reuse_policy=attrs.workflow_id_reuse_policy,
-            retry_policy=attrs.retry_policy, cron_schedule=attrs.cron_schedule,
-            header=attrs.header, memo=attrs.memo, search_attributes=attrs.search_attributes,
+            retry_policy=attrs.retry_policy,
+            cron_schedule=attrs.cron_schedule,
+            header=attrs.header,
+            memo=attrs.memo,
+            search_attributes=attrs.search_attributes,
         )
         run, initiated_id = self.run, initiated.event_id
         self.post_actions.append(lambda: start_child(self.engine, run, initiated_id, attrs))
@@ -260,9 +317,13 @@ class _CommandApplier:
     ) -> None:
         initiated = self.run.history.append(
             ev.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
-            namespace=attrs.namespace or self.engine.namespace, workflow_execution=attrs.execution,
-            signal_name=attrs.signal_name, input=attrs.input, control=attrs.control,
-            child_workflow_only=attrs.child_workflow_only, header=attrs.header,
+            namespace=attrs.namespace or self.engine.namespace,
+            workflow_execution=attrs.execution,
+            signal_name=attrs.signal_name,
+            input=attrs.input,
+            control=attrs.control,
+            child_workflow_only=attrs.child_workflow_only,
+            header=attrs.header,
             workflow_task_completed_event_id=self.completed_id,
         )
         run, initiated_id = self.run, initiated.event_id
@@ -277,8 +338,10 @@ class _CommandApplier:
             workflow_execution=common.WorkflowExecution(
                 workflow_id=attrs.workflow_id, run_id=attrs.run_id
             ),
-            control=attrs.control, child_workflow_only=attrs.child_workflow_only,
-            reason=attrs.reason, workflow_task_completed_event_id=self.completed_id,
+            control=attrs.control,
+            child_workflow_only=attrs.child_workflow_only,
+            reason=attrs.reason,
+            workflow_task_completed_event_id=self.completed_id,
         )
         run, initiated_id = self.run, initiated.event_id
         self.post_actions.append(lambda: cancel_external(self.engine, run, initiated_id, attrs))
@@ -288,6 +351,8 @@ def _fire_timer(run: WorkflowRun, timer_id: str, started_id: int) -> None:
     if run.user_timers.get(timer_id) != started_id:
         return
     del run.user_timers[timer_id]
-    run.add_event(lambda: run.history.append(
-        ev.EVENT_TYPE_TIMER_FIRED, timer_id=timer_id, started_event_id=started_id
-    ))
+    run.add_event(
+        lambda: run.history.append(
+            ev.EVENT_TYPE_TIMER_FIRED, timer_id=timer_id, started_event_id=started_id
+        )
+    )

@@ -37,6 +37,7 @@ _FAILED_CLOSE = frozenset(
     }
 )
 
+
 @dataclass(eq=False)
 class StartSpec:
     """What a new run needs, whichever way it was started (client, child, continue-as-new)."""
@@ -84,7 +85,7 @@ class NamespaceEngine:
         # Sticky queues whose worker said it shut down; a run sticky to one falls back at once.
         self.dead_sticky_queues: set[str] = set()
 
-    # -- lookups ------------------------------------------------------------------------------------------
+    # -- lookups -----------------------------------------------------------------------------------
 
     def get_run(self, workflow_id: str, run_id: str = "") -> WorkflowRun:
         if not workflow_id:
@@ -100,7 +101,7 @@ class NamespaceEngine:
             raise not_found("workflow execution already completed")
         return run
 
-    # -- starting -----------------------------------------------------------------------------------------
+    # -- starting ----------------------------------------------------------------------------------
 
     def start(
         self,
@@ -123,8 +124,9 @@ class NamespaceEngine:
             )
             if not terminate:
                 raise already_started(spec.workflow_id, existing.run_id, spec.request_id)
-            self.terminate(existing, "terminated by a new start with the same workflow id", None,
-                           spec.identity)
+            self.terminate(
+                existing, "terminated by a new start with the same workflow id", None, spec.identity
+            )
         elif existing is not None:
             rejected = reuse_policy == wf.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE or (
                 reuse_policy == wf.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
@@ -189,14 +191,24 @@ class NamespaceEngine:
 
     def _timed_out(self, run: WorkflowRun) -> None:
         if run.is_open:
-            run.close(wf.WORKFLOW_EXECUTION_STATUS_TIMED_OUT, ev.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-                      retry_state=wf.RETRY_STATE_RETRY_POLICY_NOT_SET)
+            run.close(
+                wf.WORKFLOW_EXECUTION_STATUS_TIMED_OUT,
+                ev.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+                retry_state=wf.RETRY_STATE_RETRY_POLICY_NOT_SET,
+            )
 
-    # -- signals, cancellation, termination ---------------------------------------------------------------
+    # -- signals, cancellation, termination --------------------------------------------------------
 
-    def signal(self, run: WorkflowRun, name: str, payloads: common.Payloads, identity: str,
-               header: common.Header | None = None, request_id: str = "",
-               external: common.WorkflowExecution | None = None) -> None:
+    def signal(
+        self,
+        run: WorkflowRun,
+        name: str,
+        payloads: common.Payloads,
+        identity: str,
+        header: common.Header | None = None,
+        request_id: str = "",
+        external: common.WorkflowExecution | None = None,
+    ) -> None:
         if not name:
             raise invalid_argument("SignalName is not set on request.")
         check_blob("signal input", payloads.ByteSize())
@@ -207,8 +219,11 @@ class NamespaceEngine:
 
         def write() -> None:
             event = run.history.append(
-                ev.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, signal_name=name, input=payloads,
-                identity=identity, request_id=request_id,
+                ev.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED,
+                signal_name=name,
+                input=payloads,
+                identity=identity,
+                request_id=request_id,
             )
             attrs = event.workflow_execution_signaled_event_attributes
             if header is not None:
@@ -218,8 +233,13 @@ class NamespaceEngine:
 
         run.add_event(write)
 
-    def request_cancel(self, run: WorkflowRun, reason: str, identity: str,
-                       external: tuple[WorkflowRun, int] | None = None) -> None:
+    def request_cancel(
+        self,
+        run: WorkflowRun,
+        reason: str,
+        identity: str,
+        external: tuple[WorkflowRun, int] | None = None,
+    ) -> None:
         if run.cancel_requested:
             return
         run.cancel_requested = True
@@ -235,22 +255,30 @@ class NamespaceEngine:
 
         run.add_event(write)
 
-    def terminate(self, run: WorkflowRun, reason: str, details: common.Payloads | None,
-                  identity: str) -> None:
+    def terminate(
+        self, run: WorkflowRun, reason: str, details: common.Payloads | None, identity: str
+    ) -> None:
         task = run.workflow_task
         if task is not None and task.started:
             run.timers.cancel("wft-timeout")
             run.materialize(task)
             run.history.append(
-                ev.EVENT_TYPE_WORKFLOW_TASK_FAILED, scheduled_event_id=task.scheduled_event_id,
+                ev.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+                scheduled_event_id=task.scheduled_event_id,
                 started_event_id=task.started_event_id,
-                cause=causes.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, identity=identity,
+                cause=causes.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+                identity=identity,
             )
         run.flush_buffered()
-        run.close(wf.WORKFLOW_EXECUTION_STATUS_TERMINATED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-                  reason=reason, details=details or common.Payloads(), identity=identity)
+        run.close(
+            wf.WORKFLOW_EXECUTION_STATUS_TERMINATED,
+            ev.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+            reason=reason,
+            details=details or common.Payloads(),
+            identity=identity,
+        )
 
-    # -- lookups across runs and closing -------------------------------------------------------------------
+    # -- lookups across runs and closing -----------------------------------------------------------
 
     def find_open(self, workflow_id: str, run_id: str) -> WorkflowRun | None:
         run = self.runs.get(run_id) if run_id else self.latest.get(workflow_id)

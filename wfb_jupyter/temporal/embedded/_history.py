@@ -61,8 +61,9 @@ class History:
     def last_event(self) -> history_pb.HistoryEvent | None:
         return self.events[-1] if self.events else None
 
-    def append(self, event_type: EventType, attributes: message.Message | None = None,
-               **fields: Any) -> history_pb.HistoryEvent:
+    def append(
+        self, event_type: EventType, attributes: message.Message | None = None, **fields: Any
+    ) -> history_pb.HistoryEvent:
         """Append an event built from an attributes message or keyword fields; return it."""
         event = make_event(self.next_event_id, event_type, attributes, **fields)
         self.events.append(event)
@@ -95,8 +96,9 @@ class History:
                 waiter.set_result(None)
 
 
-def make_event(event_id: int, event_type: EventType, attributes: message.Message | None = None,
-               **fields: Any) -> history_pb.HistoryEvent:
+def make_event(
+    event_id: int, event_type: EventType, attributes: message.Message | None = None, **fields: Any
+) -> history_pb.HistoryEvent:
     event = history_pb.HistoryEvent(
         event_id=event_id, event_type=event_type, event_time=timestamp(now())
     )

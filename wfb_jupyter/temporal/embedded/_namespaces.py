@@ -31,8 +31,11 @@ class Namespace:
     def describe(self) -> rr.DescribeNamespaceResponse:
         return rr.DescribeNamespaceResponse(
             namespace_info=namespace_pb.NamespaceInfo(
-                name=self.name, id=self.id, state=ns_enums.NAMESPACE_STATE_REGISTERED,
-                description=self.description, owner_email=self.owner_email,
+                name=self.name,
+                id=self.id,
+                state=ns_enums.NAMESPACE_STATE_REGISTERED,
+                description=self.description,
+                owner_email=self.owner_email,
             ),
             config=namespace_pb.NamespaceConfig(workflow_execution_retention_ttl=self.retention),
             is_global_namespace=False,
@@ -82,7 +85,8 @@ class NamespaceRegistry:
             raise invalid_argument("Namespace is not set on request.")
         if request.namespace in self._by_name:
             raise ServiceError(
-                grpc.StatusCode.ALREADY_EXISTS, "Namespace already exists.",
+                grpc.StatusCode.ALREADY_EXISTS,
+                "Namespace already exists.",
                 errordetails.NamespaceAlreadyExistsFailure(),
             )
         namespace = self.add(request.namespace)

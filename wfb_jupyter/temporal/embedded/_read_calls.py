@@ -46,11 +46,11 @@ class ReadCalls(ServiceState):
         engine = self.namespaces.engine(request.namespace)
         run = engine.get_run(request.execution.workflow_id, request.execution.run_id)
         position = (
-            _parse_history_token(request.next_page_token, run.run_id) if request.next_page_token else 0
+            _parse_history_token(request.next_page_token, run.run_id)
+            if request.next_page_token
+            else 0
         )
-        close_only = (
-            request.history_event_filter_type == wf.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
-        )
+        close_only = request.history_event_filter_type == wf.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
         wait = poll_timeout(context) if request.wait_new_event else 0.0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -72,9 +72,11 @@ class ReadCalls(ServiceState):
             remaining = deadline - loop.time()
             if not request.wait_new_event or remaining <= 0 or not run.is_open:
                 # A long poll that saw nothing new hands back a token to continue from.
-                token = _history_token(run.run_id, position) if run.is_open and (
-                    request.wait_new_event
-                ) else b""
+                token = (
+                    _history_token(run.run_id, position)
+                    if run.is_open and (request.wait_new_event)
+                    else b""
+                )
                 return rr.GetWorkflowExecutionHistoryResponse(next_page_token=token)
             await run.history.wait_for_change(remaining)
 
@@ -100,16 +102,21 @@ class ReadCalls(ServiceState):
         for link in engine.child_links.get(run.run_id, []):
             child = engine.runs.get(link.run_id)
             if child is not None and child.is_open:
-                response.pending_children.append(workflow_pb.PendingChildExecutionInfo(
-                    workflow_id=child.workflow_id, run_id=child.run_id,
-                    workflow_type_name=child.workflow_type, initiated_id=link.initiated_event_id,
-                    parent_close_policy=link.close_policy,  # type: ignore[arg-type]
-                ))
+                response.pending_children.append(
+                    workflow_pb.PendingChildExecutionInfo(
+                        workflow_id=child.workflow_id,
+                        run_id=child.run_id,
+                        workflow_type_name=child.workflow_type,
+                        initiated_id=link.initiated_event_id,
+                        parent_close_policy=link.close_policy,  # type: ignore[arg-type]
+                    )
+                )
         task = run.workflow_task
         if task is not None:
             pending = response.pending_workflow_task
             pending.state = (
-                wf.PENDING_WORKFLOW_TASK_STATE_STARTED if task.started
+                wf.PENDING_WORKFLOW_TASK_STATE_STARTED
+                if task.started
                 else wf.PENDING_WORKFLOW_TASK_STATE_SCHEDULED
             )
             pending.scheduled_time.CopyFrom(timestamp(task.scheduled_time))

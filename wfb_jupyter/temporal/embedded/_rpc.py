@@ -37,7 +37,8 @@ def rpc(method: Handler) -> Handler:
         except Exception as err:  # noqa: BLE001 - the service must survive and answer every call
             log.exception("embedded Temporal service: %s failed", method.__name__)
             failure = ServiceError(
-                grpc.StatusCode.INTERNAL, f"{method.__name__} failed inside the embedded service: {err}"
+                grpc.StatusCode.INTERNAL,
+                f"{method.__name__} failed inside the embedded service: {err}",
             )
         await context.abort(failure.code, failure.message, failure.trailing_metadata())
 

@@ -54,7 +54,8 @@ def build_server(namespaces: NamespaceRegistry) -> grpc.aio.Server:
         ]
     )
     service_pb2_grpc.add_WorkflowServiceServicer_to_server(
-        WorkflowService(namespaces), server  # type: ignore[abstract]
+        WorkflowService(namespaces),
+        server,  # type: ignore[abstract]
     )
     server.add_generic_rpc_handlers((_health_handler(),))
     return server

@@ -96,9 +96,7 @@ class BackgroundService:
         self._service = EmbeddedTemporalService(host, port)
         self._loop = asyncio.new_event_loop()
         self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run, name="wfb-embedded-temporal", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="wfb-embedded-temporal", daemon=True)
         self._stopped = False
         self._thread.start()
         self._ready.result(timeout=30)

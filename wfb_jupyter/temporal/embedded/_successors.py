@@ -36,8 +36,10 @@ def _expiration(old: history_pb.WorkflowExecutionStartedEventAttributes) -> floa
 
 
 def continue_as_new(
-    engine: NamespaceEngine, run: WorkflowRun,
-    attrs: command_pb.ContinueAsNewWorkflowExecutionCommandAttributes, completed_id: int,
+    engine: NamespaceEngine,
+    run: WorkflowRun,
+    attrs: command_pb.ContinueAsNewWorkflowExecutionCommandAttributes,
+    completed_id: int,
 ) -> None:
     old = run.started
     spec = StartSpec(
@@ -48,9 +50,13 @@ def continue_as_new(
         execution_timeout=seconds_of(old.workflow_execution_timeout),
         run_timeout=seconds_of(attrs.workflow_run_timeout) or seconds_of(old.workflow_run_timeout),
         task_timeout=seconds_of(attrs.workflow_task_timeout) or run.workflow_task_timeout,
-        header=attrs.header, memo=attrs.memo if attrs.HasField("memo") else run.memo,
-        search_attributes=(attrs.search_attributes if attrs.HasField("search_attributes")
-                           else run.search_attributes),
+        header=attrs.header,
+        memo=attrs.memo if attrs.HasField("memo") else run.memo,
+        search_attributes=(
+            attrs.search_attributes
+            if attrs.HasField("search_attributes")
+            else run.search_attributes
+        ),
         retry_policy=attrs.retry_policy if attrs.HasField("retry_policy") else None,
         start_delay=seconds_of(attrs.backoff_start_interval),
     )
@@ -66,12 +72,16 @@ def continue_as_new(
     run.close(
         wf.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW,
         ev.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-        new_execution_run_id=new_run.run_id, workflow_type=new_run.started.workflow_type,
-        task_queue=new_run.started.task_queue, input=attrs.input,
+        new_execution_run_id=new_run.run_id,
+        workflow_type=new_run.started.workflow_type,
+        task_queue=new_run.started.task_queue,
+        input=attrs.input,
         workflow_run_timeout=new_run.started.workflow_run_timeout,
         workflow_task_timeout=new_run.started.workflow_task_timeout,
-        workflow_task_completed_event_id=completed_id, initiator=attrs.initiator,
-        header=attrs.header, last_completion_result=attrs.last_completion_result,
+        workflow_task_completed_event_id=completed_id,
+        initiator=attrs.initiator,
+        header=attrs.header,
+        last_completion_result=attrs.last_completion_result,
     )
     _hand_over(engine, run, new_run)
     new_run.schedule_first_workflow_task(spec.start_delay)
@@ -94,21 +104,34 @@ def fail_or_retry(
     retry_state: int = wf.RETRY_STATE_RETRY_POLICY_NOT_SET
     if old.HasField("retry_policy"):
         delay, retry_state = _retry.next_retry(
-            _retry.with_defaults(old.retry_policy), old.attempt or 1, failure, now(),
+            _retry.with_defaults(old.retry_policy),
+            old.attempt or 1,
+            failure,
+            now(),
             _expiration(old),
         )
     if delay is None:
         run.close(
-            wf.WORKFLOW_EXECUTION_STATUS_FAILED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-            failure=failure, retry_state=retry_state, workflow_task_completed_event_id=completed_id,
+            wf.WORKFLOW_EXECUTION_STATUS_FAILED,
+            ev.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+            failure=failure,
+            retry_state=retry_state,
+            workflow_task_completed_event_id=completed_id,
         )
         return
     spec = StartSpec(
-        workflow_id=run.workflow_id, workflow_type=run.workflow_type, task_queue=run.task_queue,
-        input=old.input, execution_timeout=seconds_of(old.workflow_execution_timeout),
-        run_timeout=seconds_of(old.workflow_run_timeout), task_timeout=run.workflow_task_timeout,
-        header=old.header, memo=old.memo, search_attributes=old.search_attributes,
-        retry_policy=old.retry_policy, start_delay=delay,
+        workflow_id=run.workflow_id,
+        workflow_type=run.workflow_type,
+        task_queue=run.task_queue,
+        input=old.input,
+        execution_timeout=seconds_of(old.workflow_execution_timeout),
+        run_timeout=seconds_of(old.workflow_run_timeout),
+        task_timeout=run.workflow_task_timeout,
+        header=old.header,
+        memo=old.memo,
+        search_attributes=old.search_attributes,
+        retry_policy=old.retry_policy,
+        start_delay=delay,
     )
 
     def link(started: history_pb.WorkflowExecutionStartedEventAttributes) -> None:
@@ -121,9 +144,12 @@ def fail_or_retry(
     new_run = engine.create_run(spec, _expiration(old), old.first_execution_run_id, link)
     run.successor_run_id = new_run.run_id
     run.close(
-        wf.WORKFLOW_EXECUTION_STATUS_FAILED, ev.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-        failure=failure, retry_state=wf.RETRY_STATE_IN_PROGRESS,
-        new_execution_run_id=new_run.run_id, workflow_task_completed_event_id=completed_id,
+        wf.WORKFLOW_EXECUTION_STATUS_FAILED,
+        ev.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        failure=failure,
+        retry_state=wf.RETRY_STATE_IN_PROGRESS,
+        new_execution_run_id=new_run.run_id,
+        workflow_task_completed_event_id=completed_id,
     )
     _hand_over(engine, run, new_run)
     new_run.schedule_first_workflow_task(delay)

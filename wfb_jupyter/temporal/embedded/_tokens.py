@@ -54,8 +54,13 @@ class TaskToken:
                 raw[len(_PREFIX) :]
             )
             token = TaskToken(
-                str(kind), str(namespace), str(workflow_id), str(run_id),
-                int(scheduled), int(attempt), str(query_id),
+                str(kind),
+                str(namespace),
+                str(workflow_id),
+                str(run_id),
+                int(scheduled),
+                int(attempt),
+                str(query_id),
             )
         except (ValueError, TypeError) as err:
             raise invalid_argument(f"Error deserializing task token: {err}") from None

@@ -25,13 +25,15 @@ from ._workflow_state import DispatchTicket, WorkflowRun, WorkflowTask
 _POLLER_MEMORY_SECONDS = 120.0
 
 _ByIdRequest = (
-    rr.RespondActivityTaskCompletedByIdRequest | rr.RespondActivityTaskFailedByIdRequest
-    | rr.RespondActivityTaskCanceledByIdRequest | rr.RecordActivityTaskHeartbeatByIdRequest
+    rr.RespondActivityTaskCompletedByIdRequest
+    | rr.RespondActivityTaskFailedByIdRequest
+    | rr.RespondActivityTaskCanceledByIdRequest
+    | rr.RecordActivityTaskHeartbeatByIdRequest
 )
 
 
 class WorkerCalls(ServiceState):
-    # -- workflow tasks -----------------------------------------------------------------------------------
+    # -- workflow tasks ----------------------------------------------------------------------------
 
     @rpc
     async def PollWorkflowTaskQueue(
@@ -75,8 +77,12 @@ class WorkerCalls(ServiceState):
         run, task = self._started_workflow_task(request.task_token)
         run.sticky_queue = ""
         run.fail_task(
-            task, ev.EVENT_TYPE_WORKFLOW_TASK_FAILED, cause=request.cause, failure=request.failure,
-            identity=request.identity, binary_checksum=request.binary_checksum,
+            task,
+            ev.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+            cause=request.cause,
+            failure=request.failure,
+            identity=request.identity,
+            binary_checksum=request.binary_checksum,
         )
         return rr.RespondWorkflowTaskFailedResponse()
 
@@ -92,7 +98,7 @@ class WorkerCalls(ServiceState):
             raise stale_task("Query")
         return rr.RespondQueryTaskCompletedResponse()
 
-    # -- activity tasks -----------------------------------------------------------------------------------
+    # -- activity tasks ----------------------------------------------------------------------------
 
     @rpc
     async def PollActivityTaskQueue(
@@ -129,7 +135,10 @@ class WorkerCalls(ServiceState):
         run = engine.runs.get(token.run_id)
         activity = run.activities.get(token.scheduled_event_id) if run is not None else None
         if (
-            run is None or not run.is_open or activity is None or not activity.is_started
+            run is None
+            or not run.is_open
+            or activity is None
+            or not activity.is_started
             or activity.attempt != token.attempt
         ):
             raise stale_task("Activity")
@@ -150,7 +159,9 @@ class WorkerCalls(ServiceState):
     ) -> rr.RespondActivityTaskFailedResponse:
         activity = self._started_activity(request.task_token)
         check_blob("activity failure", request.failure.ByteSize())
-        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        details = (
+            request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        )
         activity.fail(request.failure, request.identity, details)
         return rr.RespondActivityTaskFailedResponse()
 
@@ -187,7 +198,9 @@ class WorkerCalls(ServiceState):
         self, request: rr.RespondActivityTaskFailedByIdRequest, context: grpc.aio.ServicerContext
     ) -> rr.RespondActivityTaskFailedByIdResponse:
         activity = self._started_activity_by_id(request)
-        details = request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        details = (
+            request.last_heartbeat_details if request.HasField("last_heartbeat_details") else None
+        )
         activity.fail(request.failure, request.identity, details)
         return rr.RespondActivityTaskFailedByIdResponse()
 
@@ -210,7 +223,7 @@ class WorkerCalls(ServiceState):
         )
         return rr.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel_requested)
 
-    # -- worker lifecycle ---------------------------------------------------------------------------------
+    # -- worker lifecycle --------------------------------------------------------------------------
 
     @rpc
     async def ShutdownWorker(
@@ -237,9 +250,11 @@ class WorkerCalls(ServiceState):
             recent = now() - _POLLER_MEMORY_SECONDS
             for identity, last_access in queue.poller_identities.items():
                 if last_access >= recent:
-                    response.pollers.append(taskqueue_pb.PollerInfo(
-                        identity=identity, last_access_time=timestamp(last_access)
-                    ))
+                    response.pollers.append(
+                        taskqueue_pb.PollerInfo(
+                            identity=identity, last_access_time=timestamp(last_access)
+                        )
+                    )
         return response
 
     @rpc

@@ -108,7 +108,9 @@ class WorkflowRun(RunQueries):
         self.queries: dict[str, PendingQuery] = {}
         self.activities: dict[int, ActivityState] = {}
         self.user_timers: dict[str, int] = {}  # timer id -> TimerStarted event id
-        self.children: dict[int, tuple[str, str]] = {}  # initiated event id -> (workflow id, run id)
+        self.children: dict[
+            int, tuple[str, str]
+        ] = {}  # initiated event id -> (workflow id, run id)
         self.search_attributes = common.SearchAttributes()
         self.search_attributes.CopyFrom(started.search_attributes)
         self.memo = common.Memo()
@@ -123,7 +125,7 @@ class WorkflowRun(RunQueries):
             seconds_of(started.workflow_task_timeout) or DEFAULT_WORKFLOW_TASK_TIMEOUT
         )
 
-    # -- identity -----------------------------------------------------------------------------------------
+    # -- identity ----------------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
@@ -135,11 +137,16 @@ class WorkflowRun(RunQueries):
 
     def token(self, kind: str, scheduled_event_id: int, attempt: int, query_id: str = "") -> bytes:
         return TaskToken(
-            kind, self.engine.namespace, self.workflow_id, self.run_id,
-            scheduled_event_id, attempt, query_id,
+            kind,
+            self.engine.namespace,
+            self.workflow_id,
+            self.run_id,
+            scheduled_event_id,
+            attempt,
+            query_id,
         ).encode()
 
-    # -- events -------------------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
 
     def add_event(self, writer: EventWriter) -> None:
         """Write an event that the workflow must see, now or after the in-flight workflow task."""
@@ -175,7 +182,7 @@ class WorkflowRun(RunQueries):
             writer()
         return True
 
-    # -- workflow tasks -----------------------------------------------------------------------------------
+    # -- workflow tasks ----------------------------------------------------------------------------
 
     def schedule_workflow_task(self, attempt: int = 1, delay: float = 0.0) -> None:
         task = WorkflowTask(attempt=attempt, scheduled_time=now())
@@ -199,7 +206,8 @@ class WorkflowRun(RunQueries):
     def _current_task_queue(self) -> taskqueue_pb.TaskQueue:
         if self.sticky_queue:
             return taskqueue_pb.TaskQueue(
-                name=self.sticky_queue, kind=tq_enums.TASK_QUEUE_KIND_STICKY,
+                name=self.sticky_queue,
+                kind=tq_enums.TASK_QUEUE_KIND_STICKY,
                 normal_name=self.task_queue,
             )
         return taskqueue_pb.TaskQueue(name=self.task_queue, kind=tq_enums.TASK_QUEUE_KIND_NORMAL)
@@ -278,14 +286,18 @@ class WorkflowRun(RunQueries):
         else:
             next_id = self.history.next_event_id
             scheduled = make_event(
-                next_id, ev.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+                next_id,
+                ev.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
                 task_queue=self._current_task_queue(),
                 start_to_close_timeout=self.started.workflow_task_timeout,
                 attempt=task.attempt,
             )
             started = make_event(
-                next_id + 1, ev.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-                scheduled_event_id=next_id, identity=identity, request_id=str(uuid.uuid4()),
+                next_id + 1,
+                ev.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+                scheduled_event_id=next_id,
+                identity=identity,
+                request_id=str(uuid.uuid4()),
             )
             task.transient_events = [scheduled, started]
             task.scheduled_event_id, task.started_event_id = next_id, next_id + 1
@@ -298,14 +310,17 @@ class WorkflowRun(RunQueries):
         for query in task.queries.values():
             query.dispatched = True
             response.queries[query.id].CopyFrom(query.query)
-        self.timers.set("wft-timeout", self.workflow_task_timeout, self._workflow_task_timed_out,
-                        task)
+        self.timers.set(
+            "wft-timeout", self.workflow_task_timeout, self._workflow_task_timed_out, task
+        )
         return response
 
     def started_task(self, token: TaskToken) -> WorkflowTask | None:
         task = self.workflow_task
         if (
-            task is None or not task.started or not self.is_open
+            task is None
+            or not task.started
+            or not self.is_open
             or task.scheduled_event_id != token.scheduled_event_id
             or task.attempt != token.attempt
         ):
@@ -330,13 +345,17 @@ class WorkflowRun(RunQueries):
             self.schedule_workflow_task()
         self.dispatch_idle_queries()
 
-    def fail_task(self, task: WorkflowTask, event_type: ev.EventType.ValueType, **fields: Any) -> None:
+    def fail_task(
+        self, task: WorkflowTask, event_type: ev.EventType.ValueType, **fields: Any
+    ) -> None:
         """Record a failed or timed-out workflow task and retry it (transient after the first retry)."""
         self.timers.cancel("wft-timeout")
         if task.recorded:
             self.history.append(
-                event_type, scheduled_event_id=task.scheduled_event_id,
-                started_event_id=task.started_event_id, **fields,
+                event_type,
+                scheduled_event_id=task.scheduled_event_id,
+                started_event_id=task.started_event_id,
+                **fields,
             )
         self.workflow_task = None
         self._requeue_unanswered(task)
@@ -347,7 +366,9 @@ class WorkflowRun(RunQueries):
             self.schedule_workflow_task()
             return
         attempt = task.attempt + 1
-        delay = 0.0 if attempt <= 2 else min(0.2 * 2 ** (attempt - 3), _MAX_WORKFLOW_TASK_RETRY_DELAY)
+        delay = (
+            0.0 if attempt <= 2 else min(0.2 * 2 ** (attempt - 3), _MAX_WORKFLOW_TASK_RETRY_DELAY)
+        )
         self.schedule_workflow_task(attempt=attempt, delay=delay)
 
     def _workflow_task_timed_out(self, task: WorkflowTask) -> None:
@@ -355,11 +376,12 @@ class WorkflowRun(RunQueries):
             return
         self.sticky_queue = ""
         self.fail_task(
-            task, ev.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+            task,
+            ev.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
             timeout_type=wf_enums.TIMEOUT_TYPE_START_TO_CLOSE,
         )
 
-    # -- closing ------------------------------------------------------------------------------------------
+    # -- closing -----------------------------------------------------------------------------------
 
     def close(
         self,
