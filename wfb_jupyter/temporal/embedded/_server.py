@@ -53,9 +53,8 @@ def build_server(namespaces: NamespaceRegistry) -> grpc.aio.Server:
             ("grpc.so_reuseport", 0),
         ]
     )
-    service_pb2_grpc.add_WorkflowServiceServicer_to_server(
-        WorkflowService(namespaces),
-        server,  # type: ignore[abstract]
-    )
+    # Every abstract stub method is filled in above (with UNIMPLEMENTED where unsupported).
+    servicer = WorkflowService(namespaces)  # type: ignore[abstract]
+    service_pb2_grpc.add_WorkflowServiceServicer_to_server(servicer, server)
     server.add_generic_rpc_handlers((_health_handler(),))
     return server
