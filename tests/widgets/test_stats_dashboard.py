@@ -1,0 +1,236 @@
+"""The statistics dashboard without a browser: set the controls, read what it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from wfb_jupyter.charts import NO_DATA
+from wfb_jupyter.statistics import record_activity_executions, record_workflow_execution
+from wfb_jupyter.storage import (
+    create_project,
+    create_storage_engine,
+    create_user,
+    get_or_create_workflow,
+    session_scope,
+    upgrade_database,
+)
+from widgets import StatisticsDashboard, StatisticsSource
+from widgets._stats_dashboard import Filters, build_dashboard, day_range
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+HOSTILE = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    engine = create_storage_engine(f"sqlite:///{tmp_path}/wfb.db")
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+def seed(engine: Engine) -> str:
+    """orders v1 (2 ok runs), orders v2 (1 failed, next day), HOSTILE (1 ok); attempts of fetch and store."""
+    with session_scope(engine) as session:
+        project = create_project(session, create_user(session, "alice").id, "etl").id
+        runs = [
+            ("orders", 1, "r1", "completed", T0, 1),
+            ("orders", 1, "r2", "completed", T0 + timedelta(hours=1), 3),
+            ("orders", 2, "r3", "failed", T0 + timedelta(days=1), 10),
+            (HOSTILE, 1, "h1", "completed", T0, 2),
+        ]
+        for name, version, run_id, status, started, seconds in runs:
+            workflow_id = get_or_create_workflow(session, project, name).id
+            common = {
+                "workflow_id": workflow_id,
+                "version": version,
+                "temporal_workflow_id": name,
+                "temporal_run_id": run_id,
+            }
+            record_workflow_execution(session, **common, started_at=started)
+            record_workflow_execution(
+                session, **common, status=status, closed_at=started + timedelta(seconds=seconds)
+            )
+        orders = get_or_create_workflow(session, project, "orders").id
+        record_activity_executions(
+            session,
+            [
+                {
+                    "project_id": project,
+                    "workflow_id": orders,
+                    "temporal_workflow_id": "orders",
+                    "temporal_run_id": "r1",
+                    "step_id": "load",
+                    "component": component,
+                    "status": status,
+                    "attempt": attempt,
+                    "started_at": T0,
+                    "duration_ms": duration,
+                }
+                for component, status, attempt, duration in [
+                    ("fetch", "failed", 1, 100),
+                    ("fetch", "completed", 2, 200),
+                    ("store", "completed", 1, 5_000),
+                ]
+            ],
+        )
+    return project
+
+
+def titles(dashboard: StatisticsDashboard) -> dict[str, str]:
+    return {name: figure.layout.title.text for name, figure in dashboard.figures.items()}
+
+
+def test_dashboard_shows_every_chart_and_the_summary(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+
+    assert [label for label, _ in dashboard.workflow.options] == ["(all)", HOSTILE, "orders"]
+    assert [value for _, value in dashboard.version.options] == [None, 1, 2]
+    assert [value for _, value in dashboard.component.options] == [None, "fetch", "store"]
+    assert set(dashboard.figures) == {
+        "durations",
+        "percentiles",
+        "workflow_success",
+        "component_success",
+        "slowest",
+    }
+    assert not any(NO_DATA in title for title in titles(dashboard).values())
+    durations = dashboard.figures["durations"]
+    assert sorted(trace.name for trace in durations.data) == sorted(
+        ["&lt;script&gt;alert(1)&lt;/script&gt;", "orders"]
+    )
+    (bars,) = dashboard.figures["component_success"].data
+    assert list(bars.x) == ["fetch", "store"] and list(bars.y) == [50.0, 100.0]
+    assert list(dashboard.figures["slowest"].data[0].y) == ["store", "fetch"]
+    assert dashboard.data is not None and len(dashboard.data.executions) == 3
+    assert "<script>" not in dashboard.table.value and "&lt;script&gt;" in dashboard.table.value
+    assert "67%" not in dashboard.table.value and "100%" in dashboard.table.value
+
+
+def test_choosing_a_workflow_narrows_versions_and_charts(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+    dashboard.workflow.value = HOSTILE
+    assert [value for _, value in dashboard.version.options] == [None, 1]
+    assert [trace.name for trace in dashboard.figures["durations"].data] == [
+        "&lt;script&gt;alert(1)&lt;/script&gt;"
+    ]
+    assert dashboard.filters().workflow == HOSTILE
+
+    dashboard.workflow.value = "orders"
+    dashboard.version.value = 2
+    assert dashboard.data is not None
+    assert list(dashboard.data.executions["version"]) == [2]
+    assert list(dashboard.figures["workflow_success"].data[0].y) == [0.0]
+    assert (
+        NO_DATA in dashboard.figures["slowest"].layout.title.text
+    )  # v2's run recorded no attempts
+
+
+def test_choosing_a_component_and_dates(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+    dashboard.component.value = "fetch"
+    assert list(dashboard.figures["slowest"].data[0].y) == ["fetch"]
+    assert "(fetch)" in dashboard.figures["percentiles"].layout.title.text
+
+    dashboard.component.value = None
+    dashboard.since.value = date(2026, 3, 2)
+    assert list(dashboard.data.executions["version"]) == [2]  # type: ignore[union-attr]
+    dashboard.until.value = date(2026, 3, 2)
+    assert list(dashboard.data.executions["version"]) == [2]  # type: ignore[union-attr]
+    dashboard.since.value = date(2026, 3, 5)
+    assert "after the end date" in dashboard.status.value
+    dashboard.until.value = date(2026, 3, 6)
+    assert dashboard.status.value == ""
+    assert all(NO_DATA in title for title in titles(dashboard).values())
+    assert "No executions" in dashboard.table.value
+
+
+def test_bucket_and_refresh_pick_up_new_data(engine: Engine) -> None:
+    project = seed(engine)
+    dashboard = StatisticsDashboard(StatisticsSource(engine, project), bucket="day")
+    assert len(dashboard.figures["percentiles"].data[0].x) == 2  # two days with runs
+    dashboard.bucket.value = "hour"
+    assert len(dashboard.figures["percentiles"].data[0].x) == 3
+    with session_scope(engine) as session:
+        get_or_create_workflow(session, project, "billing")
+    dashboard.reload.click()
+    assert "billing" in [label for label, _ in dashboard.workflow.options]
+
+
+def test_empty_project_shows_no_data_everywhere(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        project = create_project(session, create_user(session, "bob").id, "empty").id
+    dashboard = StatisticsDashboard(StatisticsSource(engine, project))
+    assert all(NO_DATA in title for title in titles(dashboard).values())
+    assert "No executions" in dashboard.table.value
+    assert [value for _, value in dashboard.workflow.options] == [None]
+
+
+class RecordingSource:
+    """A source the notebook layer could pass: canned frames, and a record of what was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, Filters]] = []
+
+    def workflows(self) -> list[str]:
+        return ["w"]
+
+    def versions(self, workflow: str | None) -> list[int]:
+        return [7]
+
+    def components(self) -> list[str]:
+        return ["c"]
+
+    def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
+        self.asked.append(("executions", filters))
+        return pd.DataFrame({"workflow": ["w"], "duration_ms": [5]})
+
+    def execution_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame:
+        self.asked.append(("execution_summary", filters))
+        frame = pd.DataFrame({"workflow": ["w"], "version": [7], "completed": [1], "failed": [1]})
+        frame[["success_rate", "mean_ms", "p50_ms", "p95_ms", "p99_ms"]] = [0.5, 1.0, 1.0, 2.0, 2.0]
+        if bucket:
+            frame["bucket"] = [pd.Timestamp(T0)]
+        return frame[[*by, *(c for c in frame.columns if c not in ("workflow", "version"))]]
+
+    def activity_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame:
+        self.asked.append(("activity_summary", filters))
+        frame = pd.DataFrame(
+            {
+                "component": ["c"],
+                "attempts": [4],
+                "successes": [3],
+                "p50_ms": [1.0],
+                "p95_ms": [9.0],
+            }
+        )
+        if bucket:
+            frame["bucket"] = [pd.Timestamp(T0)]
+        return frame[[*by, *(c for c in frame.columns if c != "component")]]
+
+
+def test_any_source_with_the_methods_will_do() -> None:
+    source = RecordingSource()
+    dashboard = StatisticsDashboard(source)
+    dashboard.version.value = 7
+    assert source.asked[-1][1] == Filters(version=7)
+    assert list(dashboard.figures["component_success"].data[0].y) == [75.0]
+    assert list(dashboard.figures["slowest"].data[0].x) == [9.0]
+
+
+def test_build_dashboard_and_day_range_are_plain_functions() -> None:
+    data = build_dashboard(RecordingSource(), Filters(component="c"), bucket="minute")
+    assert data.bucket == "minute" and set(data.figures) >= {"durations", "slowest"}
+    since, until = day_range(date(2026, 3, 1), date(2026, 3, 1))
+    assert (since, until) == (T0.replace(hour=0), T0.replace(hour=0) + timedelta(days=1))
+    assert day_range(None, None) == (None, None)

@@ -1,0 +1,294 @@
+"""The statistics dashboard: filters (workflow, version, component, dates, bucket), a summary table and the
+charts of ``wfb_jupyter.charts``.
+
+The data comes from a *source*: anything with ``StatisticsSource``'s methods, so the notebook layer can pass
+its own. What the dashboard shows is computed by ``build_dashboard`` from a source and ``Filters``, a plain
+function; the widget only reads its controls into ``Filters`` and shows the result, so it is tested by
+setting control values and reading ``dashboard.data``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Protocol
+
+import ipywidgets
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+    from sqlalchemy import Engine
+
+# The most recent runs whose durations the distribution chart draws; aggregates always cover every run.
+DISTRIBUTION_ROWS = 5_000
+FIGURE_TITLES = {
+    "durations": "Duration per workflow",
+    "percentiles": "Duration percentiles over time",
+    "workflow_success": "Success rate per workflow",
+    "component_success": "Success rate per component",
+    "slowest": "Slowest components",
+}
+ALL = "(all)"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What to look at: ``None`` means no restriction. ``since`` is inclusive, ``until`` exclusive."""
+
+    workflow: str | None = None
+    version: int | None = None
+    component: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def for_executions(self) -> dict[str, Any]:
+        return {
+            "workflow": self.workflow,
+            "version": self.version,
+            "since": self.since,
+            "until": self.until,
+        }
+
+    def for_activities(self) -> dict[str, Any]:
+        return {**self.for_executions(), "component": self.component}
+
+
+class StatisticsDataSource(Protocol):
+    """What the dashboard asks of its data source."""
+
+    def workflows(self) -> list[str]: ...
+    def versions(self, workflow: str | None) -> list[int]: ...
+    def components(self) -> list[str]: ...
+    def executions(self, filters: Filters, limit: int) -> pd.DataFrame: ...
+    def execution_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame: ...
+    def activity_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame: ...
+
+
+class StatisticsSource:
+    """A project's statistics read from the database, one short session per question."""
+
+    def __init__(self, engine: Engine, project_id: str) -> None:
+        self.engine = engine
+        self.project_id = project_id
+
+    def _read(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        from wfb_jupyter.storage import session_scope
+
+        with session_scope(self.engine) as session:
+            return function(session, self.project_id, *args, **kwargs)
+
+    def workflows(self) -> list[str]:
+        from wfb_jupyter.storage import list_workflows
+
+        return [workflow.name for workflow in self._read(list_workflows)]
+
+    def versions(self, workflow: str | None) -> list[int]:
+        from wfb_jupyter.statistics import execution_summary
+
+        frame = self._read(execution_summary, by=("version",), workflow=workflow)
+        return sorted(int(version) for version in frame["version"])
+
+    def components(self) -> list[str]:
+        from wfb_jupyter.statistics import activity_summary
+
+        return [str(name) for name in self._read(activity_summary, by=("component",))["component"]]
+
+    def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
+        from wfb_jupyter.statistics import executions_frame
+
+        return self._read(executions_frame, **filters.for_executions(), limit=limit)  # type: ignore[no-any-return]
+
+    def execution_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame:
+        from wfb_jupyter.statistics import execution_summary
+
+        return self._read(execution_summary, by, bucket=bucket, **filters.for_executions())  # type: ignore[no-any-return]
+
+    def activity_summary(
+        self, filters: Filters, by: Sequence[str], bucket: str | None = None
+    ) -> pd.DataFrame:
+        from wfb_jupyter.statistics import activity_summary
+
+        return self._read(activity_summary, by, bucket=bucket, **filters.for_activities())  # type: ignore[no-any-return]
+
+
+@dataclass
+class DashboardData:
+    filters: Filters
+    bucket: str
+    executions: pd.DataFrame  # summary per workflow and version: the table
+    components: pd.DataFrame  # summary per component
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+
+
+def build_dashboard(
+    source: StatisticsDataSource, filters: Filters, bucket: str = "hour"
+) -> DashboardData:
+    """Every frame and figure the dashboard shows for ``filters``. With a component chosen, the percentiles
+    over time are that component's attempts; otherwise they are the workflows' runs."""
+    from wfb_jupyter import charts
+
+    executions = source.execution_summary(filters, ("workflow", "version"))
+    per_workflow = source.execution_summary(filters, ("workflow",))
+    components = source.activity_summary(filters, ("component",))
+    if filters.component is None:
+        over_time = source.execution_summary(filters, (), bucket=bucket)
+    else:
+        over_time = source.activity_summary(filters, (), bucket=bucket)
+    figures = {
+        "durations": charts.duration_distribution(
+            source.executions(filters, DISTRIBUTION_ROWS), by="workflow"
+        ),
+        "percentiles": charts.percentiles_over_time(over_time),
+        "workflow_success": charts.success_rate(per_workflow, by="workflow"),
+        "component_success": charts.success_rate(components, by="component"),
+        "slowest": charts.slowest_components(components),
+    }
+    if filters.component is not None:
+        figures["percentiles"].update_layout(
+            title=f"{figures['percentiles'].layout.title.text} ({filters.component})"
+        )
+    return DashboardData(filters, bucket, executions, components, figures)
+
+
+def summary_table_html(summary: pd.DataFrame) -> str:
+    """The per-workflow-and-version summary as an HTML table (values escaped by pandas)."""
+    if summary.empty:
+        return "<p>No executions recorded yet for these filters.</p>"
+    shown = summary.copy()
+    shown["success_rate"] = shown["success_rate"].map(
+        lambda rate: "–" if rate is None or rate != rate else f"{rate:.0%}"
+    )
+    for column in ("mean_ms", "p50_ms", "p95_ms", "p99_ms"):
+        shown[column] = shown[column].map(
+            lambda value: "–" if value is None or value != value else f"{value:,.0f}"
+        )
+    return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
+
+
+def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """Dates picked in the dashboard as a UTC time window: from the start of ``start`` to the end of ``end``."""
+    since = datetime.combine(start, time(), tzinfo=timezone.utc) if start else None
+    until = datetime.combine(end, time(), tzinfo=timezone.utc) + timedelta(days=1) if end else None
+    return since, until
+
+
+def _choices(values: Sequence[Any]) -> list[tuple[str, Any]]:
+    return [(ALL, None), *((str(value), value) for value in values)]
+
+
+class StatisticsDashboard(ipywidgets.VBox):
+    """Filters on top, the summary table, then the charts; ``data`` and ``figures`` hold what is shown."""
+
+    def __init__(
+        self, source: StatisticsDataSource, *, bucket: str = "hour", **kwargs: Any
+    ) -> None:
+        self.source = source
+        self.data: DashboardData | None = None
+        self._quiet = False  # set while options are refilled, so that refilling triggers no refresh
+        self.workflow = ipywidgets.Dropdown(description="Workflow")
+        self.version = ipywidgets.Dropdown(description="Version")
+        self.component = ipywidgets.Dropdown(description="Component")
+        self.since = ipywidgets.DatePicker(description="From")
+        self.until = ipywidgets.DatePicker(description="To")
+        self.bucket = ipywidgets.Dropdown(
+            description="Per", options=["minute", "hour", "day"], value=bucket
+        )
+        self.reload = ipywidgets.Button(description="Refresh", icon="refresh")
+        self.status = ipywidgets.HTML()
+        self.table = ipywidgets.HTML()
+        self.outputs = {name: ipywidgets.Output() for name in FIGURE_TITLES}
+        self._fill_options()
+        for control in (self.version, self.component, self.since, self.until, self.bucket):
+            control.observe(self._on_filter, names="value")
+        self.workflow.observe(self._on_workflow, names="value")
+        self.reload.on_click(lambda _button: self.refresh(reload_options=True))
+        filters = ipywidgets.VBox(
+            [
+                ipywidgets.HBox([self.workflow, self.version, self.component]),
+                ipywidgets.HBox([self.since, self.until, self.bucket, self.reload]),
+            ]
+        )
+        charts = ipywidgets.GridBox(
+            list(self.outputs.values()),
+            layout=ipywidgets.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))"),
+        )
+        super().__init__([filters, self.status, self.table, charts], **kwargs)
+        self.refresh()
+
+    @property
+    def figures(self) -> dict[str, go.Figure]:
+        return self.data.figures if self.data else {}
+
+    def filters(self) -> Filters:
+        since, until = day_range(self.since.value, self.until.value)
+        return Filters(self.workflow.value, self.version.value, self.component.value, since, until)
+
+    def refresh(self, *, reload_options: bool = False) -> None:
+        """Query the source for the current filters and show the result (or say what is wrong)."""
+        if reload_options:
+            self._fill_options()
+        filters = self.filters()
+        if filters.since and filters.until and filters.since >= filters.until:
+            self.status.value = "<b>The start date is after the end date.</b>"
+            return
+        from wfb_jupyter.storage import StorageError
+
+        try:
+            data = build_dashboard(self.source, filters, self.bucket.value)
+        except StorageError as error:
+            self.status.value = f"<b>Statistics unavailable:</b> {html.escape(str(error))}"
+            return
+        self.data = data
+        self.status.value = ""
+        self.table.value = summary_table_html(data.executions)
+        self._show(data.figures)
+
+    def _fill_options(self) -> None:
+        self._quiet = True
+        try:
+            _refill(self.workflow, _choices(self.source.workflows()))
+            _refill(self.version, _choices(self.source.versions(self.workflow.value)))
+            _refill(self.component, _choices(self.source.components()))
+        finally:
+            self._quiet = False
+
+    def _on_workflow(self, _change: dict[str, Any]) -> None:
+        if self._quiet:
+            return
+        self._quiet = True
+        try:  # versions belong to a workflow: offer the chosen one's
+            _refill(self.version, _choices(self.source.versions(self.workflow.value)))
+        finally:
+            self._quiet = False
+        self.refresh()
+
+    def _on_filter(self, _change: dict[str, Any]) -> None:
+        if not self._quiet:
+            self.refresh()
+
+    def _show(self, figures: dict[str, go.Figure]) -> None:
+        from IPython import get_ipython
+        from IPython.display import display
+
+        if get_ipython() is None:
+            return  # outside a kernel nothing can draw a figure; they stay on ``self.figures``
+        for name, output in self.outputs.items():
+            output.clear_output(wait=True)
+            with output:
+                display(figures[name])
+
+
+def _refill(dropdown: ipywidgets.Dropdown, options: list[tuple[str, Any]]) -> None:
+    """New options, keeping the selection when it is still offered."""
+    previous = dropdown.value
+    dropdown.options = options
+    dropdown.value = previous if any(value == previous for _, value in options) else None
