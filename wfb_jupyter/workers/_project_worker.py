@@ -33,12 +33,13 @@ from wfb_jupyter.storage import (
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.temporal import TemporalConnection
 from wfb_jupyter.workers._loading import (
+    CodeLoadError,
     ProjectCode,
     active_versions_fingerprint,
     load_project_code,
 )
 from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
-from wfb_jupyter.workers._status import WorkerStatus
+from wfb_jupyter.workers._status import RECONNECTING, WorkerStatus
 
 logger = logging.getLogger(__name__)
 
@@ -87,25 +88,24 @@ class ProjectWorker:
 
     # lifecycle --------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        client = await self.connection.get_client()
-        code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
-        self._fingerprint = await asyncio.to_thread(
-            active_versions_fingerprint, self.engine, self.project_id
-        )
-        self._recorder = AttemptRecorder(self.engine, self.project_id, code.workflow_ids_by_type)
+        # The row comes first, so that a worker that cannot start still says why in the worker list.
         self.row_id = await self._write(
-            lambda session: (
-                register_worker(
-                    session, self.project_id, self.mode, loaded_versions=code.workflow_types
-                ).id
-            )
+            lambda session: register_worker(session, self.project_id, self.mode).id
         )
         try:
+            client = await self.connection.get_client()
+            code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+            self._fingerprint = await asyncio.to_thread(
+                active_versions_fingerprint, self.engine, self.project_id
+            )
+            self._recorder = AttemptRecorder(
+                self.engine, self.project_id, code.workflow_ids_by_type
+            )
             await self._launch(client, code)
         except BaseException as error:
             await self._fail(f"did not start: {_reason(error)}")
             raise
-        await self._beat(status="running")
+        await self._beat()
         self._loops = [
             self._spawn(self._every(self.heartbeat_interval, self._heartbeat)),
             self._spawn(self._every(self.version_check_interval, self._check_versions)),
@@ -143,21 +143,36 @@ class ProjectWorker:
         await asyncio.gather(*pending, return_exceptions=True)
 
     async def reload(self) -> bool:
-        """Load the versions the database now asks for; swap in a new worker if they changed."""
+        """Load the versions the database now asks for; swap in a new worker if they changed.
+
+        New code that cannot load leaves the current worker serving what it has, with the reason shown.
+        """
         async with self._reload_lock:
             if self._stopping:
                 return False
-            code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
             self._fingerprint = await asyncio.to_thread(
                 active_versions_fingerprint, self.engine, self.project_id
             )
+            try:
+                code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+            except CodeLoadError as error:
+                self.error = f"still serving the previous versions: {error}"
+                await self._beat()
+                return False
             if self.code is not None and _same_code(code, self.code) and self.state == "running":
+                if self.error:
+                    self.error = None
+                    await self._beat()
                 return False
             client = await self.connection.get_client()
             old, self._worker = self._worker, None
             if old is not None:
                 await _shutdown(old)
-            await self._launch(client, code)
+            try:
+                await self._launch(client, code)
+            except Exception as error:  # noqa: BLE001 - the supervisor takes over
+                self._spawn(self._recover(error))
+                return False
             await self._beat()
             return True
 
@@ -218,7 +233,8 @@ class ProjectWorker:
     async def _recover(self, failure: BaseException) -> None:
         """Rebuild the worker with exponential backoff until Temporal answers again."""
         delay = 1.0
-        self.state, self.error = "reconnecting", f"reconnecting to Temporal: {_reason(failure)}"
+        self.state = "reconnecting"
+        self.error = f"{RECONNECTING} after a worker failure: {_reason(failure)}"
         logger.warning("worker for %s failed (%s); recovering", self.project_id, self.error)
         await self._beat()
         while not self._stopping:
@@ -231,7 +247,7 @@ class ProjectWorker:
                 code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
                 await self._launch(client, code)
             except Exception as error:  # noqa: BLE001 - retried with backoff, shown in the status
-                self.error = f"reconnecting to Temporal: {_reason(error)}"
+                self.error = f"{RECONNECTING} (next try in {delay:.0f} s): {_reason(error)}"
                 delay = min(delay * 2, _MAX_RECOVERY_DELAY)
                 continue
             logger.info("worker for %s recovered", self.project_id)
@@ -255,16 +271,19 @@ class ProjectWorker:
         if self._reconciler is not None and self.state == "running":
             await self._reconciler(await self.connection.get_client(), self.project_id)
 
-    async def _beat(self, status: str | None = None) -> None:
+    async def _beat(self) -> None:
+        """Heartbeat, and make the row say what this process knows: a worker that is recovering from a
+        crash or a lost connection is ``error`` with the reason until it serves again."""
         if self.row_id is None:
             return
         row_id, versions = self.row_id, self.code.workflow_types if self.code else []
-        error = self.error if self.state == "reconnecting" else None
+        status = "running" if self.state == "running" else "error"
+        error = self.error
 
         def beat(session: Any) -> None:
             row = heartbeat_worker(session, row_id, loaded_versions=versions)
-            if status or row.status != "running" or row.error != error:
-                update_worker(session, row_id, status=status or "running", error=error)
+            if row.status != status or row.error != error:
+                update_worker(session, row_id, status=status, error=error)
 
         await self._write(beat)
         self.last_heartbeat_at = utc_now()

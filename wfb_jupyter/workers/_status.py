@@ -11,6 +11,8 @@ from wfb_jupyter.storage import WorkerRecord, list_workers
 from wfb_jupyter.storage._types import utc_now
 
 WORKER_STATES = ("starting", "running", "reconnecting", "stopped", "error", "stale")
+# A worker recovering by itself keeps beating with status ``error`` and a reason starting with this word.
+RECONNECTING = "reconnecting"
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,7 @@ def status_from_row(
     now = now or utc_now()
     age = (now - row.last_heartbeat_at).total_seconds() if row.last_heartbeat_at else None
     status = row.status
-    # A running worker that lost Temporal keeps its row "running" (it still serves once back) with the reason.
-    if status == "running" and row.error:
+    if status == "error" and (row.error or "").startswith(RECONNECTING):
         status = "reconnecting"
     # A row still claiming to run whose heartbeats stopped is stale even before anyone cleaned it up.
     if status in ("starting", "running", "reconnecting") and age is not None and age > stale_after:
@@ -88,6 +89,8 @@ def worker_statuses(
 def serving_worker(
     session: Session, project_id: str, *, stale_after: float = 120.0
 ) -> WorkerStatus | None:
-    """A worker (any process) that polls the project's task queue and beat recently, if there is one."""
+    """A worker (any process) that serves the project's task queue and beat recently, if there is one.
+    A reconnecting worker counts: what is started meanwhile waits in the queue until it is back."""
     live = worker_statuses(session, project_id, stale_after=stale_after)
-    return next((status for status in live if status.status == "running"), None)
+    ranked = sorted(live, key=lambda status: status.status != "running")
+    return next((status for status in ranked if status.serving), None)
