@@ -11,6 +11,8 @@ import os
 from typing import TYPE_CHECKING, Any, Literal
 
 from wfb_jupyter._settings import WfbSettings, valid_name
+from wfb_jupyter.notebook._analysis import AnalysisOperations
+from wfb_jupyter.notebook._building import build_result, version_info, with_note
 from wfb_jupyter.notebook._errors import WorkspaceError
 from wfb_jupyter.notebook._naming import named_definition
 from wfb_jupyter.notebook._operations import RunAndWorkerOperations
@@ -41,7 +43,7 @@ _CODE_COLUMNS = {
 CODE_KINDS: tuple[str, ...] = tuple(_CODE_COLUMNS)
 
 
-class Workspace(RunAndWorkerOperations):
+class Workspace(RunAndWorkerOperations, AnalysisOperations):
     """Everything a notebook does, for the user and project named in ``settings``."""
 
     def __init__(
@@ -175,7 +177,7 @@ class Workspace(RunAndWorkerOperations):
                          if v.checksum == compiled.checksum),
                         None,
                     )  # fmt: skip
-            return _build_result(compiled, info, "dry-run", active=False, same_as=same)
+            return build_result(compiled, info, "dry-run", active=False, same_as=same)
 
         def store(session: Session) -> BuildResult:
             if name is not None:
@@ -184,14 +186,14 @@ class Workspace(RunAndWorkerOperations):
             compiled = compile_in(session, workflow.id)
             stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
             if stored.version != compiled.version:
-                return _build_result(
+                return build_result(
                     compiled, info, "unchanged", active=stored.is_active, stored=stored
                 )
-            return _build_result(compiled, info, "created", active=stored.is_active, stored=stored)
+            return build_result(compiled, info, "created", active=stored.is_active, stored=stored)
 
         result = run_write(self.engine, store)
         note = self._after_activation(info) if result.active else ""
-        return _with_note(result, note)
+        return with_note(result, note)
 
     def _catalogue(self, session: Session, project_id: str) -> ComponentCatalogue:
         """Stored components of the project, with this notebook's ``@component`` functions over them."""
@@ -233,7 +235,7 @@ class Workspace(RunAndWorkerOperations):
             for record in list_open_executions(session, workflow_id=workflow.id):
                 open_runs[record.version] = open_runs.get(record.version, 0) + 1
             return [
-                _version_info(name, row, open_runs.get(row.version, 0))
+                version_info(name, row, open_runs.get(row.version, 0))
                 for row in list_compiled_versions(session, workflow.id)
             ]
 
@@ -244,7 +246,7 @@ class Workspace(RunAndWorkerOperations):
         def flip(session: Session) -> VersionInfo:
             workflow = self._workflow(session, name)
             self._stored(session, workflow, name, version)
-            return _version_info(name, activate_version(session, workflow.id, version))
+            return version_info(name, activate_version(session, workflow.id, version))
 
         activated = run_write(self.engine, flip)
         self._after_activation(self.project())
@@ -335,49 +337,6 @@ def _check_name(kind: str, name: str) -> None:
             f"{kind} name {name!r} is not valid: use letters, digits, '_', '.' and '-' "
             "(up to 63 characters, starting with a letter or digit)"
         )
-
-
-def _build_result(
-    compiled: Any,
-    info: ProjectInfo,
-    outcome: Literal["created", "unchanged", "dry-run"],
-    *,
-    active: bool,
-    stored: CompiledCode | None = None,
-    same_as: int | None = None,
-) -> BuildResult:
-    version = stored.version if stored is not None else compiled.version
-    return BuildResult(
-        name=compiled.name,
-        project=info,
-        version=version,
-        outcome=outcome,
-        active=active,
-        checksum=compiled.checksum,
-        manifest=dict(stored.manifest if stored is not None else compiled.manifest),
-        definition_source=compiled.definition_source,
-        same_as_version=same_as if outcome == "dry-run" else None,
-    )
-
-
-def _with_note(result: BuildResult, note: str) -> BuildResult:
-    from dataclasses import replace
-
-    return replace(result, worker_note=note) if note else result
-
-
-def _version_info(name: str, row: CompiledCode, open_executions: int = 0) -> VersionInfo:
-    return VersionInfo(
-        workflow=name,
-        version=row.version,
-        checksum=row.checksum,
-        build_id=row.build_id,
-        created_at=row.created_at,
-        active=row.is_active,
-        compiler_version=row.compiler_version,
-        step_count=len(row.manifest.get("steps", [])),
-        open_executions=open_executions,
-    )
 
 
 _workspace: Workspace | None = None

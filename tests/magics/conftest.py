@@ -53,14 +53,3 @@ def _stop_workers(database_url: str) -> None:
     from wfb_jupyter.workers import kernel_worker_manager
 
     runtime().run(kernel_worker_manager(get_engine(database_url)).stop_all(), 60)
-
-
-HELLO = """\
-input:
-  who: string
-steps:
-  - id: greet
-    call: echo
-    with: {value: "Hello ${input.who}"}
-output: ${steps.greet.result}
-"""

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-
-from tests.magics.conftest import HELLO
+from magic_definitions import HELLO
 
 
 @pytest.fixture

@@ -1,54 +1,128 @@
-"""``wfb demo``: run a hello workflow on the resolved Temporal server and say which server that was."""
+"""``wfb demo``: the getting-started notebook, headless. Define a workflow, compile and store it, start the
+project's worker, run it, print the result and write its charts to an HTML file; on the embedded Temporal
+service unless a server answers (it says which)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import uuid
+import tempfile
+from pathlib import Path
+from typing import Any
+
+DEMO_PROJECT = "demo"
+DEMO_WORKFLOW = "order-report"
+DEMO_DEFINITION = """\
+description: Total an order, find its largest line, and log a summary.
+input:
+  customer: {type: string, default: ACME}
+  lines:
+    type: array
+    default:
+      - {sku: A-1, qty: 2, price: 9.5}
+      - {sku: B-7, qty: 1, price: 120}
+      - {sku: C-3, qty: 5, price: 3.2}
+steps:
+  - id: total
+    call: python_transform
+    with: {expression: "round(sum(l['qty'] * l['price'] for l in data), 2)", data: "${input.lines}"}
+  - id: largest
+    call: python_transform
+    with: {expression: "max(data, key=lambda l: l['qty'] * l['price'])['sku']", data: "${input.lines}"}
+  - id: announce
+    call: log
+    with: {message: "order for ${input.customer} totals ${steps.total.result}"}
+output: {customer: "${input.customer}", total: "${steps.total.result}", largest: "${steps.largest.result}"}
+"""
+# A few more orders, so the charts have a distribution to show.
+MORE_ORDERS = [
+    [{"sku": "D-2", "qty": 3, "price": 14.0}],
+    [{"sku": "E-5", "qty": 10, "price": 1.25}, {"sku": "F-1", "qty": 1, "price": 60.0}],
+    [{"sku": "G-9", "qty": 4, "price": 7.75}, {"sku": "A-1", "qty": 1, "price": 9.5}],
+    [{"sku": "H-4", "qty": 2, "price": 42.0}],
+]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
-        "demo", help="run a hello workflow on the resolved Temporal server (embedded when none runs)"
+        "demo",
+        help="define, build and run a workflow, print its result and write its charts (embedded Temporal "
+        "when no server runs)",
     )
-    parser.add_argument("--name", default="wfb-jupyter", help="who to greet")
+    parser.add_argument("--name", default="ACME", help="the customer of the demo order")
+    parser.add_argument(
+        "--database", help="SQLAlchemy URL to store into (default: WFB_DATABASE_URL or the per-user file)"
+    )
+    parser.add_argument(
+        "--temp-database", action="store_true", help="store into a new database in a temporary directory"
+    )
+    parser.add_argument("--charts", type=Path, help="where to write the charts (an .html file)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
-    from wfb_jupyter.temporal import ServerStartError, TemporalUnavailableError
+    from wfb_jupyter.notebook import user_message
 
     try:
-        result = asyncio.run(_hello(args.name))
-    except (TemporalUnavailableError, ServerStartError) as error:
-        raise CommandError(str(error)) from error
-    print(result)
+        _demo(args)
+    except Exception as error:
+        message = user_message(error)
+        if message is None:
+            raise
+        raise CommandError(message) from error
     return 0
 
 
-async def _hello(name: str) -> str:
-    from temporalio.worker import Worker
+def _demo(args: argparse.Namespace) -> None:
+    from wfb_jupyter._settings import WfbSettings
+    from wfb_jupyter._workspace import Workspace
+    from wfb_jupyter.storage._engine import describe
 
-    from wfb_jupyter.temporal import close_temporal_connection, connection, get_temporal_client
-    from wfb_jupyter.temporal._hello import HelloWorkflow, say_hello
-
-    server = await asyncio.to_thread(connection().server)
-    print(server.describe(), flush=True)
+    database = args.database
+    if args.temp_database:
+        database = f"sqlite:///{Path(tempfile.mkdtemp(prefix='wfb-demo-')) / 'wfb.db'}"
+    workspace = Workspace(WfbSettings(database_url=database, project=DEMO_PROJECT))
+    print(workspace.server().describe(), flush=True)
+    print(f"Database: {describe(workspace.database_url)}", flush=True)
     try:
-        client = await get_temporal_client()
-        task_queue = f"wfb-demo-{uuid.uuid4()}"
-        async with Worker(
-            client, task_queue=task_queue, workflows=[HelloWorkflow], activities=[say_hello]
-        ):
-            workflow_id = f"wfb-demo-hello-{uuid.uuid4()}"
-            handle = await client.start_workflow(
-                HelloWorkflow.run, name, id=workflow_id, task_queue=task_queue
-            )
-            result = await handle.result()
-            link = server.execution_url(workflow_id, handle.result_run_id)
-            if link:
-                print(f"Execution: {link}", flush=True)
-            return result
+        built = workspace.build(DEMO_WORKFLOW, DEMO_DEFINITION)
+        print(built.summary(), flush=True)
+        first = workspace.run(DEMO_WORKFLOW, {"customer": args.name}, wait=True, timeout=60)
+        _require_completed(first)
+        print(f"Execution {first.ref.workflow_id}: {first.status}", flush=True)
+        if first.link:
+            print(f"Execution: {first.link}", flush=True)
+        for lines in MORE_ORDERS:
+            _require_completed(workspace.run(DEMO_WORKFLOW, {"lines": lines}, wait=True, timeout=60))
+        charts = _write_charts(workspace, args.charts)
+        print(f"Charts of {len(MORE_ORDERS) + 1} executions: {charts}", flush=True)
+        print(f"Result: {_json(first.result)}", flush=True)
     finally:
-        await close_temporal_connection()
+        _shut_down(workspace)
+
+
+def _require_completed(outcome: Any) -> None:
+    if outcome.status != "completed":
+        from wfb_jupyter.notebook import WorkspaceError
+
+        raise WorkspaceError(f"the demo execution {outcome.ref.workflow_id} {outcome.status}: {outcome.error}")
+
+
+def _write_charts(workspace: Any, path: Path | None) -> Path:
+    target = path or Path(tempfile.mkdtemp(prefix="wfb-demo-")) / "charts.html"
+    return workspace.write_charts(target, DEMO_WORKFLOW)
+
+
+def _shut_down(workspace: Any) -> None:
+    """Stop the worker (flushing its activity records) before the embedded service goes with the process."""
+    from wfb_jupyter.runtime import runtime
+    from wfb_jupyter.workers import kernel_worker_manager
+
+    runtime().run(kernel_worker_manager(workspace.engine).stop_all(), 60)
+    runtime().run(workspace.temporal.close(), 30)
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)

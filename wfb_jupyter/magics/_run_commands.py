@@ -152,10 +152,24 @@ def workers(ctx: CommandContext, argv: list[str]) -> None:
 
 
 def stats(ctx: CommandContext, argv: list[str]) -> Any:
-    parser = CommandParser("%wfb stats", "execution and activity statistics, as a dashboard")
-    parser.add_argument("name", nargs="?")
+    parser = CommandParser("%wfb stats", "the statistics dashboard, or (--table) the summary as a DataFrame")
+    parser.add_argument("name", nargs="?", help="one workflow (default: the whole project)")
+    parser.add_argument("--table", action="store_true", help="return the summary DataFrame instead")
+    parser.add_argument("--timeline", metavar="ID", help="the Gantt chart of one execution ('last': the last run)")
     args = parser.parse_args(argv)
-    return ctx.workspace.stats(args.name)
+    ws = ctx.workspace
+    if args.timeline:
+        execution = ctx.execution(None if args.timeline == "last" else args.timeline)
+        return ws.timeline(execution)
+    if args.table:
+        return ws.stats(args.name)
+    from widgets._stats_dashboard import StatisticsDashboard, StatisticsSource
+
+    dashboard = StatisticsDashboard(StatisticsSource(ws.engine, ws.project().id))
+    if args.name:
+        dashboard.workflow.value = args.name
+    ctx.display(dashboard)
+    return None
 
 
 def describe_state(state: Any) -> str:

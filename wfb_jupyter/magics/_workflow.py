@@ -38,11 +38,9 @@ def build_and_show(
 
 
 def show_graph(ctx: CommandContext, definition_source: str) -> None:
-    """The rendered graph of the definition (the widgets package draws it as SVG)."""
-    try:
-        from widgets._graph import workflow_graph_svg
-    except ImportError:
-        return  # the graph view is not installed in this build; the summary above says what was built
+    """The rendered graph of the definition, as SVG (deterministic: the same definition, the same picture)."""
     from IPython.display import SVG
+
+    from widgets._graph import workflow_graph_svg
 
     ctx.display(SVG(workflow_graph_svg(definition_source)))

@@ -109,6 +109,7 @@ class RunAndWorkerOperations:
                 database_url=self.database_url,
                 temporal_address=server.address,
                 namespace=server.namespace,
+                heartbeat_interval=self.settings.heartbeat_interval,
             )
             return next((w for w in self.workers() if w.pid == pid), None)
         self._export_temporal_settings()

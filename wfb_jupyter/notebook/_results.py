@@ -3,7 +3,7 @@ so magics, widgets, tests and scripts show the same words."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -173,7 +173,6 @@ class RunOutcome:
     result: Any = None
     error: str | None = None
     link: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def text_table(columns: list[str], rows: list[list[str]]) -> str:
