@@ -126,6 +126,11 @@ class ExpressionCompiler:
                     _PRECEDENCE["not"],
                 )
             return f"-{self.expression(node.operand, names, path, _UNARY_MINUS)}", _UNARY_MINUS
+        if node.op == "*":
+            # Repeating text or lists is capped: `'a' * 10**9` must fail cleanly, not exhaust the worker.
+            self.helpers.add("times")
+            left = self.expression(node.left, names, path)
+            return f"_times({left}, {self.expression(node.right, names, path)})", _ATOM
         precedence = _PRECEDENCE[node.op]
         # Left-associative: the right operand needs parentheses at equal precedence; comparisons never chain.
         left_floor = precedence + 1 if precedence == 4 else precedence

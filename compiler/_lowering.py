@@ -177,6 +177,8 @@ class Lowering:
             return None
         path = (*step.path, "on_error")
         view: dict[str, Any] = {"action": on_error.action}
+        if on_error.action != "fail":
+            self.expressions.helpers.add("error_message")
         if on_error.action == "fail":
             message = on_error.message if on_error.message is not None else f"step {step.id} failed"
             view["message"] = self.expressions.value(message, names, (*path, "fail"))

@@ -7,9 +7,15 @@ import importlib
 import itertools
 import json
 import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
 
 from compiler import (
     CompiledWorkflow,
@@ -150,4 +156,27 @@ def load_compiled(
     )
     return LoadedWorkflow(
         compiled, getattr(module, compiled.workflow_class), input_class, list(activities.ACTIVITIES)
+    )
+
+
+@asynccontextmanager
+async def running(client: Client, task_queue: str, *loaded: LoadedWorkflow) -> AsyncIterator[None]:
+    activities = {activity.__name__: activity for item in loaded for activity in item.activities}
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[item.workflow_class for item in loaded],
+        activities=list(activities.values()),
+    ):
+        yield
+
+
+async def start(
+    client: Client, loaded: LoadedWorkflow, task_queue: str, **values: Any
+) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        loaded.compiled.workflow_type,
+        loaded.input(**values),
+        id=f"wf-{uuid.uuid4()}",
+        task_queue=task_queue,
     )

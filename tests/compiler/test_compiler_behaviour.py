@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import wfb_test_components as components
-from compiler_fixtures import GOLDEN_DIR, LoadedWorkflow, load_compiled
+from compiler_fixtures import GOLDEN_DIR, load_compiled, running, start
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -32,29 +28,6 @@ def golden(name: str) -> Path:
 @pytest.fixture(autouse=True)
 def _fresh_component_state() -> None:
     components.reset()
-
-
-@asynccontextmanager
-async def running(client: Client, task_queue: str, *loaded: LoadedWorkflow) -> AsyncIterator[None]:
-    activities = {activity.__name__: activity for item in loaded for activity in item.activities}
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[item.workflow_class for item in loaded],
-        activities=list(activities.values()),
-    ):
-        yield
-
-
-async def start(
-    client: Client, loaded: LoadedWorkflow, task_queue: str, **values: Any
-) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
-        loaded.compiled.workflow_type,
-        loaded.input(**values),
-        id=f"wf-{uuid.uuid4()}",
-        task_queue=task_queue,
-    )
 
 
 async def activity_ids(handle: WorkflowHandle[Any, Any]) -> list[str]:

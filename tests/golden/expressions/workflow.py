@@ -23,6 +23,14 @@ def _piece(part: Any) -> str:
     return str(part).lower() if isinstance(part, bool) else str(part)
 
 
+def _times(left: Any, right: Any) -> Any:
+    if isinstance(left, (str, list)) or isinstance(right, (str, list)):
+        size = len(left) * right if isinstance(left, (str, list)) else len(right) * left
+        if size > 1_000_000:
+            raise ValueError(f"repetition would make {size} items (at most 1000000)")
+    return left * right
+
+
 def _fn_abs(value: Any) -> Any:
     return abs(value)
 
@@ -191,7 +199,7 @@ class ExpressionsWorkflow:
         run_id = self._begin("compute", scope)
         result: Any
         self._vars["greeting"] = _text("Hi ", _fn_upper(_fn_trim(self._input["name"])), "!")
-        self._vars["total"] = _fn_sum(self._input["scores"]) * 2 - 1
+        self._vars["total"] = _times(_fn_sum(self._input["scores"]), 2) - 1
         self._vars["best"] = _fn_max(self._input["scores"])
         self._vars["low"] = _fn_min(1, -2, 3) + _fn_abs(-4)
         self._vars["count"] = _fn_len(self._input["scores"])
@@ -200,7 +208,7 @@ class ExpressionsWorkflow:
         self._vars["fallback"] = _fn_default(self._input["user"]["tags"][5 - 5], "none")
         self._vars["ratio"] = _fn_round(_fn_sum(self._input["scores"]) / 4, 2)
         self._vars["joined"] = _fn_join(self._input["user"]["tags"], "-")
-        self._vars["mixed"] = (1 + 2) * 3 % 4 // 1 >= 0 or False
+        self._vars["mixed"] = _times(1 + 2, 3) % 4 // 1 >= 0 or False
         self._vars["in_list"] = _fn_lower("B") in ["a", "b"] and _fn_int("3") == 3 and _fn_float(1) == 1.0
         self._vars["text"] = _fn_str(_fn_len(_fn_keys(self._input["user"])))
         self._vars["literal"] = _text("costs ${not an expression}")

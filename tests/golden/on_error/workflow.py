@@ -23,6 +23,13 @@ STEP_IDS = (
 )
 
 
+def _error_message(error: BaseException) -> str:
+    """The innermost failure's message: "division by zero", not "Activity task failed"."""
+    while isinstance(error.__cause__, FailureError):
+        error = error.__cause__
+    return error.message if isinstance(error, FailureError) else str(error)
+
+
 @dataclasses.dataclass
 class OnErrorInput:
     pass
@@ -123,7 +130,7 @@ class OnErrorWorkflow:
                 ),
             )
         except FailureError as error:
-            result = {"error": str(error)}
+            result = {"error": _error_message(error)}
         self._finish("tolerant", run_id, scope, result)
         return None
 
@@ -144,8 +151,8 @@ class OnErrorWorkflow:
                 ),
             )
         except FailureError as error:
-            scope["@results"]["handled"] = {"error": str(error)}
-            result = {"error": str(error)}
+            scope["@results"]["handled"] = {"error": _error_message(error)}
+            result = {"error": _error_message(error)}
             await self._on_error_handled(scope)
         self._finish("handled", run_id, scope, result)
         return None
@@ -187,7 +194,7 @@ class OnErrorWorkflow:
         except FailureError as error:
             self._running.remove(run_id)
             self._completed.append(run_id)
-            self._results["routed"] = {"error": str(error)}
+            self._results["routed"] = {"error": _error_message(error)}
             return "recovery"
         self._finish("routed", run_id, scope, result)
         return None
