@@ -10,10 +10,10 @@ setting control values and reading ``dashboard.data``.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import ipywidgets
 
@@ -22,15 +22,10 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     from sqlalchemy import Engine
 
+T = TypeVar("T")
 # The most recent runs whose durations the distribution chart draws; aggregates always cover every run.
 DISTRIBUTION_ROWS = 5_000
-FIGURE_TITLES = {
-    "durations": "Duration per workflow",
-    "percentiles": "Duration percentiles over time",
-    "workflow_success": "Success rate per workflow",
-    "component_success": "Success rate per component",
-    "slowest": "Slowest components",
-}
+FIGURES = ("durations", "percentiles", "workflow_success", "component_success", "slowest")
 ALL = "(all)"
 
 
@@ -78,7 +73,7 @@ class StatisticsSource:
         self.engine = engine
         self.project_id = project_id
 
-    def _read(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+    def _read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         from wfb_jupyter.storage import session_scope
 
         with session_scope(self.engine) as session:
@@ -103,21 +98,21 @@ class StatisticsSource:
     def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
         from wfb_jupyter.statistics import executions_frame
 
-        return self._read(executions_frame, **filters.for_executions(), limit=limit)  # type: ignore[no-any-return]
+        return self._read(executions_frame, **filters.for_executions(), limit=limit)
 
     def execution_summary(
         self, filters: Filters, by: Sequence[str], bucket: str | None = None
     ) -> pd.DataFrame:
         from wfb_jupyter.statistics import execution_summary
 
-        return self._read(execution_summary, by, bucket=bucket, **filters.for_executions())  # type: ignore[no-any-return]
+        return self._read(execution_summary, by, bucket=bucket, **filters.for_executions())
 
     def activity_summary(
         self, filters: Filters, by: Sequence[str], bucket: str | None = None
     ) -> pd.DataFrame:
         from wfb_jupyter.statistics import activity_summary
 
-        return self._read(activity_summary, by, bucket=bucket, **filters.for_activities())  # type: ignore[no-any-return]
+        return self._read(activity_summary, by, bucket=bucket, **filters.for_activities())
 
 
 @dataclass
@@ -147,30 +142,30 @@ def build_dashboard(
         "durations": charts.duration_distribution(
             source.executions(filters, DISTRIBUTION_ROWS), by="workflow"
         ),
-        "percentiles": charts.percentiles_over_time(over_time),
+        "percentiles": charts.percentiles_over_time(
+            over_time,
+            title="Duration percentiles over time"
+            + ("" if filters.component is None else f" ({filters.component})"),
+        ),
         "workflow_success": charts.success_rate(per_workflow, by="workflow"),
         "component_success": charts.success_rate(components, by="component"),
         "slowest": charts.slowest_components(components),
     }
-    if filters.component is not None:
-        figures["percentiles"].update_layout(
-            title=f"{figures['percentiles'].layout.title.text} ({filters.component})"
-        )
     return DashboardData(filters, bucket, executions, components, figures)
 
 
 def summary_table_html(summary: pd.DataFrame) -> str:
     """The per-workflow-and-version summary as an HTML table (values escaped by pandas)."""
+    import pandas as pd
+
     if summary.empty:
         return "<p>No executions recorded yet for these filters.</p>"
     shown = summary.copy()
     shown["success_rate"] = shown["success_rate"].map(
-        lambda rate: "–" if rate is None or rate != rate else f"{rate:.0%}"
+        lambda rate: "–" if pd.isna(rate) else f"{rate:.0%}"
     )
     for column in ("mean_ms", "p50_ms", "p95_ms", "p99_ms"):
-        shown[column] = shown[column].map(
-            lambda value: "–" if value is None or value != value else f"{value:,.0f}"
-        )
+        shown[column] = shown[column].map(lambda value: "–" if pd.isna(value) else f"{value:,.0f}")
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
 
 
@@ -205,7 +200,7 @@ class StatisticsDashboard(ipywidgets.VBox):
         self.reload = ipywidgets.Button(description="Refresh", icon="refresh")
         self.status = ipywidgets.HTML()
         self.table = ipywidgets.HTML()
-        self.outputs = {name: ipywidgets.Output() for name in FIGURE_TITLES}
+        self.outputs = {name: ipywidgets.Output() for name in FIGURES}
         self._fill_options()
         for control in (self.version, self.component, self.since, self.until, self.bucket):
             control.observe(self._on_filter, names="value")

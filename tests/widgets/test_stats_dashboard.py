@@ -36,7 +36,8 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def seed(engine: Engine) -> str:
-    """orders v1 (2 ok runs), orders v2 (1 failed, next day), HOSTILE (1 ok); attempts of fetch and store."""
+    """orders v1 (2 ok runs), orders v2 (1 failed, next day), HOSTILE (1 ok), idle (1 still running);
+    attempts of fetch and store."""
     with session_scope(engine) as session:
         project = create_project(session, create_user(session, "alice").id, "etl").id
         runs = [
@@ -44,6 +45,7 @@ def seed(engine: Engine) -> str:
             ("orders", 1, "r2", "completed", T0 + timedelta(hours=1), 3),
             ("orders", 2, "r3", "failed", T0 + timedelta(days=1), 10),
             (HOSTILE, 1, "h1", "completed", T0, 2),
+            ("idle", 1, "i1", "running", T0, None),
         ]
         for name, version, run_id, status, started, seconds in runs:
             workflow_id = get_or_create_workflow(session, project, name).id
@@ -54,9 +56,10 @@ def seed(engine: Engine) -> str:
                 "temporal_run_id": run_id,
             }
             record_workflow_execution(session, **common, started_at=started)
-            record_workflow_execution(
-                session, **common, status=status, closed_at=started + timedelta(seconds=seconds)
-            )
+            if seconds is not None:
+                record_workflow_execution(
+                    session, **common, status=status, closed_at=started + timedelta(seconds=seconds)
+                )
         orders = get_or_create_workflow(session, project, "orders").id
         record_activity_executions(
             session,
@@ -90,7 +93,12 @@ def titles(dashboard: StatisticsDashboard) -> dict[str, str]:
 def test_dashboard_shows_every_chart_and_the_summary(engine: Engine) -> None:
     dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
 
-    assert [label for label, _ in dashboard.workflow.options] == ["(all)", HOSTILE, "orders"]
+    assert [label for label, _ in dashboard.workflow.options] == [
+        "(all)",
+        HOSTILE,
+        "idle",
+        "orders",
+    ]
     assert [value for _, value in dashboard.version.options] == [None, 1, 2]
     assert [value for _, value in dashboard.component.options] == [None, "fetch", "store"]
     assert set(dashboard.figures) == {
@@ -108,7 +116,15 @@ def test_dashboard_shows_every_chart_and_the_summary(engine: Engine) -> None:
     (bars,) = dashboard.figures["component_success"].data
     assert list(bars.x) == ["fetch", "store"] and list(bars.y) == [50.0, 100.0]
     assert list(dashboard.figures["slowest"].data[0].y) == ["store", "fetch"]
-    assert dashboard.data is not None and len(dashboard.data.executions) == 3
+    assert dashboard.data is not None and len(dashboard.data.executions) == 4
+    idle = dashboard.data.executions.set_index("workflow").loc["idle"]
+    assert (idle["executions"], idle["running"]) == (1, 1)
+    (idle_row,) = [row for row in dashboard.table.value.split("<tr>") if "<td>idle</td>" in row]
+    assert "<td>–</td>" in idle_row  # no success rate, no durations yet: a dash, not an error
+    assert list(dashboard.figures["workflow_success"].data[0].x) == [
+        "&lt;script&gt;alert(1)&lt;/script&gt;",
+        "orders",
+    ]  # a workflow with no finished run has no success rate yet
     assert "<script>" not in dashboard.table.value and "&lt;script&gt;" in dashboard.table.value
     assert "67%" not in dashboard.table.value and "100%" in dashboard.table.value
 

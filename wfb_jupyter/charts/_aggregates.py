@@ -82,11 +82,13 @@ def duration_distribution(
 
 
 def percentiles_over_time(
-    summary: pd.DataFrame, *, percentiles: Sequence[int] = (50, 95)
+    summary: pd.DataFrame,
+    *,
+    percentiles: Sequence[int] = (50, 95),
+    title: str = "Duration percentiles over time",
 ) -> go.Figure:
     """p50 (solid) and p95 (dashed) duration per time bucket, from ``activity_summary(..., bucket=...)`` or
     ``execution_summary(..., bucket=...)``; one colour per group of the summary's other keys."""
-    title = "Duration percentiles over time"
     columns = [f"p{percent}_ms" for percent in percentiles]
     require_columns(summary, ["bucket", *columns], "percentiles_over_time")
     if summary.empty:

@@ -3,7 +3,7 @@ computed by one GROUP BY over ranked rows in the database."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +45,12 @@ ACTIVITY_SUMMARY_COLUMNS = (
     "success_rate",
     *DURATION_COLUMNS,
 )
+
+
+def _closed_success_rate(frame: pd.DataFrame) -> pd.Series:
+    """Completed among closed runs; none closed yet gives no rate rather than 0 %."""
+    closed = frame["completed"] + frame["failed"]
+    return frame["completed"] / closed.where(closed > 0)
 
 
 def _execution_keys() -> dict[str, Any]:
@@ -121,10 +127,9 @@ def execution_summary(
             *duration_aggregates(rows),
         ],
     )
-    frame = _finish(session, statement, keys, EXECUTION_SUMMARY_COLUMNS, "executions")
-    closed = frame["completed"] + frame["failed"]
-    frame["success_rate"] = (frame["completed"] / closed.where(closed > 0)).astype("Float64")
-    return frame
+    return _finish(
+        session, statement, keys, EXECUTION_SUMMARY_COLUMNS, "executions", _closed_success_rate
+    )
 
 
 def activity_summary(
@@ -172,9 +177,14 @@ def activity_summary(
             *duration_aggregates(rows),
         ],
     )
-    frame = _finish(session, statement, keys, ACTIVITY_SUMMARY_COLUMNS, "attempts")
-    frame["success_rate"] = (frame["successes"] / frame["attempts"]).astype("Float64")
-    return frame
+    return _finish(
+        session,
+        statement,
+        keys,
+        ACTIVITY_SUMMARY_COLUMNS,
+        "attempts",
+        lambda frame: frame["successes"] / frame["attempts"],
+    )
 
 
 def _finish(
@@ -183,20 +193,26 @@ def _finish(
     keys: dict[str, Any],
     metrics: Sequence[str],
     count_column: str,
+    success_rate: Callable[[pd.DataFrame], pd.Series],
 ) -> pd.DataFrame:
+    """Run the aggregate query; give the frame stable dtypes, one row order on every backend, and its
+    success rate (a ratio of two aggregated columns, so computing it here costs nothing)."""
     names = list(keys)
-    selected = [name for name in metrics if name != "success_rate"]
-    frame = to_frame(session.execute(statement).all(), [*names, *selected])
+    aggregated = [name for name in metrics if name != "success_rate"]
+    frame = to_frame(session.execute(statement).all(), [*names, *aggregated])
     # Without group keys an empty table still yields one all-zero row; no rows is the honest answer.
     frame = frame[frame[count_column] > 0]
-    for name in (*names, *selected):
-        if name in ("mean_ms", *(f"p{percent}_ms" for percent in PERCENTILES)):
-            frame[name] = frame[name].astype("Float64")
-        elif name not in keys and name not in DURATION_COLUMNS:
+    for name in aggregated:
+        if name in DURATION_COLUMNS:
+            if (
+                name != "max_ms"
+            ):  # max_ms stays a (nullable) integer, like the durations it comes from
+                frame[name] = frame[name].astype("Float64")
+        else:
             frame[name] = frame[name].astype("int64")
     # NULL keys sort first on SQLite and last on PostgreSQL; sorting here gives one order everywhere.
     if names:
         frame = frame.sort_values(names, na_position="last", kind="stable")
     frame = frame.reset_index(drop=True)
-    frame.insert(len(names) + metrics.index("success_rate"), "success_rate", pd.NA)
-    return frame
+    frame["success_rate"] = success_rate(frame).astype("Float64")
+    return frame[[*names, *metrics]]
