@@ -72,6 +72,7 @@ async def _poll(
     kind: int = TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
     timeout: float = 5.0,
 ) -> PollWorkflowTaskQueueResponse:
+    """Poll for up to ``timeout`` seconds (the service keeps a one-second margin to the deadline)."""
     return await client.workflow_service.poll_workflow_task_queue(
         PollWorkflowTaskQueueRequest(
             namespace=client.namespace,
@@ -132,11 +133,17 @@ async def test_sticky_task_falls_back_to_the_normal_queue(
 ) -> None:
     await _start(temporal_client, task_queue)
     first = await _poll(temporal_client, task_queue)
-    sticky = StickyExecutionAttributes(worker_task_queue=TaskQueue(name=f"{task_queue}-sticky"))
+    sticky_name = f"{task_queue}-sticky"
+    # A worker polled its sticky queue moments ago, so the service believes it alive...
+    empty = await _poll(temporal_client, sticky_name, TaskQueueKind.TASK_QUEUE_KIND_STICKY, 0.2)
+    assert not empty.task_token
+    sticky = StickyExecutionAttributes(worker_task_queue=TaskQueue(name=sticky_name))
     sticky.schedule_to_start_timeout.FromTimedelta(timedelta(seconds=1))
     await _complete(temporal_client, first, _timer(0.1), sticky_attributes=sticky)
-    # Nobody polls the sticky queue; after its schedule-to-start timeout the task moves.
+    began = asyncio.get_running_loop().time()
+    # ...but nobody takes the task from it; after its schedule-to-start timeout the task moves.
     second = await _poll(temporal_client, task_queue, timeout=5)
+    assert asyncio.get_running_loop().time() - began >= 0.9
     assert second.task_token
     assert second.previous_started_event_id == first.started_event_id
     fired = [e for e in second.history.events if e.event_type == EventType.EVENT_TYPE_TIMER_FIRED]
@@ -238,3 +245,17 @@ async def test_a_cancelled_poll_gives_its_task_back() -> None:
     with pytest.raises(asyncio.CancelledError):
         await poll
     assert await queue.poll(1) is task
+
+
+async def test_a_sticky_queue_nobody_polls_is_skipped(
+    temporal_client: Client, task_queue: str
+) -> None:
+    workflow_id = await _start(temporal_client, task_queue)
+    first = await _poll(temporal_client, task_queue)
+    # The worker named a sticky queue and then vanished without polling it or saying goodbye.
+    sticky = StickyExecutionAttributes(worker_task_queue=TaskQueue(name=f"{task_queue}-gone"))
+    sticky.schedule_to_start_timeout.FromTimedelta(timedelta(seconds=30))
+    await _complete(temporal_client, first, sticky_attributes=sticky)
+    await _signal(temporal_client, workflow_id)
+    second = await asyncio.wait_for(_poll(temporal_client, task_queue), timeout=5)
+    assert second.task_token

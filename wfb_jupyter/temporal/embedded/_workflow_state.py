@@ -38,6 +38,9 @@ _MAX_WORKFLOW_TASK_RETRY_DELAY = 10.0
 # Writes one or more events; run now, or later if a workflow task is in flight.
 EventWriter = Callable[[], object]
 
+# A sticky queue with no poller waiting and none for this long has lost its worker.
+_STICKY_POLL_GRACE_SECONDS = 10.0
+
 
 @dataclass(eq=False)
 class WorkflowTask:
@@ -221,13 +224,26 @@ class WorkflowRun(RunQueries):
     def _route(self, ticket: DispatchTicket) -> None:
         """Offer on the sticky queue when the run has one, falling back to the normal queue in time."""
         queues = self.engine.queues
-        if self.sticky_queue in self.engine.dead_sticky_queues:
+        if self.sticky_queue and not self._sticky_worker_alive(self.sticky_queue):
             self.sticky_queue = ""
         if self.sticky_queue:
             queues.workflow_queue(self.sticky_queue).offer(ticket)
             self.engine.loop.call_later(self.sticky_timeout, self._unstick, ticket)
         else:
             queues.workflow_queue(self.task_queue).offer(ticket)
+
+    def _sticky_worker_alive(self, name: str) -> bool:
+        """Whether a worker still serves this sticky queue: it said nothing of shutting down, and it is
+        polling now or polled moments ago (a worker that crashed leaves no waiting poll behind)."""
+        if name in self.engine.dead_sticky_queues:
+            return False
+        queue = self.engine.queues.existing(name, workflow=True)
+        if queue is None:
+            return False
+        if queue.has_pollers():
+            return True
+        last_poll = max(queue.poller_identities.values(), default=0.0)
+        return now() - last_poll < _STICKY_POLL_GRACE_SECONDS
 
     def _unstick(self, ticket: DispatchTicket) -> None:
         if not ticket.is_live():
