@@ -259,3 +259,13 @@ async def test_a_sticky_queue_nobody_polls_is_skipped(
     await _signal(temporal_client, workflow_id)
     second = await asyncio.wait_for(_poll(temporal_client, task_queue), timeout=5)
     assert second.task_token
+
+
+async def test_idle_polls_leave_nothing_behind() -> None:
+    from wfb_jupyter.temporal.embedded._task_queues import TaskQueue as MatchingQueue
+
+    queue = MatchingQueue()
+    for _ in range(20):
+        assert await queue.poll(0.01) is None
+    assert not queue.has_pollers()
+    assert len(queue._pollers) == 0

@@ -8,6 +8,7 @@ the workflow closed, a sticky task moved to the normal queue); pollers skip thos
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from typing import Protocol
 
@@ -78,6 +79,10 @@ class TaskQueue:
                 raise
             finally:
                 expiry.cancel()
+                # A poll that timed out or was cancelled is still queued; idle workers re-poll forever,
+                # so leaving it would grow the queue without bound.
+                with contextlib.suppress(ValueError):
+                    self._pollers.remove(poller)
             if handed_task is None:
                 return None
             if handed_task.is_live():
