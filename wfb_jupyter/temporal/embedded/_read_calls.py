@@ -72,11 +72,8 @@ class ReadCalls(ServiceState):
             remaining = deadline - loop.time()
             if not request.wait_new_event or remaining <= 0 or not run.is_open:
                 # A long poll that saw nothing new hands back a token to continue from.
-                token = (
-                    _history_token(run.run_id, position)
-                    if run.is_open and (request.wait_new_event)
-                    else b""
-                )
+                keep_waiting = run.is_open and request.wait_new_event
+                token = _history_token(run.run_id, position) if keep_waiting else b""
                 return rr.GetWorkflowExecutionHistoryResponse(next_page_token=token)
             await run.history.wait_for_change(remaining)
 
