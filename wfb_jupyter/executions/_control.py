@@ -23,7 +23,7 @@ from wfb_jupyter.executions._errors import (
     ExecutionNotFoundError,
 )
 from wfb_jupyter.executions._outcome import STATUS_NAMES, Outcome, await_outcome, record_outcome
-from wfb_jupyter.executions._start import ExecutionRef
+from wfb_jupyter.executions._start import ExecutionRef, watcher_of
 from wfb_jupyter.storage import (
     find_execution,
     get_compiled_code,
@@ -57,9 +57,12 @@ async def wait_for_result(
     engine: Engine, client: Client, ref: ExecutionRef, timeout: float | None = None
 ) -> Any:
     """Block (on the runtime loop) until the run closes; its result, or ``ExecutionFailedError``."""
-    handle = _handle(client, ref)
+    watcher = watcher_of(ref)
     try:
-        outcome = await await_outcome(client, handle, timeout)
+        outcome = await asyncio.wait_for(asyncio.shield(watcher), timeout) if watcher else None
+        if outcome is None:  # no watcher here, or it gave up: ask Temporal directly
+            outcome = await await_outcome(client, _handle(client, ref), timeout)
+            await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
     except asyncio.TimeoutError:
         raise ExecutionError(
             f"execution {ref.workflow_id!r} is still running after {timeout:g} s; "
@@ -67,7 +70,6 @@ async def wait_for_result(
         ) from None
     except RPCError as error:
         raise _translate(error, ref) from error
-    await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
     if outcome.status != "completed":
         raise ExecutionFailedError(ref.workflow_id, outcome.status, outcome.error)
     return outcome.result

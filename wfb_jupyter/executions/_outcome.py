@@ -16,6 +16,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from wfb_jupyter.executions._writes import batched_writes
 from wfb_jupyter.storage import close_execution, list_open_executions, run_write
 from wfb_jupyter.storage._types import utc_now
 
@@ -68,9 +69,7 @@ async def await_outcome(
 
 
 async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome: Outcome) -> None:
-    await asyncio.to_thread(
-        run_write,
-        engine,
+    await batched_writes(engine).submit(
         lambda session: close_execution(
             session,
             workflow_id,
@@ -79,7 +78,7 @@ async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome:
             result=outcome.result,
             error=outcome.error,
             closed_at=utc_now(),
-        ),
+        )
     )
 
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -21,26 +21,26 @@ from wfb_jupyter.executions._errors import (
     NoWorkerError,
     UnknownWorkflowError,
 )
-from wfb_jupyter.executions._outcome import await_outcome, record_outcome
+from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome
 from wfb_jupyter.storage import (
-    NotFoundError,
+    CompiledCode,
     Workflow,
     create_execution,
     find_execution,
-    get_compiled_code,
     get_project,
     get_workflow_by_name,
     list_compiled_versions,
     list_workflows,
+    read_scope,
     run_write,
-    session_scope,
 )
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker
 
 logger = logging.getLogger(__name__)
 
 _VERSION_PICKUP_WAIT = 15.0
-_watchers: set[asyncio.Task[Any]] = set()
+# Runs this process watches, so that waiting for a result reuses the watcher's long poll.
+_watchers: dict[tuple[str, str], asyncio.Task[Outcome | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class _StartPlan:
     workflow_type: str
     task_queue: str
     schema: dict[str, Any]
+    worker: WorkerStatus | None
 
 
 async def start_execution(
@@ -77,11 +78,16 @@ async def start_execution(
 ) -> ExecutionRef:
     """Start a run of the workflow's active version (or ``version``) on the project's task queue."""
     inputs = dict(inputs or {})
-    plan = await asyncio.to_thread(_plan_start, engine, project_id, workflow_name, version)
+    plan = await asyncio.to_thread(
+        _plan_start, engine, project_id, workflow_name, version, stale_after
+    )
     problems = validate_input(plan.schema, inputs)
     if problems:
         raise InvalidInputError(workflow_name, problems)
-    await _wait_for_serving_worker(engine, project_id, plan, stale_after)
+    if plan.worker is None:
+        raise NoWorkerError(project_id, plan.task_queue)
+    if plan.workflow_type not in plan.worker.loaded_versions:
+        await _wait_for_serving_worker(engine, project_id, plan, stale_after)
 
     workflow_id = workflow_id or f"{workflow_name}-{uuid.uuid4().hex[:12]}"
     try:
@@ -104,10 +110,19 @@ async def start_execution(
     )
     ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
     if watch:
+        key = (ref.workflow_id, ref.run_id)
         task = asyncio.ensure_future(_watch(engine, client, ref))
-        _watchers.add(task)
-        task.add_done_callback(_watchers.discard)
+        _watchers[key] = task
+        task.add_done_callback(lambda _: _watchers.pop(key, None))
     return ref
+
+
+def watcher_of(ref: ExecutionRef) -> asyncio.Task[Outcome | None] | None:
+    """The task of this process recording ``ref``'s end, if one runs on the current loop."""
+    task = _watchers.get((ref.workflow_id, ref.run_id))
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        return None
+    return task
 
 
 def find_execution_ref(session: Session, project_id: str, workflow_id: str) -> ExecutionRef:
@@ -126,25 +141,35 @@ def find_execution_ref(session: Session, project_id: str, workflow_id: str) -> E
 
 
 def _plan_start(
-    engine: Engine, project_id: str, workflow_name: str, version: int | None
+    engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         project = get_project(session, project_id)
         workflow = get_workflow_by_name(session, project_id, workflow_name)
         if workflow is None:
             known = [w.name for w in list_workflows(session, project_id)]
             raise UnknownWorkflowError(project_id, workflow_name, known)
-        try:
-            code = get_compiled_code(session, workflow.id, version)
-        except NotFoundError:
+        # Only the columns a start needs: the stored code itself is large and not needed here.
+        chosen = (
+            CompiledCode.version == version
+            if version is not None
+            else CompiledCode.is_active.is_(True)
+        )
+        code = session.execute(
+            select(CompiledCode.version, CompiledCode.workflow_type, CompiledCode.manifest).where(
+                CompiledCode.workflow_id == workflow.id, chosen
+            )
+        ).first()
+        if code is None:
             known_versions = [v.version for v in list_compiled_versions(session, workflow.id)]
-            raise UnknownWorkflowError(project_id, workflow_name, known_versions, version) from None
+            raise UnknownWorkflowError(project_id, workflow_name, known_versions, version)
         return _StartPlan(
             workflow.id,
             code.version,
             code.workflow_type,
             project.task_queue,
             dict(code.manifest.get("input_schema") or {}),
+            serving_worker(session, project_id, stale_after=stale_after),
         )
 
 
@@ -164,11 +189,11 @@ async def _wait_for_serving_worker(
 
 
 def _serving_worker(engine: Engine, project_id: str, stale_after: float) -> WorkerStatus | None:
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         return serving_worker(session, project_id, stale_after=stale_after)
 
 
-async def _watch(engine: Engine, client: Client, ref: ExecutionRef) -> None:
+async def _watch(engine: Engine, client: Client, ref: ExecutionRef) -> Outcome | None:
     """Record the run's end as soon as it happens (workers reconcile it too, should this process go)."""
     try:
         handle = client.get_workflow_handle(ref.workflow_id, run_id=ref.run_id)
@@ -178,3 +203,5 @@ async def _watch(engine: Engine, client: Client, ref: ExecutionRef) -> None:
         raise
     except Exception:  # noqa: BLE001 - the worker's reconciliation will close the record instead
         logger.debug("watching %s failed; left to reconciliation", ref.workflow_id, exc_info=True)
+        return None
+    return outcome

@@ -13,6 +13,7 @@ from wfb_jupyter.storage._engine import (
     default_database_path,
     dispose_engines,
     get_engine,
+    read_scope,
     run_write,
     session_scope,
 )
@@ -104,6 +105,7 @@ __all__ = [
     "dispose_engines",
     "get_engine",
     "head_revision",
+    "read_scope",
     "run_write",
     "session_scope",
     "upgrade_database",

@@ -143,10 +143,17 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+READ_ONLY_OPTION = "wfb_read_only"
+
+
 def _begin_immediate(connection: Any) -> None:
     # Taking the write lock at BEGIN means a transaction never has to upgrade a read lock to a write lock,
     # which in WAL mode fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting for the busy timeout.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A read-only scope needs no write lock: WAL lets it read while another connection writes.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @contextmanager
@@ -167,6 +174,22 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.rollback()
         raise
     finally:
+        session.close()
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A session for reading only: on SQLite it takes no write lock, so it never waits behind writers.
+    Anything it writes is rolled back."""
+    session = Session(
+        bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+    )
+    try:
+        yield session
+    except DBAPIError as error:
+        raise translate_error(error, engine.url) from error
+    finally:
+        session.rollback()
         session.close()
 
 

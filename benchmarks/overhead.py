@@ -1,0 +1,258 @@
+"""What the managed path costs, measured side by side in one run on the embedded Temporal service.
+
+1. Throughput: N workflows of 3 sequential no-op activities, the compiled workflow on its managed worker
+   (execution rows and activity recording on) against a hand-written workflow on a plain ``Worker``.
+2. Cold start: a project worker loading 100 stored versions from the database, against a plain ``Worker``
+   built from 100 workflow modules imported from disk.
+3. Resident memory added by one in-kernel project worker.
+
+Rounds alternate between the two sides and the median ratio is printed, because these machines are noisy.
+Usage: python benchmarks/overhead.py [--workflows 500] [--versions 100] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+from plain_three_noops import ThreeNoops, noop  # a module of its own, as the sandbox needs
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from compiler import CompileOptions, compile_workflow
+from wfb_jupyter.components import load_catalogue
+from wfb_jupyter.executions import start_execution, wait_for_result
+from wfb_jupyter.storage import (
+    create_storage_engine,
+    get_or_create_project,
+    get_or_create_user,
+    get_or_create_workflow,
+    get_project,
+    session_scope,
+    store_compiled_code,
+    upgrade_database,
+)
+from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
+from wfb_jupyter.workers import ProjectWorkerManager
+
+THREE_NOOPS = """
+name: {name}
+steps:
+  - {{id: a, call: noop}}
+  - {{id: b, call: noop}}
+  - {{id: c, call: noop}}
+"""
+
+
+def start_service() -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wfb_jupyter", "server"], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    return process, line.rsplit(" ", 1)[1].strip()
+
+
+def new_database(directory: Path, name: str):
+    url = f"sqlite:///{directory / name}"
+    upgrade_database(url)
+    return create_storage_engine(url)
+
+
+def store(engine, project_id: str, source: str) -> None:
+    with session_scope(engine) as session:
+        project = get_project(session, project_id)
+        name = source.split("name:", 1)[1].split()[0]
+        workflow_row = get_or_create_workflow(session, project_id, name)
+        compiled = compile_workflow(
+            source,
+            CompileOptions(1, load_catalogue(session, project_id), project_id, project.task_queue),
+        )
+        store_compiled_code(session, workflow_row.id, compiled)
+
+
+def new_project(engine, name: str) -> str:
+    with session_scope(engine) as session:
+        user = get_or_create_user(session, "bench")
+        return get_or_create_project(session, user.id, name).id
+
+
+async def run_many(starts: int, start_one, concurrency: int = 50) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(index: int) -> None:
+        async with gate:
+            await start_one(index)
+
+    began = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(starts)))
+    return time.perf_counter() - began
+
+
+async def managed_round(
+    engine, project_id: str, connection: TemporalConnection, count: int
+) -> float:
+    client = await connection.get_client()
+    manager = ProjectWorkerManager(engine, connection=connection)
+    await manager.start_worker_for_project(project_id)
+    try:
+
+        async def one(_: int) -> None:
+            ref = await start_execution(engine, client, project_id, "three-noops")
+            await wait_for_result(engine, client, ref)
+
+        return await run_many(count, one)
+    finally:
+        await manager.stop_all()
+
+
+async def plain_round(client: Client, count: int) -> float:
+    task_queue = f"plain-{uuid.uuid4()}"
+    async with Worker(client, task_queue=task_queue, workflows=[ThreeNoops], activities=[noop]):
+
+        async def one(_: int) -> None:
+            await client.execute_workflow(
+                ThreeNoops.run, None, id=f"plain-{uuid.uuid4()}", task_queue=task_queue
+            )
+
+        return await run_many(count, one)
+
+
+async def throughput(address: str, directory: Path, count: int, rounds: int) -> None:
+    engine = new_database(directory, "throughput.db")
+    project_id = new_project(engine, "throughput")
+    store(engine, project_id, THREE_NOOPS.format(name="three-noops"))
+    connection = TemporalConnection(TemporalSettings(address, "default"))
+    client = await connection.get_client()
+    await plain_round(client, 20)  # warm-up: first imports and sandbox set-up on both sides
+    await managed_round(engine, project_id, connection, 20)
+    ratios, managed_rates, plain_rates = [], [], []
+    for _ in range(rounds):
+        managed = count / await managed_round(engine, project_id, connection, count)
+        plain = count / await plain_round(client, count)
+        managed_rates.append(managed)
+        plain_rates.append(plain)
+        ratios.append(managed / plain)
+    print(f"throughput, {count} workflows x 3 no-op activities, {rounds} alternating rounds:")
+    print(
+        f"  managed (compiled, recording on): {statistics.median(managed_rates):7.1f} workflows/s"
+    )
+    print(f"  plain temporalio Worker:          {statistics.median(plain_rates):7.1f} workflows/s")
+    print(
+        f"  ratio managed/plain: {statistics.median(ratios):.2f} (goal >= 0.9); rounds {', '.join(f'{r:.2f}' for r in ratios)}"
+    )
+
+
+async def cold_start(address: str, directory: Path, versions: int, rounds: int) -> None:
+    engine = new_database(directory, "cold.db")
+    project_id = new_project(engine, "cold")
+    modules_dir = directory / "plain_modules"
+    modules_dir.mkdir()
+    for index in range(versions):
+        source = THREE_NOOPS.format(name=f"flow-{index:03d}")
+        store(engine, project_id, source)
+        compiled = compile_workflow(source, CompileOptions(1, None, project_id, "plain"))
+        (modules_dir / f"plain_flow_{index:03d}.py").write_text(compiled.workflow_code)
+    sys.path.insert(0, str(modules_dir))
+    connection = TemporalConnection(TemporalSettings(address, "default"))
+    client = await connection.get_client()
+
+    async def managed() -> float:
+        manager = ProjectWorkerManager(engine, connection=connection)
+        began = time.perf_counter()
+        await manager.start_worker_for_project(project_id)
+        elapsed = time.perf_counter() - began
+        await manager.stop_all()
+        return elapsed
+
+    async def plain(round_index: int) -> float:
+        began = time.perf_counter()
+        classes = []
+        for index in range(versions):
+            name = f"plain_flow_{index:03d}"
+            sys.modules.pop(
+                name, None
+            )  # a fresh import each round, as a new worker process would do
+            module = importlib.import_module(name)
+            classes.append(getattr(module, "FlowWorkflow", None) or _workflow_class(module))
+        worker = Worker(
+            client,
+            task_queue=f"cold-{round_index}-{uuid.uuid4()}",
+            workflows=classes,
+            activities=[noop],
+        )
+        task = asyncio.create_task(worker.run())
+        while not worker.is_running:
+            await asyncio.sleep(0.02)
+        elapsed = time.perf_counter() - began
+        await worker.shutdown()
+        await task
+        return elapsed
+
+    ratios, ours, theirs = [], [], []
+    for round_index in range(rounds):
+        managed_seconds = await managed()
+        plain_seconds = await plain(round_index)
+        ours.append(managed_seconds)
+        theirs.append(plain_seconds)
+        ratios.append(managed_seconds / plain_seconds)
+    print(f"cold start with {versions} workflow versions, {rounds} alternating rounds:")
+    print(f"  managed (load from database, import hook): {statistics.median(ours):6.2f} s")
+    print(f"  plain Worker (modules imported from disk): {statistics.median(theirs):6.2f} s")
+    print(f"  ratio managed/plain: {statistics.median(ratios):.2f} (goal <= 1.5)")
+
+
+def _workflow_class(module) -> type:
+    return next(
+        value
+        for value in vars(module).values()
+        if isinstance(value, type) and hasattr(value, "__temporal_workflow_definition")
+    )
+
+
+async def memory(address: str, directory: Path) -> None:
+    engine = new_database(directory, "memory.db")
+    project_id = new_project(engine, "memory")
+    store(engine, project_id, THREE_NOOPS.format(name="three-noops"))
+    connection = TemporalConnection(TemporalSettings(address, "default"))
+    await connection.get_client()  # the client is the kernel's anyway; count only the worker
+    process = psutil.Process()
+    before = process.memory_info().rss
+    manager = ProjectWorkerManager(engine, connection=connection)
+    await manager.start_worker_for_project(project_id)
+    await asyncio.sleep(1)
+    after = process.memory_info().rss
+    await manager.stop_all()
+    print(
+        f"resident memory added by one in-kernel project worker: {(after - before) / 2**20:.1f} MiB"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workflows", type=int, default=500)
+    parser.add_argument("--versions", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    service, address = start_service()
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            await memory(address, Path(directory))
+            await throughput(address, Path(directory), args.workflows, args.rounds)
+            await cold_start(address, Path(directory), args.versions, args.rounds)
+    finally:
+        service.terminate()
+        service.wait(timeout=15)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
