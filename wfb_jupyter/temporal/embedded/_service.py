@@ -41,14 +41,16 @@ class EmbeddedTemporalService:
     def address(self) -> str:
         if not self._port:
             raise RuntimeError("the embedded Temporal service is not started")
-        return f"{self._host}:{self._port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host  # IPv6 literals need brackets
+        return f"{host}:{self._port}"
 
     async def start(self) -> None:
         if self._server is not None:
             return
         self._namespaces = NamespaceRegistry(self._namespace_names)
         server = build_server(self._namespaces)
-        target = f"{self._host}:{self._requested_port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        target = f"{host}:{self._requested_port}"
         try:
             port = server.add_insecure_port(target)
         except RuntimeError as err:  # grpcio raises rather than returning 0 when the port is taken
