@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from wfb_jupyter.runtime._threads import off_loop
 from wfb_jupyter.storage import run_write
 
 _GATHER_SECONDS = 0.01
@@ -43,7 +44,7 @@ class BatchedWrites:
             )  # let the writes of concurrent callers join the batch
             batch, self._pending = self._pending, []
             try:
-                outcomes = await asyncio.to_thread(run_write, self._engine, _apply_all(batch))
+                outcomes = await off_loop(run_write, self._engine, _apply_all(batch))
             except BaseException as error:  # noqa: BLE001 - every caller of the batch gets the error
                 for _, future in batch:
                     if not future.done():

@@ -106,7 +106,9 @@ class CompiledModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.InspectLo
     def get_code(self, fullname: str) -> CodeType | None:
         module = self._lookup(fullname)
         if module is None:
-            return compile("", f"<package {fullname}>", "exec") if self.is_package(fullname) else None
+            return (
+                compile("", f"<package {fullname}>", "exec") if self.is_package(fullname) else None
+            )
         key = (fullname, module.digest)
         with self._lock:
             code = self._code.get(key)

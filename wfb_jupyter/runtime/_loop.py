@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -86,7 +87,8 @@ class BackgroundLoop:
         future = asyncio.run_coroutine_threadsafe(self._drain(), loop)
         try:
             future.result(timeout)
-        except Exception:  # noqa: BLE001 - shutdown goes on regardless; the hooks log their own failures
+        except Exception:  # noqa: BLE001 - shutdown goes on regardless, but says what went wrong
+            logging.getLogger(__name__).exception("wfb runtime shutdown did not finish cleanly")
             future.cancel()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
@@ -95,9 +97,7 @@ class BackgroundLoop:
         for hook in reversed(self._shutdown_hooks):
             try:
                 await asyncio.wait_for(hook(), _STOP_TIMEOUT_SECONDS / 2)
-            except Exception:  # noqa: BLE001
-                import logging
-
+            except Exception:  # noqa: BLE001 - the next hook still runs
                 logging.getLogger(__name__).exception("wfb runtime shutdown hook failed")
         current = asyncio.current_task()
         pending = [task for task in asyncio.all_tasks() if task is not current]

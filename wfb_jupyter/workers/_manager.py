@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from typing import Any
 
@@ -12,6 +13,8 @@ from wfb_jupyter.temporal import TemporalConnection, connection
 from wfb_jupyter.workers._loading import CodeLoadError
 from wfb_jupyter.workers._project_worker import ProjectWorker, Reconciler
 from wfb_jupyter.workers._status import WorkerStatus
+
+logger = logging.getLogger(__name__)
 
 
 class WorkerStartError(RuntimeError):
@@ -108,10 +111,13 @@ class ProjectWorkerManager:
         return self._workers.get(project_id)
 
     async def stop_all(self) -> None:
-        await asyncio.gather(
+        outcomes = await asyncio.gather(
             *(self.stop_worker_for_project(project_id) for project_id in list(self._workers)),
             return_exceptions=True,
         )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                logger.error("stopping a project worker failed", exc_info=outcome)
 
     def _lock(self, project_id: str) -> asyncio.Lock:
         return self._locks.setdefault(project_id, asyncio.Lock())

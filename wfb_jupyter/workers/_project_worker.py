@@ -23,6 +23,7 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from wfb_jupyter.runtime._threads import off_loop
 from wfb_jupyter.storage import (
     heartbeat_worker,
     mark_stale_workers,
@@ -94,8 +95,8 @@ class ProjectWorker:
         )
         try:
             client = await self.connection.get_client()
-            code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
-            self._fingerprint = await asyncio.to_thread(
+            code = await off_loop(load_project_code, self.engine, self.project_id)
+            self._fingerprint = await off_loop(
                 active_versions_fingerprint, self.engine, self.project_id
             )
             self._recorder = AttemptRecorder(
@@ -150,11 +151,11 @@ class ProjectWorker:
         async with self._reload_lock:
             if self._stopping:
                 return False
-            self._fingerprint = await asyncio.to_thread(
+            self._fingerprint = await off_loop(
                 active_versions_fingerprint, self.engine, self.project_id
             )
             try:
-                code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+                code = await off_loop(load_project_code, self.engine, self.project_id)
             except CodeLoadError as error:
                 self.error = f"still serving the previous versions: {error}"
                 await self._beat()
@@ -244,7 +245,7 @@ class ProjectWorker:
                 await client.workflow_service.get_system_info(
                     GetSystemInfoRequest(), timeout=timedelta(seconds=5)
                 )
-                code = await asyncio.to_thread(load_project_code, self.engine, self.project_id)
+                code = await off_loop(load_project_code, self.engine, self.project_id)
                 await self._launch(client, code)
             except Exception as error:  # noqa: BLE001 - retried with backoff, shown in the status
                 self.error = f"{RECONNECTING} (next try in {delay:.0f} s): {_reason(error)}"
@@ -261,9 +262,7 @@ class ProjectWorker:
         await self._write(lambda session: mark_stale_workers(session, stale_after=stale))
 
     async def _check_versions(self) -> None:
-        fingerprint = await asyncio.to_thread(
-            active_versions_fingerprint, self.engine, self.project_id
-        )
+        fingerprint = await off_loop(active_versions_fingerprint, self.engine, self.project_id)
         if fingerprint != self._fingerprint:
             await self.reload()
 
@@ -306,7 +305,7 @@ class ProjectWorker:
                 logger.exception("periodic work of the %s worker failed", self.project_id)
 
     async def _write(self, work: Callable[[Any], Any]) -> Any:
-        return await asyncio.to_thread(run_write, self.engine, work)
+        return await off_loop(run_write, self.engine, work)
 
     def _spawn(self, coroutine: Awaitable[Any]) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coroutine)

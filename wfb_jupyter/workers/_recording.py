@@ -21,6 +21,7 @@ from temporalio.worker import (
     Interceptor,
 )
 
+from wfb_jupyter.runtime._threads import off_loop
 from wfb_jupyter.storage import ActivityAttempt, record_activity_attempts, run_write
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
@@ -105,7 +106,7 @@ class AttemptRecorder:
             if not batch:
                 return 0
             try:
-                written = await asyncio.to_thread(
+                written = await off_loop(
                     run_write,
                     self._engine,
                     lambda session: record_activity_attempts(session, batch),
