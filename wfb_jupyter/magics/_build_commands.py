@@ -68,13 +68,13 @@ def versions(ctx: CommandContext, argv: list[str]) -> None:
     print(text_table(VERSION_COLUMNS, rows))
 
 
-def history(ctx: CommandContext, argv: list[str]) -> None:
+def history(ctx: CommandContext, argv: list[str]) -> Any:
     parser = CommandParser("%wfb history", "the version history widget: diff, activate and roll back")
     parser.add_argument("name")
     args = parser.parse_args(argv)
     from widgets import VersionHistory
 
-    ctx.display(VersionHistory(ctx.workspace, args.name))
+    return VersionHistory(ctx.workspace, args.name)
 
 
 def activate(ctx: CommandContext, argv: list[str]) -> None:

@@ -44,13 +44,13 @@ def run(ctx: CommandContext, argv: list[str]) -> Any:
     return None
 
 
-def form(ctx: CommandContext, argv: list[str]) -> None:
+def form(ctx: CommandContext, argv: list[str]) -> Any:
     parser = CommandParser("%wfb form", "a run form for the workflow's input, with live status")
     parser.add_argument("name")
     args = parser.parse_args(argv)
     from widgets import RunForm
 
-    ctx.display(RunForm(ctx.workspace, args.name))
+    return RunForm(ctx.workspace, args.name)
 
 
 def status(ctx: CommandContext, argv: list[str]) -> None:
@@ -121,7 +121,7 @@ def executions(ctx: CommandContext, argv: list[str]) -> None:
     print(text_table(EXECUTION_COLUMNS, rows) or "No executions yet.")
 
 
-def workers(ctx: CommandContext, argv: list[str]) -> None:
+def workers(ctx: CommandContext, argv: list[str]) -> Any:
     parser = CommandParser("%wfb workers", "the project's workers: status, start, stop, restart, panel")
     parser.add_argument("action", nargs="?", default="status",
                         choices=["status", "start", "stop", "restart", "panel"])  # fmt: skip
@@ -131,8 +131,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> None:
     if args.action == "panel":
         from widgets import WorkerPanel
 
-        ctx.display(WorkerPanel(ws))
-        return
+        return WorkerPanel(ws)
     if args.action == "start":
         started = ws.start_worker(sidecar=args.sidecar)
         print(f"Worker {_describe_worker(started)}")
@@ -149,6 +148,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> None:
             print(f"No worker has served project {ws.project().name!r}; start one with %wfb workers start.")
         for worker in statuses:
             print(_describe_worker(worker))
+    return None
 
 
 def stats(ctx: CommandContext, argv: list[str]) -> Any:
@@ -168,8 +168,7 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
     dashboard = StatisticsDashboard(StatisticsSource(ws.engine, ws.project().id))
     if args.name:
         dashboard.workflow.value = args.name
-    ctx.display(dashboard)
-    return None
+    return dashboard
 
 
 def describe_state(state: Any) -> str:
