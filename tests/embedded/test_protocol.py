@@ -269,3 +269,23 @@ async def test_idle_polls_leave_nothing_behind() -> None:
         assert await queue.poll(0.01) is None
     assert not queue.has_pollers()
     assert len(queue._pollers) == 0
+
+
+async def test_sticky_tasks_carry_only_new_events(temporal_client: Client, task_queue: str) -> None:
+    await _start(temporal_client, task_queue)
+    first = await _poll(temporal_client, task_queue)
+    sticky_name = f"{task_queue}-sticky"
+    sticky = StickyExecutionAttributes(worker_task_queue=TaskQueue(name=sticky_name))
+    sticky.schedule_to_start_timeout.FromTimedelta(timedelta(seconds=30))
+    # The worker is already polling its sticky queue when the next task is scheduled.
+    polling = asyncio.create_task(
+        _poll(temporal_client, sticky_name, TaskQueueKind.TASK_QUEUE_KIND_STICKY)
+    )
+    await asyncio.sleep(0.2)
+    await _complete(temporal_client, first, _timer(0.1), sticky_attributes=sticky)
+    second = await polling
+    # The cached worker gets the events after its last task: WorkflowTaskCompleted onwards.
+    ids = [event.event_id for event in second.history.events]
+    assert ids[0] == first.started_event_id + 1
+    assert second.history.events[0].event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    assert ids[-1] == second.started_event_id

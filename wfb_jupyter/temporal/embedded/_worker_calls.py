@@ -51,7 +51,8 @@ class WorkerCalls(ServiceState):
         if context.cancelled():
             queue.offer(ticket, front=True)
             raise asyncio.CancelledError
-        return ticket.run.start_task(ticket, request.identity)
+        from_sticky = request.task_queue.kind == tq_enums.TASK_QUEUE_KIND_STICKY
+        return ticket.run.start_task(ticket, request.identity, from_sticky)
 
     def _started_workflow_task(self, raw_token: bytes) -> tuple[WorkflowRun, WorkflowTask]:
         token = TaskToken.decode(raw_token, WORKFLOW_TASK)

@@ -264,8 +264,14 @@ class WorkflowRun(RunQueries):
             self.workflow_task.ticket = fresh
         self.engine.queues.workflow_queue(self.task_queue).offer(fresh)
 
-    def start_task(self, ticket: DispatchTicket, identity: str) -> rr.PollWorkflowTaskQueueResponse:
-        """Hand a polled workflow or query task to a worker and build its poll response."""
+    def start_task(
+        self, ticket: DispatchTicket, identity: str, from_sticky_queue: bool = False
+    ) -> rr.PollWorkflowTaskQueueResponse:
+        """Hand a polled workflow or query task to a worker and build its poll response.
+
+        A worker polling its sticky queue has the run cached, so like a real server this sends it only the
+        events after its last completed task; everywhere else the full history goes out.
+        """
         started_at = now()
         response = rr.PollWorkflowTaskQueueResponse(
             workflow_execution=self.execution,
@@ -298,7 +304,9 @@ class WorkflowRun(RunQueries):
                 request_id=str(uuid.uuid4()),
                 history_size_bytes=self.history.size_bytes,
             ).event_id
-            response.history.events.extend(self.history.events)
+            partial = from_sticky_queue and self.last_completed_started_id > 0
+            first = self.last_completed_started_id if partial else 0
+            response.history.events.extend(self.history.events[first:])
         else:
             next_id = self.history.next_event_id
             scheduled = make_event(
