@@ -255,7 +255,9 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
     def code(self, name: str, version: int | None = None, which: str = "workflow") -> str:
         """Generated code (or the definition) of a version; the active version by default."""
         if which not in CODE_KINDS:
-            raise WorkspaceError(f"unknown code kind {which!r}; choose one of {', '.join(CODE_KINDS)}")
+            raise WorkspaceError(
+                f"unknown code kind {which!r}; choose one of {', '.join(CODE_KINDS)}"
+            )
         from wfb_jupyter.storage import session_scope
 
         with session_scope(self.engine) as session:
@@ -266,14 +268,18 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         from wfb_jupyter.notebook._diff import unified_diff
 
         old_code, new_code = self.code(name, old, which), self.code(name, new, which)
-        text = unified_diff(old_code, new_code, f"{name} v{old} ({which})", f"{name} v{new} ({which})")
+        text = unified_diff(
+            old_code, new_code, f"{name} v{old} ({which})", f"{name} v{new} ({which})"
+        )
         return CodeDiff(name, which, old, new, old_code, new_code, text)
 
     def manifest(self, name: str, version: int | None = None) -> dict[str, Any]:
         from wfb_jupyter.storage import session_scope
 
         with session_scope(self.engine) as session:
-            return dict(self._stored(session, self._workflow(session, name), name, version).manifest)
+            return dict(
+                self._stored(session, self._workflow(session, name), name, version).manifest
+            )
 
     def components(self) -> list[ComponentInfo]:
         from wfb_jupyter.storage import session_scope
@@ -283,7 +289,10 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             catalogue = self._catalogue(session, info.id)
         return [
             ComponentInfo(
-                spec.name, spec.kind, spec.version, tuple(p.name for p in spec.parameters),
+                spec.name,
+                spec.kind,
+                spec.version,
+                tuple(p.name for p in spec.parameters),
                 spec.description,
             )  # fmt: skip
             for spec in (catalogue[name] for name in catalogue)

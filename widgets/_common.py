@@ -12,7 +12,9 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def html_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], css_class: str = "wfb-table") -> str:
+def html_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], css_class: str = "wfb-table"
+) -> str:
     """An HTML table with every cell escaped (values come from users and workers)."""
     head = "".join(f"<th>{escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in rows)
@@ -34,7 +36,9 @@ def error_text(error: BaseException) -> str:
 
 
 def error_html(message: str) -> str:
-    return f'<pre class="wfb-error" style="color:#b00020;white-space:pre-wrap">{escape(message)}</pre>'
+    return (
+        f'<pre class="wfb-error" style="color:#b00020;white-space:pre-wrap">{escape(message)}</pre>'
+    )
 
 
 def note_html(message: str) -> str:

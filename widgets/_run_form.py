@@ -25,7 +25,12 @@ class RunForm(w.VBox):
     """Start and follow executions of one workflow (its active version, or ``version``)."""
 
     def __init__(
-        self, workspace: Any, name: str, *, version: int | None = None, poll_interval: float | None = None
+        self,
+        workspace: Any,
+        name: str,
+        *,
+        version: int | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         self.workspace = workspace
         self.name = name
@@ -54,14 +59,28 @@ class RunForm(w.VBox):
 
         title = w.HTML(
             f"<b>{escape(name)}</b> v{manifest.get('version')}"
-            + (f" &mdash; {escape(manifest.get('description'))}" if manifest.get("description") else "")
+            + (
+                f" &mdash; {escape(manifest.get('description'))}"
+                if manifest.get("description")
+                else ""
+            )
         )
-        rows = [w.HBox([w.Label(f.label, layout=w.Layout(width="140px")), self.inputs[f.name]]) for f in self.fields]
+        rows = [
+            w.HBox([w.Label(f.label, layout=w.Layout(width="140px")), self.inputs[f.name]])
+            for f in self.fields
+        ]
         if not rows:
             rows = [w.HTML(note_html("This workflow takes no input."))]
         super().__init__(
-            [title, *rows, w.HBox([self.run_button, self.pause_button]), self.message,
-             self.status, *self._steering_controls(), self.outcome]  # fmt: skip
+            [
+                title,
+                *rows,
+                w.HBox([self.run_button, self.pause_button]),
+                self.message,
+                self.status,
+                *self._steering_controls(),
+                self.outcome,
+            ]  # fmt: skip
         )
         self.add_class("wfb-run-form")
 
@@ -85,7 +104,9 @@ class RunForm(w.VBox):
         except Exception as error:  # noqa: BLE001 - shown in the form
             self.message.value = error_html(error_text(error))
             return None
-        self.status.value = note_html(f"Started {self.execution.workflow_id} (v{self.execution.version}).")
+        self.status.value = note_html(
+            f"Started {self.execution.workflow_id} (v{self.execution.version})."
+        )
         self.pause_button.disabled = False
         self.pause_button.value = False
         self.poller = StatusPoller(
@@ -157,7 +178,9 @@ class RunForm(w.VBox):
     def _steering_controls(self) -> list[w.Widget]:
         self.steer_message = w.HTML()
         self.signal_name = w.Dropdown(options=sorted(self.signals), description="Signal")
-        self.signal_payload = w.Textarea(placeholder="payload (JSON)", layout=w.Layout(width="260px", height="32px"))
+        self.signal_payload = w.Textarea(
+            placeholder="payload (JSON)", layout=w.Layout(width="260px", height="32px")
+        )
         self.signal_button = w.Button(description="Send signal", icon="paper-plane")
         self.query_name = w.Dropdown(options=self.queries, description="Query")
         self.query_button = w.Button(description="Ask", icon="question")

@@ -134,15 +134,21 @@ def status_html(state: Any) -> str:
         f'<span class="wfb-status-value" style="color:{colour}">{escape(state.status)}</span>'
     ]
     if state.status == "running" and progress.get("current_step"):
-        parts.append(f'<br>current step: <code class="wfb-current">{escape(progress["current_step"])}</code>')
+        parts.append(
+            f'<br>current step: <code class="wfb-current">{escape(progress["current_step"])}</code>'
+        )
     for label, key in (("completed", "completed_steps"), ("pending", "pending_steps")):
         steps = progress.get(key) or []
         if steps:
             parts.append(f"<br>{label}: " + ", ".join(f"<code>{escape(s)}</code>" for s in steps))
     for activity in getattr(state, "pending_activities", None) or []:
         failure = activity.get("last_failure")
-        attempt = f" (attempt {activity.get('attempt')}" + (f", last failure: {failure})" if failure else ")")
-        parts.append(f"<br>activity <code>{escape(activity.get('activity_type'))}</code>{escape(attempt)}")
+        attempt = f" (attempt {activity.get('attempt')}" + (
+            f", last failure: {failure})" if failure else ")"
+        )
+        parts.append(
+            f"<br>activity <code>{escape(activity.get('activity_type'))}</code>{escape(attempt)}"
+        )
     if getattr(state, "duration_ms", None) is not None:
         parts.append(f"<br>duration: {state.duration_ms / 1000:.2f}s")
     parts.append("</div>")

@@ -43,13 +43,17 @@ class VersionHistory(w.VBox):
         self.table = w.HTML()
         self.old = w.Dropdown(description="from")
         self.new = w.Dropdown(description="to")
-        self.which = w.Dropdown(options=["workflow", "activities", "worker", "definition"], description="code")
+        self.which = w.Dropdown(
+            options=["workflow", "activities", "worker", "definition"], description="code"
+        )
         self.diff_button = w.Button(description="Diff", icon="columns")
         self.diff = w.HTML()
         self.diff.add_class("wfb-diff-area")
         self.target = w.Dropdown(description="version")
         self.activate_button = w.Button(description="Activate…", button_style="warning")
-        self.confirm_button = w.Button(description="Confirm", button_style="danger", layout=w.Layout(display="none"))
+        self.confirm_button = w.Button(
+            description="Confirm", button_style="danger", layout=w.Layout(display="none")
+        )
         self.cancel_button = w.Button(description="Cancel", layout=w.Layout(display="none"))
         self.message = w.HTML()
         self.pending: ActivationRequest | None = None

@@ -35,7 +35,9 @@ class WorkerPanel(w.VBox):
         self.table = w.HTML()
         self.table.add_class("wfb-worker-table")
         self.message = w.HTML()
-        self.sidecar = w.Checkbox(value=workspace.settings.worker_mode == "sidecar", description="sidecar", indent=False)
+        self.sidecar = w.Checkbox(
+            value=workspace.settings.worker_mode == "sidecar", description="sidecar", indent=False
+        )
         buttons = {
             "Start": lambda: self.workspace.start_worker(sidecar=self.sidecar.value),
             "Stop": lambda: self.workspace.stop_worker(sidecar=self.sidecar.value),
@@ -47,7 +49,14 @@ class WorkerPanel(w.VBox):
         refresh = w.Button(description="Refresh", icon="refresh")
         refresh.on_click(lambda _: self.refresh())
         title = w.HTML(f"<b>Workers of project {workspace.project().name!r}</b>")
-        super().__init__([title, self.table, w.HBox([*self.buttons.values(), self.sidecar, refresh]), self.message])
+        super().__init__(
+            [
+                title,
+                self.table,
+                w.HBox([*self.buttons.values(), self.sidecar, refresh]),
+                self.message,
+            ]
+        )
         self.add_class("wfb-worker-panel")
         self.refresh()
 

@@ -28,7 +28,9 @@ def database_url(tmp_path: Path) -> str:
 def ip(shell: Any, database_url: str) -> Iterator[Any]:
     """The shell pointed at a new database and project; auto-start on, as a user has it."""
     settings = _settings(shell)
-    saved = {name: getattr(settings, name) for name in ("database_url", "project", "auto_start_worker")}
+    saved = {
+        name: getattr(settings, name) for name in ("database_url", "project", "auto_start_worker")
+    }
     shell.run_line_magic("config", f"WfbSettings.database_url = {database_url!r}")
     shell.run_line_magic("config", f"WfbSettings.project = 'p-{uuid.uuid4().hex[:8]}'")
     shell.run_line_magic("config", "WfbSettings.auto_start_worker = True")

@@ -22,7 +22,16 @@ def test_versions_table(two_versions: Any, capsys: Any) -> None:
     two_versions.run_line_magic("wfb", "versions hello")
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "Versions of 'hello':"
-    assert lines[1].split() == ["version", "state", "created", "(UTC)", "checksum", "steps", "open", "runs"]
+    assert lines[1].split() == [
+        "version",
+        "state",
+        "created",
+        "(UTC)",
+        "checksum",
+        "steps",
+        "open",
+        "runs",
+    ]
     assert lines[2].split()[0] == "v1" and "active" not in lines[2]
     assert lines[3].split()[:2] == ["v2", "active"]
 

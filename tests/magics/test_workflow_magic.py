@@ -49,8 +49,9 @@ class TestBuild:
     def test_no_activate_keeps_the_active_version(self, quiet: Any, capsys: Any) -> None:
         quiet.run_cell_magic("workflow", "hello", HELLO)
         quiet.run_cell_magic("workflow", "hello --no-activate", HELLO.replace("Hello", "Hi"))
-        assert "Built 'hello' version 2 (1 step, stored, not active (activate with %wfb activate)" in (
-            capsys.readouterr().out
+        assert (
+            "Built 'hello' version 2 (1 step, stored, not active (activate with %wfb activate)"
+            in (capsys.readouterr().out)
         )
         assert _versions(quiet, "hello") == [(1, True), (2, False)]
 

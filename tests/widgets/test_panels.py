@@ -28,7 +28,10 @@ def test_worker_panel_starts_restarts_and_stops(workspace: Any) -> None:
     assert "No worker serves this project" in panel.table.value
     panel.buttons["Start"].click()
     assert panel.message.value.endswith("Start: done.</div>")
-    assert "<td>in-kernel</td><td>running</td>" in panel.table.value and "hello.v1" in panel.table.value
+    assert (
+        "<td>in-kernel</td><td>running</td>" in panel.table.value
+        and "hello.v1" in panel.table.value
+    )
     panel.buttons["Restart"].click()
     assert "<td>running</td>" in panel.table.value
     panel.buttons["Stop"].click()
@@ -50,7 +53,9 @@ def test_version_history_diff_and_confirmed_rollback(workspace: Any) -> None:
     workspace.build("hello", HELLO)
     workspace.build("hello", HELLO.replace("Hello", "Hi"))
     history = VersionHistory(workspace, "hello")
-    assert "<td>v1</td>" in history.table.value and "<td>v2</td><td>active</td>" in history.table.value
+    assert (
+        "<td>v1</td>" in history.table.value and "<td>v2</td><td>active</td>" in history.table.value
+    )
     history.which.value = "definition"
     history.diff_button.click()
     assert 'class="diff"' in history.diff.value and 'class="diff_chg"' in history.diff.value
@@ -69,7 +74,9 @@ def test_version_history_diff_and_confirmed_rollback(workspace: Any) -> None:
 
 
 def test_activation_request_wording() -> None:
-    assert ActivationRequest("w", 3, 2).question().startswith("Activate 'w' to v3 (active now: v2)?")
+    assert (
+        ActivationRequest("w", 3, 2).question().startswith("Activate 'w' to v3 (active now: v2)?")
+    )
     assert not ActivationRequest("w", 2, 2).needed
 
 
@@ -83,7 +90,9 @@ def test_poller_pauses_resumes_and_ends_on_a_final_state() -> None:
             counter["n"] += 1
             return counter["n"]
 
-    poller = StatusPoller(fetch, seen.append, is_final=lambda n: n >= 6, on_error=print, interval=0.02)
+    poller = StatusPoller(
+        fetch, seen.append, is_final=lambda n: n >= 6, on_error=print, interval=0.02
+    )
     poller.start()
     time.sleep(0.05)
     poller.pause()

@@ -50,20 +50,43 @@ class TestModel:
             "customer": "text", "amount": "text", "priority": "dropdown",
             "express": "checkbox", "tags": "text",
         }  # fmt: skip
-        assert fields["amount"].label == "amount *" and fields["amount"].placeholder == "number (JSON) >= 1 <= 1000"
-        assert (fields["priority"].initial(), fields["express"].initial(), fields["tags"].initial()) == ("low", False, "[]")
+        assert (
+            fields["amount"].label == "amount *"
+            and fields["amount"].placeholder == "number (JSON) >= 1 <= 1000"
+        )
+        assert (
+            fields["priority"].initial(),
+            fields["express"].initial(),
+            fields["tags"].initial(),
+        ) == ("low", False, "[]")
 
     def test_values_are_read_and_checked(self) -> None:
         fields = form_fields(SCHEMA)
-        raw = {"customer": "0042", "amount": "12.5", "priority": "high", "express": True, "tags": '["a"]'}
+        raw = {
+            "customer": "0042",
+            "amount": "12.5",
+            "priority": "high",
+            "express": True,
+            "tags": '["a"]',
+        }
         assert read_values(fields, raw, SCHEMA) == (
-            {"customer": "0042", "amount": 12.5, "priority": "high", "express": True, "tags": ["a"]}, []
+            {
+                "customer": "0042",
+                "amount": 12.5,
+                "priority": "high",
+                "express": True,
+                "tags": ["a"],
+            },
+            [],
         )
         values, problems = read_values(fields, {**raw, "customer": "", "amount": "5000"}, SCHEMA)
         assert problems == ["customer is required", "amount must be at most 1000"]
 
     def test_signal_template_and_escaped_status(self) -> None:
-        assert signal_template({"properties": {"approved": {"type": "boolean"}}}) == '{"approved": false}'
+        assert (
+            signal_template({"properties": {"approved": {"type": "boolean"}}})
+            == '{"approved": false}'
+        )
 
         class State:
             workflow_id, status, duration_ms, pending_activities = "<id>", "running", None, []
@@ -91,7 +114,9 @@ def test_a_run_is_followed_live_steered_and_shows_its_result(workspace: Any) -> 
     form.inputs["priority"].value = "high"
     form.run_button.click()
     assert form.execution is not None and form.poller is not None
-    _wait_for(lambda: "current step: <code class=\"wfb-current\">wait_for_decision" in form.status.value)
+    _wait_for(
+        lambda: 'current step: <code class="wfb-current">wait_for_decision' in form.status.value
+    )
     form.pause_button.value = True
     assert form.poller.paused and form.pause_button.description == "Resume updates"
     form.pause_button.value = False
@@ -104,7 +129,10 @@ def test_a_run_is_followed_live_steered_and_shows_its_result(workspace: Any) -> 
     assert form.steer_message.value.endswith("Sent &#x27;decide&#x27;.</div>")
     state = form.wait(30)
     assert state.status == "completed"
-    assert "ACME &lt;corp&gt;" in form.outcome.value and '&quot;approved&quot;: true' in form.outcome.value
+    assert (
+        "ACME &lt;corp&gt;" in form.outcome.value
+        and "&quot;approved&quot;: true" in form.outcome.value
+    )
     assert form.pause_button.disabled
     form.signal_button.click()
     assert "it has already completed" in form.steer_message.value

@@ -50,10 +50,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--name", default="ACME", help="the customer of the demo order")
     parser.add_argument(
-        "--database", help="SQLAlchemy URL to store into (default: WFB_DATABASE_URL or the per-user file)"
+        "--database",
+        help="SQLAlchemy URL to store into (default: WFB_DATABASE_URL or the per-user file)",
     )
     parser.add_argument(
-        "--temp-database", action="store_true", help="store into a new database in a temporary directory"
+        "--temp-database",
+        action="store_true",
+        help="store into a new database in a temporary directory",
     )
     parser.add_argument("--charts", type=Path, help="where to write the charts (an .html file)")
     parser.set_defaults(handler=run)
@@ -93,7 +96,9 @@ def _demo(args: argparse.Namespace) -> None:
         if first.link:
             print(f"Execution: {first.link}", flush=True)
         for lines in MORE_ORDERS:
-            _require_completed(workspace.run(DEMO_WORKFLOW, {"lines": lines}, wait=True, timeout=60))
+            _require_completed(
+                workspace.run(DEMO_WORKFLOW, {"lines": lines}, wait=True, timeout=60)
+            )
         charts = _write_charts(workspace, args.charts)
         print(f"Charts of {len(MORE_ORDERS) + 1} executions: {charts}", flush=True)
         print(f"Result: {_json(first.result)}", flush=True)
@@ -105,7 +110,9 @@ def _require_completed(outcome: Any) -> None:
     if outcome.status != "completed":
         from wfb_jupyter.notebook import WorkspaceError
 
-        raise WorkspaceError(f"the demo execution {outcome.ref.workflow_id} {outcome.status}: {outcome.error}")
+        raise WorkspaceError(
+            f"the demo execution {outcome.ref.workflow_id} {outcome.status}: {outcome.error}"
+        )
 
 
 def _write_charts(workspace: Any, path: Path | None) -> Path:

@@ -26,7 +26,9 @@ def project(ctx: CommandContext, argv: list[str]) -> None:
         raise UsageError(f"%wfb project {args.action} needs a project name")
     if args.action == "create":
         info = ws.create_project(args.name)
-        print(f"Created project {info.name!r} (task queue {info.task_queue!r}); it is now the current project.")
+        print(
+            f"Created project {info.name!r} (task queue {info.task_queue!r}); it is now the current project."
+        )
     elif args.action == "use":
         info = ws.use_project(args.name)
         print(f"Current project: {info.name!r} (task queue {info.task_queue!r}).")
@@ -36,12 +38,16 @@ def project(ctx: CommandContext, argv: list[str]) -> None:
         print(text_table(["", "project", "task queue"], rows) or "No projects yet.")
     else:
         info = ws.project()
-        print(f"Current project: {info.name!r} (user {info.user_id!r}, task queue {info.task_queue!r}).")
+        print(
+            f"Current project: {info.name!r} (user {info.user_id!r}, task queue {info.task_queue!r})."
+        )
 
 
 def build(ctx: CommandContext, argv: list[str]) -> None:
     parser = CommandParser("%wfb build", "build a definition from a file or a notebook variable")
-    parser.add_argument("source", help="a file path, or the name of a variable holding the definition")
+    parser.add_argument(
+        "source", help="a file path, or the name of a variable holding the definition"
+    )
     parser.add_argument("--name")
     parser.add_argument("--project")
     parser.add_argument("--no-activate", action="store_true")
@@ -69,7 +75,9 @@ def versions(ctx: CommandContext, argv: list[str]) -> None:
 
 
 def history(ctx: CommandContext, argv: list[str]) -> Any:
-    parser = CommandParser("%wfb history", "the version history widget: diff, activate and roll back")
+    parser = CommandParser(
+        "%wfb history", "the version history widget: diff, activate and roll back"
+    )
     parser.add_argument("name")
     args = parser.parse_args(argv)
     from widgets import VersionHistory

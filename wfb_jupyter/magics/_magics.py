@@ -108,6 +108,8 @@ class WorkflowMagics(Magics):
             import difflib
 
             close = difflib.get_close_matches(command, list(COMMANDS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; commands: {', '.join(COMMANDS)}"
+            hint = (
+                f"; did you mean {close[0]!r}?" if close else f"; commands: {', '.join(COMMANDS)}"
+            )
             raise UsageError(f"%wfb has no command {command!r}{hint}")
         return handler(self.context, argv)

@@ -31,7 +31,9 @@ def run(ctx: CommandContext, argv: list[str]) -> Any:
     values.update(parse_assignments(args.assignments, schema, ctx.namespace))
     started = ws.run(args.name, values, version=args.version, workflow_id=args.workflow_id)
     ctx.last_execution = started
-    print(f"Started {started.workflow_name!r} v{started.version}: workflow id {started.workflow_id}")
+    print(
+        f"Started {started.workflow_name!r} v{started.version}: workflow id {started.workflow_id}"
+    )
     link = ws.execution_link(started)
     if link:
         print(f"  {link}")
@@ -70,7 +72,9 @@ def result(ctx: CommandContext, argv: list[str]) -> Any:
 
 
 def signal(ctx: CommandContext, argv: list[str]) -> None:
-    parser = CommandParser("%wfb signal", "send a signal: %wfb signal NAME [key=value ...] [--id ID]")
+    parser = CommandParser(
+        "%wfb signal", "send a signal: %wfb signal NAME [key=value ...] [--id ID]"
+    )
     parser.add_argument("signal")
     parser.add_argument("assignments", nargs="*", metavar="key=value")
     parser.add_argument("--id", dest="workflow_id")
@@ -122,7 +126,9 @@ def executions(ctx: CommandContext, argv: list[str]) -> None:
 
 
 def workers(ctx: CommandContext, argv: list[str]) -> Any:
-    parser = CommandParser("%wfb workers", "the project's workers: status, start, stop, restart, panel")
+    parser = CommandParser(
+        "%wfb workers", "the project's workers: status, start, stop, restart, panel"
+    )
     parser.add_argument("action", nargs="?", default="status",
                         choices=["status", "start", "stop", "restart", "panel"])  # fmt: skip
     parser.add_argument("--sidecar", action="store_true", help="a sidecar process, not this kernel")
@@ -140,22 +146,30 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
             print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")
     elif args.action == "restart":
         if args.sidecar:
-            raise UsageError("restart a sidecar with %wfb workers stop --sidecar, then start --sidecar")
+            raise UsageError(
+                "restart a sidecar with %wfb workers stop --sidecar, then start --sidecar"
+            )
         print(f"Worker {_describe_worker(ws.restart_worker())}")
     else:
         statuses = ws.workers()
         if not statuses:
-            print(f"No worker has served project {ws.project().name!r}; start one with %wfb workers start.")
+            print(
+                f"No worker has served project {ws.project().name!r}; start one with %wfb workers start."
+            )
         for worker in statuses:
             print(_describe_worker(worker))
     return None
 
 
 def stats(ctx: CommandContext, argv: list[str]) -> Any:
-    parser = CommandParser("%wfb stats", "the statistics dashboard, or (--table) the summary as a DataFrame")
+    parser = CommandParser(
+        "%wfb stats", "the statistics dashboard, or (--table) the summary as a DataFrame"
+    )
     parser.add_argument("name", nargs="?", help="one workflow (default: the whole project)")
     parser.add_argument("--table", action="store_true", help="return the summary DataFrame instead")
-    parser.add_argument("--timeline", metavar="ID", help="the Gantt chart of one execution ('last': the last run)")
+    parser.add_argument(
+        "--timeline", metavar="ID", help="the Gantt chart of one execution ('last': the last run)"
+    )
     args = parser.parse_args(argv)
     ws = ctx.workspace
     if args.timeline:

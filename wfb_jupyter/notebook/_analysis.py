@@ -33,7 +33,10 @@ class AnalysisOperations:
             return function(session, project_id, *args, **kwargs)
 
     def stats(
-        self, name: str | None = None, by: Sequence[str] = ("workflow", "version"), bucket: str | None = None
+        self,
+        name: str | None = None,
+        by: Sequence[str] = ("workflow", "version"),
+        bucket: str | None = None,
     ) -> pd.DataFrame:
         """Executions per group: counts by outcome, success rate, mean and percentile durations."""
         from wfb_jupyter.statistics import execution_summary
@@ -84,8 +87,12 @@ class AnalysisOperations:
             )
         components = self.activity_stats(name)
         figures["Durations"] = charts.duration_distribution(executions, by="workflow")
-        figures["Percentiles over time"] = charts.percentiles_over_time(self.stats(name, (), bucket="minute"))
-        figures["Success rate"] = charts.success_rate(self.stats(name, ("workflow",)), by="workflow")
+        figures["Percentiles over time"] = charts.percentiles_over_time(
+            self.stats(name, (), bucket="minute")
+        )
+        figures["Success rate"] = charts.success_rate(
+            self.stats(name, ("workflow",)), by="workflow"
+        )
         figures["Slowest components"] = charts.slowest_components(components)
         return figures
 

@@ -50,5 +50,3 @@ def version_info(name: str, row: CompiledCode, open_executions: int = 0) -> Vers
         step_count=len(row.manifest.get("steps", [])),
         open_executions=open_executions,
     )
-
-

@@ -30,7 +30,9 @@ def parse_assignments(
     return values
 
 
-def _value(key: str, text: str, field_schema: Mapping[str, Any], namespace: Mapping[str, Any]) -> Any:
+def _value(
+    key: str, text: str, field_schema: Mapping[str, Any], namespace: Mapping[str, Any]
+) -> Any:
     if text.startswith("$") and len(text) > 1:
         name = text[1:]
         if name not in namespace:
@@ -63,7 +65,9 @@ def namespace_inputs(name: str, namespace: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
-def input_problems_message(workflow: str, version: int, problems: Sequence[str], schema: Mapping[str, Any]) -> str:
+def input_problems_message(
+    workflow: str, version: int, problems: Sequence[str], schema: Mapping[str, Any]
+) -> str:
     """Why a run was refused, with the fields the workflow takes."""
     lines = [f"{workflow!r} v{version} was not started: the input is invalid"]
     lines.extend(f"  - {problem}" for problem in problems)

@@ -18,7 +18,10 @@ def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
     (the compiler then reports the missing name with its position)."""
     data = _peek(text)
     if not isinstance(data, dict):
-        return text, name  # a syntax error or not a mapping: the compiler explains it with a position
+        return (
+            text,
+            name,
+        )  # a syntax error or not a mapping: the compiler explains it with a position
     declared = data.get("name")
     if name is None:
         return text, declared if isinstance(declared, str) else None
@@ -32,7 +35,7 @@ def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
     if text.lstrip().startswith("{"):
         brace = text.index("{")
         separator = ", " if data else ""
-        return f"{text[: brace + 1]}\"name\": {json.dumps(name)}{separator}{text[brace + 1 :]}", name
+        return f'{text[: brace + 1]}"name": {json.dumps(name)}{separator}{text[brace + 1 :]}', name
     tail = "" if text.endswith("\n") else "\n"
     return f"{text}{tail}name: {json.dumps(name)}\n", name
 

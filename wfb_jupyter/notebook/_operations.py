@@ -26,7 +26,6 @@ _WORKER_TIMEOUT = 120.0
 _CALL_TIMEOUT = 60.0
 
 
-
 class RunAndWorkerOperations:
     """Mixed into ``Workspace``, which provides settings, the engine and the current project."""
 
@@ -64,13 +63,17 @@ class RunAndWorkerOperations:
             stale_after=self.settings.stale_after,
         )
 
-    def _on_loop(self, coroutine: Coroutine[Any, Any, T], timeout: float | None = _CALL_TIMEOUT) -> T:
+    def _on_loop(
+        self, coroutine: Coroutine[Any, Any, T], timeout: float | None = _CALL_TIMEOUT
+    ) -> T:
         from wfb_jupyter.runtime import runtime
 
         return runtime().run(coroutine, timeout)
 
     def _with_client(
-        self, call: Callable[[Client], Coroutine[Any, Any, T]], timeout: float | None = _CALL_TIMEOUT
+        self,
+        call: Callable[[Client], Coroutine[Any, Any, T]],
+        timeout: float | None = _CALL_TIMEOUT,
     ) -> T:
         self._export_temporal_settings()
         temporal = self.temporal
@@ -97,7 +100,11 @@ class RunAndWorkerOperations:
         if sidecar is None:
             sidecar = self.settings.worker_mode == "sidecar"
         if sidecar:
-            running = [w for w in self.workers() if w.mode == "sidecar" and w.status in ACTIVE_WORKER_STATES]
+            running = [
+                w
+                for w in self.workers()
+                if w.mode == "sidecar" and w.status in ACTIVE_WORKER_STATES
+            ]
             if running:
                 return running[0]
             from wfb_jupyter.workers import start_sidecar_worker
@@ -113,7 +120,9 @@ class RunAndWorkerOperations:
             )
             return next((w for w in self.workers() if w.pid == pid), None)
         self._export_temporal_settings()
-        return self._on_loop(self.worker_manager().start_worker_for_project(info.id), _WORKER_TIMEOUT)
+        return self._on_loop(
+            self.worker_manager().start_worker_for_project(info.id), _WORKER_TIMEOUT
+        )
 
     def stop_worker(self, sidecar: bool | None = None) -> list[Any]:
         """Stop the project's worker in this process, or (``sidecar``) its sidecar processes on this host."""
@@ -133,7 +142,9 @@ class RunAndWorkerOperations:
     def restart_worker(self) -> Any:
         info = self.project()
         self._export_temporal_settings()
-        return self._on_loop(self.worker_manager().restart_worker_for_project(info.id), _WORKER_TIMEOUT)
+        return self._on_loop(
+            self.worker_manager().restart_worker_for_project(info.id), _WORKER_TIMEOUT
+        )
 
     def _stop_sidecars(self) -> list[Any]:
         import signal
@@ -144,7 +155,9 @@ class RunAndWorkerOperations:
             if w.mode == "sidecar" and w.status in ACTIVE_WORKER_STATES and w.host == here and w.pid
         ]  # fmt: skip
         if not running:
-            raise WorkspaceError(f"no sidecar worker of project {self.project().name!r} runs on {here}")
+            raise WorkspaceError(
+                f"no sidecar worker of project {self.project().name!r} runs on {here}"
+            )
         for status in running:
             with contextlib.suppress(ProcessLookupError):  # already gone: its record turns stale
                 os.kill(status.pid, signal.SIGTERM)
@@ -209,12 +222,20 @@ class RunAndWorkerOperations:
         values = {k: v for k, v in dict(inputs or {}).items() if v is not None}
         problems = validate_input(schema, values)
         if problems:
-            raise WorkspaceError(input_problems_message(name, manifest["version"], problems, schema))
+            raise WorkspaceError(
+                input_problems_message(name, manifest["version"], problems, schema)
+            )
         self._ensure_worker(info)
         ref = self._with_client(
             lambda client: start_execution(
-                self.engine, client, info.id, name, values, version=version,
-                workflow_id=workflow_id, stale_after=self.settings.stale_after,
+                self.engine,
+                client,
+                info.id,
+                name,
+                values,
+                version=version,
+                workflow_id=workflow_id,
+                stale_after=self.settings.stale_after,
             )  # fmt: skip
         )
         if not wait:
@@ -253,13 +274,17 @@ class RunAndWorkerOperations:
         from wfb_jupyter.executions import signal_execution
 
         ref = self._ref(execution)
-        self._with_client(lambda client: signal_execution(self.engine, client, ref, signal, payload))
+        self._with_client(
+            lambda client: signal_execution(self.engine, client, ref, signal, payload)
+        )
 
     def query(self, execution: Any, query: str, *args: Any) -> Any:
         from wfb_jupyter.executions import query_execution
 
         ref = self._ref(execution)
-        return self._with_client(lambda client: query_execution(self.engine, client, ref, query, *args))
+        return self._with_client(
+            lambda client: query_execution(self.engine, client, ref, query, *args)
+        )
 
     def cancel(self, execution: Any) -> None:
         from wfb_jupyter.executions import cancel_execution
@@ -285,11 +310,20 @@ class RunAndWorkerOperations:
                 workflow_id = next((i for i, n in names.items() if n == name), None)
                 if workflow_id is None:
                     raise WorkspaceError(f"there is no workflow {name!r} in project {info.name!r}")
-            rows = list_executions(session, project_id=info.id, workflow_id=workflow_id, limit=limit)
+            rows = list_executions(
+                session, project_id=info.id, workflow_id=workflow_id, limit=limit
+            )
             return [
                 ExecutionSummary(
-                    names.get(r.workflow_id, "?"), r.version, r.temporal_workflow_id, r.temporal_run_id,
-                    r.status, r.started_at, r.duration_ms, r.error, r.result,
+                    names.get(r.workflow_id, "?"),
+                    r.version,
+                    r.temporal_workflow_id,
+                    r.temporal_run_id,
+                    r.status,
+                    r.started_at,
+                    r.duration_ms,
+                    r.error,
+                    r.result,
                 )  # fmt: skip
                 for r in rows
             ]

@@ -31,7 +31,9 @@ class BuildResult:
     manifest: dict[str, Any]
     definition_source: str
     warnings: tuple[str, ...] = ()
-    same_as_version: int | None = None  # for "unchanged" and dry runs: the stored version with this checksum
+    same_as_version: int | None = (
+        None  # for "unchanged" and dry runs: the stored version with this checksum
+    )
     worker_note: str = ""
 
     @property
@@ -132,7 +134,13 @@ class ComponentInfo:
     description: str
 
     def row(self) -> list[str]:
-        return [self.name, self.kind, str(self.version), ", ".join(self.parameters), self.description]
+        return [
+            self.name,
+            self.kind,
+            str(self.version),
+            ", ".join(self.parameters),
+            self.description,
+        ]
 
 
 COMPONENT_COLUMNS = ["component", "kind", "version", "parameters", "description"]
@@ -181,5 +189,7 @@ def text_table(columns: list[str], rows: list[list[str]]) -> str:
         return ""
     widths = [max(len(str(c)), *(len(str(r[i])) for r in rows)) for i, c in enumerate(columns)]
     line = "  ".join(str(c).ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
-    body = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    body = [
+        "  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
     return "\n".join([line, *body])

@@ -1,0 +1,120 @@
+"""The getting-started notebook in a real JupyterLab, in headless Chromium, as a person uses it: run all
+cells, see the run form, start a run with its button and see the result, see a Plotly chart drawn.
+
+Screenshots of every stage go to ``test-artifacts/browser/`` so that a failure can be looked at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+NOTEBOOK = "01_getting_started.ipynb"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "Chromium is not installed (apt-get install -y chromium, or .ci/setup-chromium.sh)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (test extra)"
+    )
+    from lab_process import jupyterlab
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    root = tmp_path / "notebooks"
+    root.mkdir()
+    shutil.copy(
+        REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK
+    )  # the browser edits a copy, never the tutorial
+    with (
+        jupyterlab(root, tmp_path / "jupyter", ARTIFACTS / "jupyterlab.log") as lab,
+        sync_api.sync_playwright() as play,
+    ):
+        # A new, empty profile directory (Playwright passes it as --user-data-dir).
+        browser = play.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_FLAGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            page = browser.new_page()
+            page.goto(lab.notebook_url(NOTEBOOK))
+            yield page
+        finally:
+            browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def test_getting_started_in_jupyterlab(page: Any) -> None:
+    try:
+        _run_all_cells(page)
+        form = page.locator(".wfb-run-form").first
+        form.scroll_into_view_if_needed()
+        assert form.is_visible()
+        assert form.locator(".wfb-input-name input").is_visible()
+        assert form.locator(".wfb-run-button").is_visible()
+        shot(page, "2-run-form")
+
+        form.locator(".wfb-input-name input").fill("Browser")
+        form.locator(".wfb-run-button").click()
+        outcome = form.locator(".wfb-outcome")
+        outcome.get_by_text('"greeting": "Hello, Browser!"').wait_for(timeout=60_000)
+        assert '"letters": 7' in outcome.inner_text()
+        assert "completed" in form.locator(".wfb-status-area").inner_text()
+        form.scroll_into_view_if_needed()
+        shot(page, "3-run-completed")
+
+        chart = page.locator(".js-plotly-plot").first
+        chart.scroll_into_view_if_needed()
+        chart.locator("g.trace").first.wait_for(timeout=30_000)
+        assert chart.locator("g.trace").count() >= 1
+        assert "Execution timeline" in chart.inner_text()
+        shot(page, "4-plotly-chart")
+    except Exception:
+        shot(page, "failure")
+        raise
+
+
+def _run_all_cells(page: Any) -> None:
+    """Run → Run All Cells from the menu, then wait until every cell has run (no ``[*]`` prompt left)."""
+    page.locator(".jp-Notebook").wait_for(timeout=60_000)
+    # A fresh JupyterLab may ask which kernel to start; the notebook's own (Python 3) is preselected.
+    select = page.locator(".jp-Dialog button", has_text="Select")
+    try:
+        select.wait_for(timeout=10_000)
+        shot(page, "0-kernel-dialog")
+        select.click()
+    except Exception:  # noqa: BLE001 - no dialog: the kernel started on its own
+        pass
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=60_000)
+    shot(page, "1-notebook-open")
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function(
+        """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+            return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }""",
+        timeout=180_000,
+    )
