@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,19 @@ def new_worker(
     return Worker(
         client, task_queue=task_queue, workflows=workflows, activities=activities, **options
     )
+
+
+async def eventually(check: Callable[[], Awaitable[None]], timeout: float = 10.0) -> None:
+    """Retry an async assertion until it holds: a real server's visibility store lags a little."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await check()
+            return
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.2)
 
 
 async def assert_replays(

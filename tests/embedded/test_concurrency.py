@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import AsyncExitStack
 
-from embedded_helpers import assert_replays, new_id, new_worker
+from embedded_helpers import assert_replays, eventually, new_id, new_worker
 from embedded_scenarios import HelloWorkflow
 from temporalio.client import Client
 
@@ -32,9 +32,13 @@ async def test_200_workflows_across_three_workers(temporal_client: Client, task_
             asyncio.gather(*(handle.result() for handle in handles)), timeout=90
         )
     assert results == [f"Hello, {index}!" for index in range(200)]
-    count = await temporal_client.count_workflows(
-        f"WorkflowId STARTS_WITH '{prefix}' AND ExecutionStatus = 'Completed'"
-    )
-    assert count.count == 200
+
+    async def all_completed() -> None:
+        count = await temporal_client.count_workflows(
+            f"WorkflowId STARTS_WITH '{prefix}' AND ExecutionStatus = 'Completed'"
+        )
+        assert count.count == 200
+
+    await eventually(all_completed)
     for handle in handles[:5]:
         await assert_replays(handle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from embedded_helpers import new_id, new_worker
+from embedded_helpers import eventually, new_id, new_worker
 from embedded_scenarios import HelloWorkflow, QuickWorkflow, SignalWorkflow, WaitForeverWorkflow
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType, HistoryEventFilterType
@@ -25,29 +25,29 @@ async def test_list_and_count_with_filters(temporal_client: Client, task_queue: 
         )
         since = before.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         scope = f"StartTime > '{since}' AND TaskQueue = '{task_queue}'"
-        assert (await temporal_client.count_workflows(scope)).count == 4
         completed = f"{scope} AND ExecutionStatus = 'Completed' AND WorkflowType = 'QuickWorkflow'"
-        listed = [w async for w in temporal_client.list_workflows(completed)]
-        assert sorted(w.id for w in listed) == [f"{prefix}-done-{i}" for i in range(3)]
-        assert all(w.status == WorkflowExecutionStatus.COMPLETED for w in listed)
-        only_running = [
-            w
-            async for w in temporal_client.list_workflows(
-                f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Running'"
-            )
-        ]
-        assert [w.id for w in only_running] == [running.id]
-        assert (
-            await temporal_client.count_workflows(
-                f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Completed'"
-            )
-        ).count == 0
-        paged = [w async for w in temporal_client.list_workflows(scope, page_size=2)]
-        assert len(paged) == 4
         later = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
-        assert (
-            await temporal_client.count_workflows(f"{scope} AND StartTime > '{later}'")
-        ).count == 0
+
+        async def check() -> None:
+            assert (await temporal_client.count_workflows(scope)).count == 4
+            listed = [w async for w in temporal_client.list_workflows(completed)]
+            assert sorted(w.id for w in listed) == [f"{prefix}-done-{i}" for i in range(3)]
+            assert all(w.status == WorkflowExecutionStatus.COMPLETED for w in listed)
+            only_running = [
+                w
+                async for w in temporal_client.list_workflows(
+                    f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Running'"
+                )
+            ]
+            assert [w.id for w in only_running] == [running.id]
+            none_completed = f"WorkflowId = '{prefix}-running' AND ExecutionStatus = 'Completed'"
+            assert (await temporal_client.count_workflows(none_completed)).count == 0
+            paged = [w async for w in temporal_client.list_workflows(scope, page_size=2)]
+            assert len(paged) == 4
+            in_future = f"{scope} AND StartTime > '{later}'"
+            assert (await temporal_client.count_workflows(in_future)).count == 0
+
+        await eventually(check)
         await running.terminate("cleanup")
 
 

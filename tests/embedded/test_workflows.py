@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import embedded_shared_state as shared
 import pytest
-from embedded_helpers import assert_replays, embedded_only, new_id, new_worker
+from embedded_helpers import assert_replays, embedded_only, eventually, new_id, new_worker
 from embedded_scenarios import (
     TAG,
     ContinueAsNewWorkflow,
@@ -118,9 +118,14 @@ async def test_continue_as_new_chain(temporal_client: Client, task_queue: str) -
             ContinueAsNewWorkflow.run, 3, id=workflow_id, task_queue=task_queue
         )
         assert await handle.result() == "done after chain, run True"
-    runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{workflow_id}'")]
-    statuses = sorted(run.status.name for run in runs if run.status is not None)
-    assert statuses == ["COMPLETED", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW"]
+
+    async def four_runs() -> None:
+        query = f"WorkflowId = '{workflow_id}'"
+        runs = [w async for w in temporal_client.list_workflows(query)]
+        statuses = sorted(run.status.name for run in runs if run.status is not None)
+        assert statuses == ["COMPLETED", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW", "CONTINUED_AS_NEW"]
+
+    await eventually(four_runs)
     first_run = temporal_client.get_workflow_handle(
         workflow_id, run_id=handle.first_execution_run_id
     )
