@@ -61,8 +61,14 @@ def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, An
             problems.error(("nodes", index), "a node is a mapping with a text id")
             continue
         node_type = node.get("type", "activity")
-        if node_type not in _NODE_KINDS and node_type not in _STRUCTURAL:
+        if not isinstance(node_type, str) or (
+            node_type not in _NODE_KINDS and node_type not in _STRUCTURAL
+        ):
             problems.error(("nodes", index, "type"), f"unknown node type {node_type!r}")
+            continue
+        if not isinstance(node.get("data", {}), Mapping):
+            problems.error(("nodes", index, "data"), "node data must be a mapping")
+            continue
         if node["id"] in nodes:
             problems.error(("nodes", index, "id"), f"duplicate node id {node['id']!r}")
         nodes[node["id"]] = {"index": index, **node}
@@ -74,9 +80,20 @@ def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, An
             continue
         source, target = edge.get("source"), edge.get("target")
         for end, value in (("source", source), ("target", target)):
-            if value not in nodes:
+            if not isinstance(value, str) or value not in nodes:
                 problems.error(("edges", index, end), f"edge {end} {value!r} is not a node")
-        if source in nodes and target in nodes:
+        condition = edge.get("condition")
+        if condition is not None and not isinstance(condition, str):
+            problems.error(
+                ("edges", index, "condition"), "an edge condition is an expression (text)"
+            )
+            continue
+        if (
+            isinstance(source, str)
+            and isinstance(target, str)
+            and source in nodes
+            and target in nodes
+        ):
             outgoing[source].append(dict(edge))
             incoming[target] += 1
     starts = [node_id for node_id in nodes if incoming[node_id] == 0]

@@ -173,7 +173,9 @@ def lower_switch(lowering: StepLowering) -> dict[str, Any]:
                 "method": lowering.nested(f"case_{index}", case.steps, ("switch", index)),
             }
         )
-    return {"cases": cases, "has_default": any(case["when"] is None for case in cases)}
+    conditional = [case for case in cases if case["when"] is not None]
+    default = next((case["method"] for case in cases if case["when"] is None), None)
+    return {"conditional": conditional, "default": default}
 
 
 def lower_parallel(lowering: StepLowering) -> dict[str, Any]:
