@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 BuildOutcome = Literal["created", "unchanged", "dry-run"]
+_STEPS_SHOWN = 12  # a build summary names this many steps; the graph below it shows them all
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ class BuildResult:
         else:
             state = "active" if self.active else "stored, not active (activate with %wfb activate)"
             head = f"Built {self.name!r} version {self.version} ({step_text}, {state}; {where})."
-        lines = [head, f"  checksum {self.checksum[:12]}  steps: {', '.join(steps) or '-'}"]
+        shown = ", ".join(steps[:_STEPS_SHOWN]) or "-"
+        if len(steps) > _STEPS_SHOWN:
+            shown += f", ... ({len(steps) - _STEPS_SHOWN} more)"
+        lines = [head, f"  checksum {self.checksum[:12]}  steps: {shown}"]
         lines.extend(f"  warning: {warning}" for warning in self.warnings)
         if self.worker_note:
             lines.append(f"  {self.worker_note}")
