@@ -23,9 +23,15 @@ def test_demo_builds_runs_and_writes_charts(tmp_path: Path) -> None:
     assert lines[2] == "Built 'order-report' version 1 (3 steps, active; project 'demo')."
     assert "Started the in-kernel worker on task queue" in done.stdout
     assert re.search(r"^Execution order-report-[0-9a-f]{12}: completed$", done.stdout, re.MULTILINE)
-    assert f"Charts of 5 executions: {charts}" in lines
+    assert f"Charts of 5 executions of 'order-report': {charts}" in lines
     assert lines[-1] == 'Result: {"customer": "ACME", "largest": "B-7", "total": 155.0}'
     page = charts.read_text()
-    for heading in ("Latest execution", "Durations", "Percentiles over time", "Success rate", "Slowest components"):
+    for heading in (
+        "Latest execution",
+        "Durations",
+        "Percentiles over time",
+        "Success rate",
+        "Slowest components",
+    ):
         assert f">{heading}<" in page
     assert "Traceback" not in done.stderr

@@ -100,7 +100,8 @@ def _demo(args: argparse.Namespace) -> None:
                 workspace.run(DEMO_WORKFLOW, {"lines": lines}, wait=True, timeout=60)
             )
         charts = _write_charts(workspace, args.charts)
-        print(f"Charts of {len(MORE_ORDERS) + 1} executions: {charts}", flush=True)
+        runs = len(workspace.executions(DEMO_WORKFLOW, limit=None))
+        print(f"Charts of {runs} executions of {DEMO_WORKFLOW!r}: {charts}", flush=True)
         print(f"Result: {_json(first.result)}", flush=True)
     finally:
         _shut_down(workspace)

@@ -298,7 +298,7 @@ class RunAndWorkerOperations:
         ref = self._ref(execution)
         self._with_client(lambda client: terminate_execution(self.engine, client, ref, reason))
 
-    def executions(self, name: str | None = None, limit: int = 20) -> list[ExecutionSummary]:
+    def executions(self, name: str | None = None, limit: int | None = 20) -> list[ExecutionSummary]:
         """The project's latest executions, newest first (from the database)."""
         from wfb_jupyter.storage import list_executions, list_workflows, session_scope
 
