@@ -6,7 +6,7 @@ import asyncio
 from contextlib import AsyncExitStack
 
 from embedded_helpers import assert_replays, eventually, new_id, new_worker
-from embedded_scenarios import HelloWorkflow
+from embedded_scenarios import HelloWorkflow, RetryInput, RetryWorkflow
 from temporalio.client import Client
 
 
@@ -41,4 +41,24 @@ async def test_200_workflows_across_three_workers(temporal_client: Client, task_
 
     await eventually(all_completed)
     for handle in handles[:5]:
+        await assert_replays(handle)
+
+
+async def test_workers_with_a_tiny_cache_fetch_full_histories(
+    temporal_client: Client, task_queue: str
+) -> None:
+    # With room for one cached run, most sticky tasks reach a worker that has evicted the run: it must
+    # fetch the full history itself, since sticky tasks carry only new events.
+    async with new_worker(temporal_client, task_queue, max_cached_workflows=1):
+        handles = [
+            await temporal_client.start_workflow(
+                RetryWorkflow.run, RetryInput(fail_times=1), id=new_id(), task_queue=task_queue
+            )
+            for _ in range(4)
+        ]
+        results = await asyncio.wait_for(
+            asyncio.gather(*(handle.result() for handle in handles)), timeout=60
+        )
+    assert results == [2, 2, 2, 2]
+    for handle in handles:
         await assert_replays(handle)
