@@ -99,7 +99,11 @@ async def test_kill_9_with_50_in_flight_then_restart(
                 rows = list_executions(session, project_id=project_id, limit=None)
                 return all(row.status != "running" for row in rows)
 
-        await wait_for(all_closed)
+        try:
+            await wait_for(all_closed)
+        except AssertionError:
+            await _explain_stuck(engine, client, project_id)
+            raise
         with session_scope(engine) as session:
             rows = {
                 r.temporal_workflow_id: r
@@ -132,6 +136,19 @@ async def test_kill_9_with_50_in_flight_then_restart(
     finally:
         kill(first, signal.SIGKILL)
         kill(locals().get("second", first), signal.SIGKILL)
+
+
+async def _explain_stuck(engine, client, project_id: str) -> None:
+    with session_scope(engine) as session:
+        stuck = [r for r in list_executions(session, project_id=project_id, limit=None) if r.status == "running"]
+    print(f"{len(stuck)} executions still open")
+    for row in stuck[:2]:
+        handle = client.get_workflow_handle(row.temporal_workflow_id, run_id=row.temporal_run_id)
+        description = await handle.describe()
+        print(row.temporal_workflow_id, description.status, description.raw_description.pending_activities,
+              description.raw_description.pending_workflow_task)
+        async for event in handle.fetch_history_events():
+            print("  ", event.event_id, event.event_type, event.event_time.ToDatetime().time())
 
 
 SIMPLE = """
