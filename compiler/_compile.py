@@ -14,6 +14,7 @@ from compiler._catalogue import ComponentCatalogue
 from compiler._environment import render
 from compiler._escape import Code, class_name, module_name, py_identifier, py_literal, py_str
 from compiler._graph import is_graph, normalise_graph
+from compiler._layout import fit_long_lines
 from compiler._lowering import Lowering, WorkflowView
 from compiler._problems import Problem, Problems, WorkflowDefinitionError
 from compiler._result import CompiledWorkflow, CompileOptions
@@ -172,7 +173,8 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
     }
     # Imports follow from what the body uses, so render once to see, then again with the import block.
     draft = render("workflow.py.j2", imports=[], **context)
-    return render("workflow.py.j2", imports=[Code(line) for line in _imports(draft)], **context)
+    code = render("workflow.py.j2", imports=[Code(line) for line in _imports(draft)], **context)
+    return fit_long_lines(code)
 
 
 _IMPORT_TRIGGERS = (

@@ -388,25 +388,3 @@ def _unquote(token: _Token) -> str:
             result += char
             index += 1
     return result
-
-
-def iter_refs(node: Node) -> list[Ref]:
-    """Every path referenced by an expression, including those inside computed indexes."""
-    found: list[Ref] = []
-    stack: list[Node] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Ref):
-            found.append(current)
-            stack.extend(part for part in current.parts if not isinstance(part, (str, int)))
-        elif isinstance(current, Unary):
-            stack.append(current.operand)
-        elif isinstance(current, Binary):
-            stack.extend((current.left, current.right))
-        elif isinstance(current, (Call, ListExpr)):
-            stack.extend(current.args if isinstance(current, Call) else current.items)
-    return found
-
-
-def template_nodes(template: Template) -> list[Node]:
-    return [part for part in template.parts if not isinstance(part, str)]

@@ -220,17 +220,12 @@ class _Builder:
         for edge in edges:
             condition = edge.get("condition")
             body = self.chain(edge["target"], join) or [{"set": {"graph_branch": True}}]
-            if (
-                condition in (None, "", "default", "else", "false")
-                and default is None
-                and condition != "false"
-            ):
+            if condition in (None, "", "default", "else") and default is None:
                 default = body
-            elif condition in ("true", "false") and expression:
+            elif condition in ("true", "false") and isinstance(expression, str):
+                # The builder keeps the test on the node and labels its two edges true and false.
                 text = expression if condition == "true" else f"not ({expression})"
-                cases.append(
-                    {"when": text, "steps": body}
-                ) if condition == "true" else cases.append({"when": text, "steps": body})
+                cases.append({"when": text, "steps": body})
             else:
                 cases.append({"when": str(condition), "steps": body})
         if default is not None:

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_expressions_v1 import ExpressionsWorkflow
 from wfb_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "1442a5a470e419ddf799"
+BUILD_ID = "f316222be5e6b3ad035d"
 DEFAULT_TASK_QUEUE = "golden"
 
 

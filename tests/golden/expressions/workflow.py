@@ -124,6 +124,7 @@ class ExpressionsWorkflow:
     def __init__(self) -> None:
         self._input: dict[str, Any] = {}
         self._vars: dict[str, Any] = {
+            "as_float": None,
             "best": None,
             "count": None,
             "fallback": None,
@@ -135,6 +136,7 @@ class ExpressionsWorkflow:
             "literal": None,
             "low": None,
             "mixed": None,
+            "not_empty": None,
             "ratio": None,
             "text": None,
             "total": None,
@@ -198,18 +200,22 @@ class ExpressionsWorkflow:
     async def _step_compute(self, scope: dict[str, Any]) -> str | None:
         run_id = self._begin("compute", scope)
         result: Any
-        self._vars["greeting"] = _text("Hi ", _fn_upper(_fn_trim(self._input["name"])), "!")
+        self._vars["greeting"] = _text(
+            "Hi ", _fn_upper(_fn_trim(self._input["name"])), "!"
+        )
         self._vars["total"] = _times(_fn_sum(self._input["scores"]), 2) - 1
         self._vars["best"] = _fn_max(self._input["scores"])
         self._vars["low"] = _fn_min(1, -2, 3) + _fn_abs(-4)
         self._vars["count"] = _fn_len(self._input["scores"])
         self._vars["first_tag"] = self._input["user"]["tags"][0]
-        self._vars["has_a"] = _fn_contains(self._input["user"]["tags"], "a") and _fn_len(self._input["name"]) != 0
+        self._vars["has_a"] = _fn_contains(self._input["user"]["tags"], "a")
+        self._vars["not_empty"] = _fn_len(self._input["name"]) != 0
         self._vars["fallback"] = _fn_default(self._input["user"]["tags"][5 - 5], "none")
         self._vars["ratio"] = _fn_round(_fn_sum(self._input["scores"]) / 4, 2)
         self._vars["joined"] = _fn_join(self._input["user"]["tags"], "-")
         self._vars["mixed"] = _times(1 + 2, 3) % 4 // 1 >= 0 or False
-        self._vars["in_list"] = _fn_lower("B") in ["a", "b"] and _fn_int("3") == 3 and _fn_float(1) == 1.0
+        self._vars["in_list"] = _fn_lower("B") in ["a", "b"] and _fn_int("3") == 3
+        self._vars["as_float"] = _fn_float(1) == 1.0 and _fn_str(True) != ""
         self._vars["text"] = _fn_str(_fn_len(_fn_keys(self._input["user"])))
         self._vars["literal"] = _text("costs ${not an expression}")
         result = None

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_on_error_v1 import OnErrorWorkflow
 from wfb_on_error_v1_activities import ACTIVITIES
 
-BUILD_ID = "c3cb8136ebf2d13860bb"
+BUILD_ID = "680745f3a780302b1fde"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -24,7 +24,7 @@ STEP_IDS = (
 
 
 def _error_message(error: BaseException) -> str:
-    """The innermost failure's message: "division by zero", not "Activity task failed"."""
+    """The innermost failure's message, not "Activity task failed"."""
     while isinstance(error.__cause__, FailureError):
         error = error.__cause__
     return error.message if isinstance(error, FailureError) else str(error)

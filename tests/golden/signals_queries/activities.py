@@ -5,5 +5,3 @@ Each activity takes one argument, the dict of its evaluated arguments.
 """
 
 ACTIVITIES: list[object] = []
-
-
