@@ -192,8 +192,19 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             return build_result(compiled, info, "created", active=stored.is_active, stored=stored)
 
         result = run_write(self.engine, store)
-        note = self._after_activation(info) if result.active else ""
-        return with_note(result, note)
+        return with_note(result, self._serve(info) if result.active else "")
+
+    def _serve(self, info: ProjectInfo) -> str:
+        """Have the worker serve what is now active; a worker that cannot start does not undo the build."""
+        from wfb_jupyter.notebook._errors import user_message
+
+        try:
+            return self._after_activation(info)
+        except Exception as error:
+            message = user_message(error)
+            if message is None:
+                raise
+            return f"Stored, but no worker serves it yet: {message}"
 
     def _catalogue(self, session: Session, project_id: str) -> ComponentCatalogue:
         """Stored components of the project, with this notebook's ``@component`` functions over them."""
@@ -249,7 +260,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             return version_info(name, activate_version(session, workflow.id, version))
 
         activated = run_write(self.engine, flip)
-        self._after_activation(self.project())
+        self._serve(self.project())
         return activated
 
     def code(self, name: str, version: int | None = None, which: str = "workflow") -> str:
@@ -355,7 +366,16 @@ def workspace(settings: WfbSettings | None = None) -> Workspace:
     """The process-wide Workspace (the magics' and widgets'); ``settings`` replaces its settings if given."""
     global _workspace
     if _workspace is None:
-        _workspace = Workspace(settings)
+        _workspace = Workspace(settings or _shell_settings())
     elif settings is not None:
         _workspace.settings = settings
     return _workspace
+
+
+def _shell_settings() -> WfbSettings | None:
+    """The settings ``%load_ext`` registered with the running IPython (so ``%config`` applies), if any."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    configurables = getattr(shell, "configurables", [])
+    return next((c for c in configurables if isinstance(c, WfbSettings)), None)

@@ -154,13 +154,14 @@ def test_workers_start_status_restart_stop(ip: Any, capsys: Any) -> None:
     ip.run_line_magic("wfb", "workers")
     assert capsys.readouterr().out.startswith("No worker has served project")
     ip.run_cell_magic("workflow", "hello", HELLO)
+    capsys.readouterr()
     ip.run_line_magic("wfb", "workers start")
-    assert "in-kernel worker pid" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("Started: in-kernel worker pid ")
     ip.run_line_magic("wfb", "workers status")
     out = capsys.readouterr().out
     assert ": running" in out and "serves hello.v1" in out
     ip.run_line_magic("wfb", "workers restart")
-    assert ": running" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("Restarted: in-kernel worker pid ")
     ip.run_line_magic("wfb", "workers stop")
     assert capsys.readouterr().out.startswith("Stopped the in-kernel worker (pid ")
     with pytest.raises(UsageError, match="no worker of project .* runs in this kernel"):
@@ -168,7 +169,6 @@ def test_workers_start_status_restart_stop(ip: Any, capsys: Any) -> None:
 
 
 def test_temporal_unreachable(ip: Any) -> None:
-    from wfb_jupyter._workspace import workspace
     from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
 
     ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
@@ -176,7 +176,8 @@ def test_temporal_unreachable(ip: Any) -> None:
     unreachable = TemporalConnection(
         TemporalSettings(pinned_address="127.0.0.1:9", namespace="default"), attempts=1
     )
-    magics.context.workspace = type(workspace())(workspace().settings, temporal=unreachable)
+    current = magics.context.workspace
+    magics.context.workspace = type(current)(current.settings, temporal=unreachable)
     ip.run_cell_magic("workflow", "hello", HELLO)
     for command in ("run hello who=x", "workers start"):
         with pytest.raises(UsageError) as raised:
@@ -191,3 +192,46 @@ def test_temporal_unreachable(ip: Any) -> None:
 def test_server_says_which_temporal(ip: Any, capsys: Any) -> None:
     ip.run_line_magic("wfb", "server")
     assert capsys.readouterr().out.startswith("Using ")
+
+
+def test_a_build_is_kept_when_no_worker_can_start(ip: Any, capsys: Any) -> None:
+    from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
+
+    magics = ip.magics_manager.registry["WorkflowMagics"]
+    unreachable = TemporalConnection(
+        TemporalSettings(pinned_address="127.0.0.1:9", namespace="default"), attempts=1
+    )
+    current = magics.context.workspace
+    magics.context.workspace = type(current)(current.settings, temporal=unreachable)
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    out = capsys.readouterr().out
+    assert out.startswith("Built 'hello' version 1 (1 step, active;")
+    assert "  Stored, but no worker serves it yet: the worker for project" in out
+    assert "Cannot reach Temporal at 127.0.0.1:9 after 1 attempt(s)" in out
+    assert [v.version for v in magics.context.workspace.versions("hello")] == [1]
+
+
+def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
+    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
+    ip.run_line_magic("config", "WfbSettings.heartbeat_interval = 1.0")
+    ip.run_cell_magic("workflow", "hello", HELLO)
+    capsys.readouterr()
+    ip.run_line_magic("wfb", "workers start --sidecar")
+    started = capsys.readouterr().out
+    assert started.startswith("Started: sidecar worker pid ") and "serves hello.v1" in started
+    try:
+        ip.run_line_magic("wfb", "run hello who=Sidecar --wait")
+        assert capsys.readouterr().out.splitlines()[-1] == 'Completed: "Hello Sidecar"'
+        with pytest.raises(UsageError, match="restart a sidecar with %wfb workers stop --sidecar"):
+            ip.run_line_magic("wfb", "workers restart --sidecar")
+    finally:
+        ip.run_line_magic("wfb", "workers stop --sidecar")
+    assert capsys.readouterr().out.startswith("Stopped the sidecar worker (pid ")
+    from wfb_jupyter._workspace import workspace
+
+    deadline = time.monotonic() + 30
+    while workspace().workers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert workspace().workers() == []
+    with pytest.raises(UsageError, match="no sidecar worker of project .* runs on "):
+        ip.run_line_magic("wfb", "workers stop --sidecar")

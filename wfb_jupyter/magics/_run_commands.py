@@ -140,7 +140,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
         return WorkerPanel(ws)
     if args.action == "start":
         started = ws.start_worker(sidecar=args.sidecar)
-        print(f"Worker {_describe_worker(started)}")
+        print(f"Started: {_describe_worker(started)}")
     elif args.action == "stop":
         for stopped in ws.stop_worker(sidecar=args.sidecar):
             print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")
@@ -149,7 +149,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
             raise UsageError(
                 "restart a sidecar with %wfb workers stop --sidecar, then start --sidecar"
             )
-        print(f"Worker {_describe_worker(ws.restart_worker())}")
+        print(f"Restarted: {_describe_worker(ws.restart_worker())}")
     else:
         statuses = ws.workers()
         if not statuses:
