@@ -170,6 +170,7 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "queries": view.queries,
         "methods": view.methods,
         "helpers": sorted(view.helpers),
+        "details": _details(model),
     }
     # Imports follow from what the body uses, so render once to see, then again with the import block.
     draft = render("workflow.py.j2", imports=[], **context)
@@ -200,6 +201,13 @@ def _imports(body: str) -> list[str]:
     if errors:
         temporal.append(f"from temporalio.exceptions import {', '.join(errors)}")
     return [*stdlib, "", *temporal]
+
+
+def _details(model: WorkflowDefinition) -> Code | None:
+    """Description and metadata, shown in the Temporal UI as the run's current details."""
+    lines = [model.description] if model.description else []
+    lines += [f"{key}: {value}" for key, value in model.metadata.items()]
+    return py_str("\n".join(lines)) if lines else None
 
 
 def _field_order(fields: list[InputField]) -> list[InputField]:

@@ -92,7 +92,11 @@ def parse_workflow(data: Any, problems: Problems, path: Path = ()) -> WorkflowDe
         problems.error((*path, "name"), "the workflow needs a name")
     elif (message := workflow_name_problem(name)) is not None:
         problems.error((*path, "name"), message)
-    steps = StepParser(problems).parse_steps(data.get("steps"), (*path, "steps"))
+    if "steps" in data:
+        steps = StepParser(problems).parse_steps(data["steps"], (*path, "steps"))
+    else:
+        problems.error((*path, "steps"), "the workflow needs steps: a list of steps")
+        steps = []
     assign_ids(steps)
     definition = WorkflowDefinition(
         name=name if isinstance(name, str) and workflow_name_problem(name) is None else "invalid",

@@ -41,6 +41,9 @@ class ActivityRetryWorkflow:
     @workflow.run
     async def run(self, params: ActivityRetryInput) -> Any:
         self._input = dataclasses.asdict(params)
+        workflow.set_current_details(
+            "One activity call with an explicit retry policy and timeouts."
+        )
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -109,6 +109,9 @@ class LongExpressionsWorkflow:
     @workflow.run
     async def run(self, params: LongExpressionsInput) -> Any:
         self._input = dataclasses.asdict(params)
+        workflow.set_current_details(
+            "Expressions too long for one line, in every place one can appear."
+        )
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         self._vars["running_total_of_everything"] = 0
         await self._main(scope)

@@ -1,0 +1,137 @@
+"""The public API the runtime codes against: names, checksums, schemas, problems and the activities module."""
+
+from __future__ import annotations
+
+import pytest
+from compiler_fixtures import CATALOGUE, USER_COMPONENT
+
+from compiler import (
+    COMPILER_VERSION,
+    CompileOptions,
+    ComponentSpec,
+    Problem,
+    WorkflowDefinitionError,
+    compile_workflow,
+    input_schema_of,
+    parse_definition,
+    render_activities_module,
+    validate_definition,
+    validate_input,
+)
+
+DEFINITION = """\
+name: order-flow
+input:
+  customer: string
+  amount: {type: number, minimum: 0, default: 10}
+  mode: {enum: [fast, slow], default: fast}
+signals:
+  approve: {payload: {by: string}}
+queries:
+  total: ${input.amount}
+steps:
+  - id: greet
+    call: echo
+    with: {value: "${input.customer}"}
+"""
+
+
+def test_workflow_type_and_names_carry_the_version() -> None:
+    compiled = compile_workflow(DEFINITION, CompileOptions(version=7, catalogue=CATALOGUE))
+    assert compiled.workflow_type == "order-flow.v7"
+    assert compiled.workflow_class == "OrderFlowWorkflow"
+    assert compiled.module_name == "wfb_order_flow_v7"
+    assert '@workflow.defn(\n    name="order-flow.v7",' in compiled.workflow_code
+    assert compiled.manifest["compiler_version"] == COMPILER_VERSION == compiled.compiler_version
+
+
+def test_checksum_ignores_the_version_but_build_id_follows_the_code() -> None:
+    first = compile_workflow(DEFINITION, CompileOptions(version=1, catalogue=CATALOGUE))
+    second = compile_workflow(DEFINITION, CompileOptions(version=2, catalogue=CATALOGUE))
+    changed = compile_workflow(
+        DEFINITION.replace("fast, slow", "fast, slower"), CompileOptions(catalogue=CATALOGUE)
+    )
+    assert first.checksum == second.checksum != changed.checksum
+    assert first.build_id != second.build_id  # the version is part of the code (the workflow type)
+    assert (
+        first.build_id == compile_workflow(DEFINITION, CompileOptions(catalogue=CATALOGUE)).build_id
+    )
+
+
+def test_manifest_lists_schema_components_signals_and_queries() -> None:
+    manifest = compile_workflow(DEFINITION, CompileOptions(catalogue=CATALOGUE)).manifest
+    assert manifest["input_schema"] == {
+        "type": "object",
+        "properties": {
+            "customer": {"type": "string"},
+            "amount": {"type": "number", "minimum": 0, "default": 10},
+            "mode": {"type": "string", "enum": ["fast", "slow"], "default": "fast"},
+        },
+        "required": ["customer"],
+        "additionalProperties": False,
+    }
+    assert manifest["components"] == {"echo": "wfb.echo"}
+    assert list(manifest["signals"]) == ["approve"]
+    assert manifest["queries"] == ["progress", "total"]
+    assert input_schema_of(DEFINITION) == manifest["input_schema"]
+
+
+def test_validate_input_reports_readable_messages() -> None:
+    schema = input_schema_of(DEFINITION)
+    assert validate_input(schema, {"customer": "ann"}) == []
+    assert validate_input(schema, {"amount": -1, "mode": "warp", "extra": 1}) == [
+        "customer is required",
+        "amount must be at least 0",
+        "mode must be one of ['fast', 'slow']",
+        "unknown input field 'extra'",
+    ]
+
+
+def test_problems_carry_level_path_and_position() -> None:
+    problems = validate_definition(
+        "name: x\nsteps:\n  - call: echo\n    retry: {max_attempts: -2}\n", CATALOGUE
+    )
+    assert problems == [
+        Problem("error", "steps[0].retry.max_attempts", "-2 is out of range (at least 0)", 4, 13),
+    ]
+    assert validate_definition(DEFINITION, CATALOGUE) == []
+
+
+def test_without_a_catalogue_components_are_not_checked() -> None:
+    text = DEFINITION.replace("call: echo", "call: anything_at_all")
+    assert validate_definition(text) == []
+    assert '"anything_at_all"' in compile_workflow(text).workflow_code
+
+
+def test_one_exception_type_with_a_multi_line_message() -> None:
+    with pytest.raises(WorkflowDefinitionError) as raised:
+        parse_definition("name: x\nstep: []\n")
+    assert str(raised.value).splitlines() == [
+        "workflow definition has 2 errors:",
+        "  error: line 1, column 1: steps: the workflow needs steps: a list of steps",
+        "  error: line 2, column 1: step: unknown key 'step'; did you mean 'steps'?",
+    ]
+
+
+def test_parse_definition_accepts_yaml_json_and_graphs() -> None:
+    assert parse_definition(DEFINITION).name == "order-flow"
+    assert parse_definition('{"name": "j", "steps": [{"sleep": "1s"}]}').steps[0].kind == "sleep"
+    graph = '{"name": "g", "nodes": [{"id": "a", "type": "delay", "data": {"duration": "2s"}}], "edges": []}'
+    assert parse_definition(graph).steps[0].kind == "sleep"
+
+
+def test_render_activities_module_for_builtins_and_user_components() -> None:
+    code = render_activities_module(CATALOGUE)
+    assert "from wfb_test_components import echo as _impl_wfb_echo" in code
+    assert "def shout(text: str) -> str:" in code  # the user component's own source
+    assert '@activity.defn(name="shout.v2")' in code
+    assert code == render_activities_module(list(CATALOGUE.values())[::-1])  # order-independent
+    namespace: dict[str, object] = {}
+    exec(compile(code, "<activities>", "exec"), namespace)
+    assert len(namespace["ACTIVITIES"]) == len(CATALOGUE)  # type: ignore[arg-type]
+
+
+def test_user_component_must_define_its_function() -> None:
+    broken = ComponentSpec(**{**USER_COMPONENT.__dict__, "source": "x = 1\n"})
+    with pytest.raises(ValueError, match="must define 'shout'"):
+        render_activities_module([broken])
