@@ -142,7 +142,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         Raises ``WorkflowDefinitionError`` with every problem (nothing is stored), ``WorkspaceError`` for a
         name mismatch. Stored and active, it makes a worker of this process load it at once.
         """
-        from compiler import CompileOptions, compile_workflow
+        from compiler import CompileOptions, compile_workflow, validate_definition
         from wfb_jupyter.storage import (
             get_or_create_workflow,
             get_workflow_by_name,
@@ -164,12 +164,16 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                 project=info.id,
                 task_queue=info.task_queue,
             )
-            return compile_workflow(text, options)
+            compiled = compile_workflow(text, options)
+            warnings = [
+                p for p in validate_definition(text, options.catalogue) if p.level == "warning"
+            ]
+            return compiled, tuple(warnings)
 
         if dry_run:
             with session_scope(self.engine) as session:
                 existing = get_workflow_by_name(session, info.id, name) if name else None
-                compiled = compile_in(session, existing.id if existing else None)
+                compiled, warnings = compile_in(session, existing.id if existing else None)
                 same = None
                 if existing is not None:
                     same = next(
@@ -177,19 +181,20 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                          if v.checksum == compiled.checksum),
                         None,
                     )  # fmt: skip
-            return build_result(compiled, info, "dry-run", active=False, same_as=same)
+            return build_result(
+                compiled, info, "dry-run", active=False, same_as=same, warnings=warnings
+            )
 
         def store(session: Session) -> BuildResult:
             if name is not None:
                 self._register_notebook_components(session, info.id)
             workflow = get_or_create_workflow(session, info.id, name or "invalid")
-            compiled = compile_in(session, workflow.id)
+            compiled, warnings = compile_in(session, workflow.id)
             stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
-            if stored.version != compiled.version:
-                return build_result(
-                    compiled, info, "unchanged", active=stored.is_active, stored=stored
-                )
-            return build_result(compiled, info, "created", active=stored.is_active, stored=stored)
+            outcome = "unchanged" if stored.version != compiled.version else "created"
+            return build_result(
+                compiled, info, outcome, active=stored.is_active, stored=stored, warnings=warnings
+            )
 
         result = run_write(self.engine, store)
         return with_note(result, self._serve(info) if result.active else "")

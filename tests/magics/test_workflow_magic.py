@@ -102,3 +102,13 @@ class TestMistakes:
     def test_unknown_option(self, quiet: Any) -> None:
         with pytest.raises(UsageError, match="unrecognized arguments: --activate"):
             quiet.run_cell_magic("workflow", "hello --activate", HELLO)
+
+
+def test_warnings_are_shown_with_their_cell_line(quiet: Any, capsys: Any) -> None:
+    definition = "steps:\n  - id: stop\n    fail: no more\n  - id: never\n    call: noop\n"
+    quiet.run_cell_magic("workflow", "warned", definition)
+    out = capsys.readouterr().out
+    assert (
+        "  warning: cell line 5: steps[1]: step 'never' is unreachable: it follows a fail step"
+        in out
+    )

@@ -31,7 +31,7 @@ def build_and_show(
         raise UsageError(
             definition_problems_message(shown, error.problems, text, first_line=first_line)
         ) from None
-    print(result.summary())
+    print(result.summary(first_line))
     show_graph(ctx, result.definition_source)
     ctx.extras["last_build"] = result
     return result

@@ -19,6 +19,7 @@ def build_result(
     active: bool,
     stored: CompiledCode | None = None,
     same_as: int | None = None,
+    warnings: tuple[Any, ...] = (),
 ) -> BuildResult:
     version = stored.version if stored is not None else compiled.version
     return BuildResult(
@@ -31,6 +32,7 @@ def build_result(
         manifest=dict(stored.manifest if stored is not None else compiled.manifest),
         definition_source=compiled.definition_source,
         same_as_version=same_as if outcome == "dry-run" else None,
+        warnings=warnings,
     )
 
 

@@ -31,7 +31,7 @@ class BuildResult:
     checksum: str
     manifest: dict[str, Any]
     definition_source: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Any, ...] = ()  # compiler ``Problem``s of level "warning", with their positions
     same_as_version: int | None = (
         None  # for "unchanged" and dry runs: the stored version with this checksum
     )
@@ -41,7 +41,9 @@ class BuildResult:
     def steps(self) -> list[str]:
         return list(self.manifest.get("steps", []))
 
-    def summary(self) -> str:
+    def summary(self, first_line: int = 1) -> str:
+        """What happened, in a few lines; ``first_line`` is where the definition starts (2 under ``%%workflow``),
+        so that warnings name the line the user sees."""
         steps = self.steps
         step_text = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
         where = f"project {self.project.name!r}"
@@ -66,7 +68,10 @@ class BuildResult:
         if len(steps) > _STEPS_SHOWN:
             shown += f", ... ({len(steps) - _STEPS_SHOWN} more)"
         lines = [head, f"  checksum {self.checksum[:12]}  steps: {shown}"]
-        lines.extend(f"  warning: {warning}" for warning in self.warnings)
+        for warning in self.warnings:
+            label = "cell line" if first_line > 1 else "line"
+            where = f"{label} {warning.line + first_line - 1}: " if warning.line is not None else ""
+            lines.append(f"  warning: {where}{warning.path}: {warning.message}")
         if self.worker_note:
             lines.append(f"  {self.worker_note}")
         return "\n".join(lines)
