@@ -17,6 +17,7 @@ from wfb_jupyter.notebook._errors import WorkspaceError
 from wfb_jupyter.notebook._naming import named_definition
 from wfb_jupyter.notebook._operations import RunAndWorkerOperations
 from wfb_jupyter.notebook._results import (
+    BuildOutcome,
     BuildResult,
     CodeDiff,
     ComponentInfo,
@@ -191,7 +192,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             workflow = get_or_create_workflow(session, info.id, name or "invalid")
             compiled, warnings = compile_in(session, workflow.id)
             stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
-            outcome = "unchanged" if stored.version != compiled.version else "created"
+            outcome: BuildOutcome = "unchanged" if stored.version != compiled.version else "created"
             return build_result(
                 compiled, info, outcome, active=stored.is_active, stored=stored, warnings=warnings
             )

@@ -60,7 +60,8 @@ class WorkflowMagics(Magics):
 
             from wfb_jupyter._workspace import workspace
 
-            self._context = CommandContext(workspace(self.settings), self.shell.user_ns, display)
+            namespace = self.shell.user_ns if self.shell is not None else {}
+            self._context = CommandContext(workspace(self.settings), namespace, display)
         return self._context
 
     @magic_arguments()
