@@ -152,7 +152,7 @@ def load_compiled(
     input_class = next(
         value
         for name, value in vars(module).items()
-        if name.endswith("Input") and dataclasses.is_dataclass(value)
+        if name.endswith("Input") and isinstance(value, type) and dataclasses.is_dataclass(value)
     )
     return LoadedWorkflow(
         compiled, getattr(module, compiled.workflow_class), input_class, list(activities.ACTIVITIES)

@@ -135,3 +135,16 @@ def test_user_component_must_define_its_function() -> None:
     broken = ComponentSpec(**{**USER_COMPONENT.__dict__, "source": "x = 1\n"})
     with pytest.raises(ValueError, match="must define 'shout'"):
         render_activities_module([broken])
+
+
+def test_the_language_reference_example_compiles() -> None:
+    import re
+    from pathlib import Path
+
+    import compiler
+
+    reference = (Path(compiler.__file__).parent / "LANGUAGE.md").read_text()
+    example = re.search(r"```yaml\n(.*?)```", reference, re.S)
+    assert example is not None
+    assert validate_definition(example.group(1)) == []
+    assert compile_workflow(example.group(1)).workflow_type == "order-pipeline.v1"

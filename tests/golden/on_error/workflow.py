@@ -151,8 +151,8 @@ class OnErrorWorkflow:
                 ),
             )
         except FailureError as error:
-            scope["@results"]["handled"] = {"error": _error_message(error)}
-            result = {"error": _error_message(error)}
+            # The handler steps can read the error as steps.<this step>.result.error.
+            result = scope["@results"]["handled"] = {"error": _error_message(error)}
             await self._on_error_handled(scope)
         self._finish("handled", run_id, scope, result)
         return None
