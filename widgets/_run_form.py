@@ -54,6 +54,7 @@ class RunForm(w.VBox):
         self.status.add_class("wfb-status-area")
         self.outcome = w.HTML()
         self.outcome.add_class("wfb-outcome")
+        self.link = w.HTML()
         self.run_button.on_click(lambda _: self.run())
         self.pause_button.observe(lambda change: self.set_paused(change["new"]), names="value")
 
@@ -78,6 +79,7 @@ class RunForm(w.VBox):
                 w.HBox([self.run_button, self.pause_button]),
                 self.message,
                 self.status,
+                self.link,
                 *self._steering_controls(),
                 self.outcome,
             ]  # fmt: skip
@@ -106,6 +108,12 @@ class RunForm(w.VBox):
             return None
         self.status.value = note_html(
             f"Started {self.execution.workflow_id} (v{self.execution.version})."
+        )
+        link = self.workspace.execution_link(self.execution)
+        self.link.value = (
+            f'<a href="{escape(link)}" target="_blank">Open in the Temporal Web UI</a>'
+            if link
+            else ""
         )
         self.pause_button.disabled = False
         self.pause_button.value = False

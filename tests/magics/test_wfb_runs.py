@@ -110,8 +110,15 @@ def test_signal_query_status_and_a_finished_execution(ip: Any, capsys: Any) -> N
     ip.run_line_magic("wfb", "run approval amount=12.5")
     _wait_until_step(ip, "wait_for_decision", capsys)
     assert ip.run_line_magic("wfb", "query decision") is None
-    with pytest.raises(UsageError, match="'approval' declares no signal 'approve'|approve"):
+    with pytest.raises(UsageError) as raised:
         ip.run_line_magic("wfb", "signal approve")
+    assert str(raised.value) == "approval v1 declares no signal 'approve' (signals: 'decide')"
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "signal decide approved=yes")
+    assert str(raised.value).startswith("signal 'decide' was not sent to approval-")
+    assert str(raised.value).endswith(
+        ": approved must be boolean, got text (it takes: approved: boolean)"
+    )
     ip.run_line_magic("wfb", "signal decide approved=true")
     assert capsys.readouterr().out.startswith("Sent 'decide' to approval-")
     assert ip.run_line_magic("wfb", "result --timeout 30") is True

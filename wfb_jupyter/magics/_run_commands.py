@@ -81,8 +81,11 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
     args = parser.parse_args(argv)
     from wfb_jupyter.notebook._inputs import parse_assignments
 
-    payload = parse_assignments(args.assignments, {}, ctx.namespace) if args.assignments else None
     execution = ctx.execution(args.workflow_id)
+    schema = ctx.workspace.signal_schema(execution, args.signal) or {}
+    payload = (
+        parse_assignments(args.assignments, schema, ctx.namespace) if args.assignments else None
+    )
     ctx.workspace.signal(execution, args.signal, payload)
     print(f"Sent {args.signal!r} to {_workflow_id(execution)}.")
 

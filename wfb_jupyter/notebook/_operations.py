@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from wfb_jupyter.notebook._errors import WorkspaceError
-from wfb_jupyter.notebook._inputs import input_problems_message
+from wfb_jupyter.notebook._inputs import describe_fields, input_problems_message
 from wfb_jupyter.notebook._results import ExecutionSummary, ProjectInfo, RunOutcome
 
 if TYPE_CHECKING:
@@ -271,12 +271,29 @@ class RunAndWorkerOperations:
         return outcome.result
 
     def signal(self, execution: Any, signal: str, payload: Any = None) -> None:
+        """Send a signal; a payload that does not fit the signal's declared fields is refused unsent."""
+        from compiler import validate_input
         from wfb_jupyter.executions import signal_execution
 
         ref = self._ref(execution)
+        schema = self.signal_schema(ref, signal)
+        if schema is not None and (schema.get("properties") or payload is not None):
+            problems = validate_input(schema, payload if payload is not None else {})
+            if problems:
+                raise WorkspaceError(
+                    f"signal {signal!r} was not sent to {ref.workflow_id}: "
+                    + "; ".join(problems)
+                    + f" (it takes: {describe_fields(schema)})"
+                )
         self._with_client(
             lambda client: signal_execution(self.engine, client, ref, signal, payload)
         )
+
+    def signal_schema(self, execution: Any, signal: str) -> dict[str, Any] | None:
+        """The payload schema of a signal the execution's version declares (None for undeclared names)."""
+        ref = self._ref(execution)
+        signals = self.manifest(ref.workflow_name, ref.version).get("signals", {})
+        return dict(signals[signal]) if signal in signals else None
 
     def query(self, execution: Any, query: str, *args: Any) -> Any:
         from wfb_jupyter.executions import query_execution
