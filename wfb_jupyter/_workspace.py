@@ -8,7 +8,7 @@ Temporal work runs on the runtime loop (``wfb_jupyter.runtime``), never on the c
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter._settings import WfbSettings, valid_name
 from wfb_jupyter.notebook._analysis import AnalysisOperations
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from wfb_jupyter.storage import CompiledCode, Workflow
     from wfb_jupyter.temporal import ResolvedServer, TemporalConnection
 
-CodeKind = Literal["workflow", "activities", "worker", "requirements", "definition"]
 _CODE_COLUMNS = {
     "workflow": "workflow_code",
     "activities": "activities_code",
