@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._problems import Problems
+from compiler._problems import Path, Problems
 
 _NODE_KINDS = {
     "activity": "call",
@@ -97,15 +97,17 @@ def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, An
             outgoing[source].append(dict(edge))
             incoming[target] += 1
     starts = [node_id for node_id in nodes if incoming[node_id] == 0]
+    marked = [node_id for node_id in starts if nodes[node_id].get("type") in ("start", "trigger")]
+    if len(marked) == 1:
+        starts = marked  # the other nodes without incoming edges are reported as unreachable below
     if len(starts) != 1:
         problems.error(
             ("nodes",),
             f"a graph needs exactly one start node (no incoming edges), found {len(starts)}",
         )
         return None
-    _check_cycles(nodes, outgoing, problems)
-    if problems.has_errors:
-        return None
+    if _has_cycle(nodes, outgoing, problems):
+        return None  # the builder follows edges, so it must not meet a cycle
     builder = _Builder(nodes, outgoing, problems)
     steps = builder.chain(starts[0], None)
     for node_id, node in nodes.items():
@@ -115,12 +117,26 @@ def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, An
             )
     structured = {key: data[key] for key in _GRAPH_KEYS if key in data}
     structured["steps"] = steps or [{"set": {"graph_empty": True}}]
+    _record_origins(structured["steps"], ("steps",), builder.origins, problems)
     return structured
 
 
-def _check_cycles(
+def _record_origins(value: Any, path: Path, origins: dict[int, Path], problems: Problems) -> None:
+    """Point problems in a step made from a node at that node's data, where the user wrote it."""
+    origin = origins.get(id(value))
+    if origin is not None:
+        problems.aliases[path] = origin
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _record_origins(item, (*path, key), origins, problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _record_origins(item, (*path, index), origins, problems)
+
+
+def _has_cycle(
     nodes: Mapping[str, Any], outgoing: Mapping[str, list[dict[str, Any]]], problems: Problems
-) -> None:
+) -> bool:
     state: dict[str, int] = {}  # 1: on the current path, 2: done
     for root in nodes:
         stack: list[tuple[str, int]] = [(root, 0)]
@@ -138,11 +154,12 @@ def _check_cycles(
                     problems.error(
                         ("nodes", nodes[target]["index"]), f"cycle through node {target!r}"
                     )
-                    return
+                    return True
                 if state.get(target) != 2:
                     stack.append((target, 0))
             else:
                 state[node_id] = 2
+    return False
 
 
 class _Builder:
@@ -156,6 +173,9 @@ class _Builder:
         self.outgoing = outgoing
         self.problems = problems
         self.visited: set[str] = set()
+        self.origins: dict[
+            int, Path
+        ] = {}  # id() of a step made from a node -> ("nodes", i, "data")
 
     def reachable(self, start: str) -> list[str]:
         order, seen, queue = [], {start}, [start]
@@ -251,6 +271,7 @@ class _Builder:
             if main and main in body:
                 body[key] = body.pop(main)
         step.update(body)
+        self.origins[id(step)] = ("nodes", node["index"], "data")
         return step
 
 

@@ -69,6 +69,8 @@ class Problems:
 
     marks: Mapping[Path, tuple[int, int]] = field(default_factory=dict)
     items: list[Problem] = field(default_factory=list)
+    # Paths in a normalised definition that came from elsewhere in the source (a graph node's data).
+    aliases: dict[Path, Path] = field(default_factory=dict)
 
     def error(self, path: Path, message: str) -> None:
         self._add("error", path, message)
@@ -92,6 +94,11 @@ class Problems:
         return iter(self.items)
 
     def _add(self, level: Level, path: Path, message: str) -> None:
+        for end in range(len(path), 0, -1):
+            origin = self.aliases.get(path[:end])
+            if origin is not None:
+                path = origin + path[end:]
+                break
         line, column = self._position(path)
         self.items.append(Problem(level, format_path(path), message, line, column))
 

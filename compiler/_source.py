@@ -73,6 +73,7 @@ def _load_json(text: str, problems: Problems) -> LoadedSource | None:
             _convert(node, (), marks, [0])
     except (yaml.YAMLError, _TooLarge, RecursionError):
         marks = {}  # JSON that YAML cannot read (tabs, say) simply has no positions
+    problems.marks = marks
     return LoadedSource(data, "json", marks)
 
 
