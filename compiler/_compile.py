@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._activities import render_activities_module
+from compiler._activities import ComponentCodeError, render_activities_module
 from compiler._catalogue import ComponentCatalogue
 from compiler._environment import render
 from compiler._escape import Code, class_name, module_name, py_identifier, py_literal, py_str
@@ -37,7 +37,10 @@ _PYTHON_TYPES = {
 def parse_definition(definition: Definition) -> WorkflowDefinition:
     """Text (YAML, JSON or a visual-builder graph) or a mapping, to the typed model; raises on any error."""
     problems = Problems()
-    model = _parse(definition, problems)
+    try:
+        model = _parse(definition, problems)
+    except Exception as error:
+        raise WorkflowDefinitionError([_internal_error(error)]) from error
     if model is None or problems.has_errors:
         raise WorkflowDefinitionError(problems.items)
     return model
@@ -48,9 +51,12 @@ def validate_definition(
 ) -> list[Problem]:
     """Every problem in the definition (errors and warnings); an empty list means it compiles."""
     problems = Problems()
-    model = _parse(definition, problems)
-    if model is not None:
-        Lowering(model, catalogue, problems).run()
+    try:
+        model = _parse(definition, problems)
+        if model is not None:
+            Lowering(model, catalogue, problems).run()
+    except Exception as error:
+        return [*problems.items, _internal_error(error)]
     return problems.items
 
 
@@ -58,7 +64,20 @@ def compile_workflow(
     definition: Definition, options: CompileOptions | None = None
 ) -> CompiledWorkflow:
     """Compile a definition to workflow, activities and worker code; raises ``WorkflowDefinitionError``."""
-    options = options or CompileOptions()
+    try:
+        return _compile(definition, options or CompileOptions())
+    except WorkflowDefinitionError:
+        raise
+    except ComponentCodeError as error:
+        raise WorkflowDefinitionError([Problem("error", "components", str(error))]) from error
+    except (
+        Exception
+    ) as error:  # a compiler bug: still one message in the notebook, with the cause chained
+        message = f"internal compiler error ({type(error).__name__}: {error}); please report it"
+        raise WorkflowDefinitionError([Problem("error", "<definition>", message)]) from error
+
+
+def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflow:
     problems = Problems()
     model = _parse(definition, problems)
     view = Lowering(model, options.catalogue, problems).run() if model is not None else None
