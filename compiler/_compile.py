@@ -70,11 +70,14 @@ def compile_workflow(
         raise
     except ComponentCodeError as error:
         raise WorkflowDefinitionError([Problem("error", "components", str(error))]) from error
-    except (
-        Exception
-    ) as error:  # a compiler bug: still one message in the notebook, with the cause chained
-        message = f"internal compiler error ({type(error).__name__}: {error}); please report it"
-        raise WorkflowDefinitionError([Problem("error", "<definition>", message)]) from error
+    except Exception as error:
+        # A compiler bug: still one message in the notebook, with the original chained for the traceback.
+        raise WorkflowDefinitionError([_internal_error(error)]) from error
+
+
+def _internal_error(error: Exception) -> Problem:
+    message = f"internal compiler error ({type(error).__name__}: {error}); please report it"
+    return Problem("error", "<definition>", message)
 
 
 def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflow:

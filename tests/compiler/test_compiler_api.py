@@ -148,3 +148,18 @@ def test_the_language_reference_example_compiles() -> None:
     assert example is not None
     assert validate_definition(example.group(1)) == []
     assert compile_workflow(example.group(1)).workflow_type == "order-pipeline.v1"
+
+
+def test_an_internal_failure_still_surfaces_as_our_error() -> None:
+    from unittest import mock
+
+    import compiler._compile as implementation
+
+    with mock.patch.object(implementation, "Lowering", side_effect=RuntimeError("boom")):
+        with pytest.raises(WorkflowDefinitionError, match="internal compiler error") as raised:
+            compile_workflow("name: a\nsteps: [{sleep: 1s}]")
+        assert isinstance(raised.value.__cause__, RuntimeError)
+        assert (
+            "internal compiler error"
+            in validate_definition("name: a\nsteps: [{sleep: 1s}]")[0].message
+        )
