@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from compiler._escape import Code, py_dict, py_str
 from compiler._expression_codegen import Names
+from compiler._expressions import Template
 from compiler.model import (
     ActivityStep,
     ChildWorkflowStep,
@@ -23,6 +24,7 @@ from compiler.model import (
     Timeouts,
     WaitSignalStep,
 )
+from compiler.model.inputs import InputField, check_value
 
 if TYPE_CHECKING:
     from compiler._lowering import Lowering
@@ -130,11 +132,27 @@ def _timeout_code(timeouts: Timeouts) -> list[tuple[Code, Code]]:
     return pairs
 
 
+def _has_expression(value: Any) -> bool:
+    if isinstance(value, Template):
+        return True
+    if isinstance(value, dict):
+        return any(_has_expression(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(item) for item in value)
+    return False
+
+
 def _check_arguments(lowering: StepLowering, step: ActivityStep, spec: Any) -> None:
     problems = lowering.owner.problems
     known = [parameter.name for parameter in spec.parameters]
-    for name in step.args:
-        if spec.parameter(name) is None:
+    for name, value in step.args.items():
+        parameter = spec.parameter(name)
+        if parameter is not None and not _has_expression(value):
+            # A literal argument can be checked now; an expression's value only exists at run time.
+            field = InputField(name, parameter.type, required=False, enum=parameter.enum)
+            for message in check_value(field, value):
+                problems.error((*step.path, "with", name), f"component {spec.name!r}: {message}")
+        if parameter is None:
             import difflib
 
             close = difflib.get_close_matches(name, known, n=1)
