@@ -9,7 +9,7 @@ from compiler.model.for_each import ForEachStep
 from compiler.model.inputs import InputField, input_json_schema, validate_input
 from compiler.model.parallel import ParallelStep
 from compiler.model.sequence import SequenceStep
-from compiler.model.set_vars import SetStep
+from compiler.model.set import SetStep
 from compiler.model.sleep import SleepStep
 from compiler.model.switch import Case, SwitchStep
 from compiler.model.wait_signal import WaitSignalStep

@@ -22,7 +22,7 @@ from compiler.model.fail import FailStep
 from compiler.model.for_each import ForEachStep
 from compiler.model.parallel import ParallelStep
 from compiler.model.sequence import SequenceStep
-from compiler.model.set_vars import SetStep
+from compiler.model.set import SetStep
 from compiler.model.sleep import SleepStep
 from compiler.model.switch import SwitchStep
 from compiler.model.wait_signal import WaitSignalStep

@@ -163,3 +163,22 @@ def test_an_internal_failure_still_surfaces_as_our_error() -> None:
             "internal compiler error"
             in validate_definition("name: a\nsteps: [{sleep: 1s}]")[0].message
         )
+
+
+def test_one_model_module_and_one_template_per_step_kind() -> None:
+    from pathlib import Path
+
+    import compiler
+    from compiler.model import STEP_KINDS
+
+    package = Path(compiler.__file__).parent
+    kinds = {kind.kind for kind in STEP_KINDS}
+    assert {path.stem for path in (package / "model").glob("[!_]*.py")} - {
+        "inputs",
+        "workflow",
+    } == kinds
+    assert {
+        path.name.removesuffix(".py.j2")
+        for path in (package / "templates" / "steps").glob("[!_]*.j2")
+    } == kinds
+    assert {kind.__module__.rsplit(".", 1)[1] for kind in STEP_KINDS} == kinds
