@@ -29,6 +29,7 @@ steps:
   - id: before
     call: echo
     with: {value: 1}
+    timeouts: {start_to_close: 2s}
   - id: wait
     wait_signal: go
     timeout: 1h
@@ -40,6 +41,9 @@ steps:
   - id: after
     call: echo
     with: {value: "${vars.n}"}
+    # An attempt lost with a killed worker is retried only when its timeout passes, as on a real server.
+    timeouts: {start_to_close: 2s}
+    retry: {initial_interval: 100ms}
 output: ${steps.after.result}
 """
 
@@ -140,13 +144,21 @@ async def test_kill_9_with_50_in_flight_then_restart(
 
 async def _explain_stuck(engine, client, project_id: str) -> None:
     with session_scope(engine) as session:
-        stuck = [r for r in list_executions(session, project_id=project_id, limit=None) if r.status == "running"]
+        stuck = [
+            r
+            for r in list_executions(session, project_id=project_id, limit=None)
+            if r.status == "running"
+        ]
     print(f"{len(stuck)} executions still open")
     for row in stuck[:2]:
         handle = client.get_workflow_handle(row.temporal_workflow_id, run_id=row.temporal_run_id)
         description = await handle.describe()
-        print(row.temporal_workflow_id, description.status, description.raw_description.pending_activities,
-              description.raw_description.pending_workflow_task)
+        print(
+            row.temporal_workflow_id,
+            description.status,
+            description.raw_description.pending_activities,
+            description.raw_description.pending_workflow_task,
+        )
         async for event in handle.fetch_history_events():
             print("  ", event.event_id, event.event_type, event.event_time.ToDatetime().time())
 

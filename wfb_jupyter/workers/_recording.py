@@ -1,8 +1,4 @@
-"""Record every activity attempt with its timings, through a worker interceptor and batched writes.
-
-The interceptor only appends to an in-memory buffer; a flusher writes the buffer in one transaction every half
-second (or sooner when it fills), so recording costs the activity almost nothing.
-"""
+"""Record every activity attempt with its timings, through a worker interceptor and batched writes."""
 
 from __future__ import annotations
 
@@ -49,7 +45,12 @@ def component_of(activity_type: str) -> str:
 
 
 class AttemptRecorder:
-    """Buffers attempts and writes them in batches on the worker's loop."""
+    """Buffers attempts and writes them in batches (group commit) on the worker's loop.
+
+    ``record`` returns once the batch holding the attempt is committed, and the interceptor waits for it
+    before the result goes back to Temporal: a worker killed at any moment loses at most a report that
+    Temporal then retries, never the record of an attempt that ran. Concurrent activities share a commit.
+    """
 
     def __init__(
         self,
@@ -57,27 +58,36 @@ class AttemptRecorder:
         project_id: str,
         workflow_ids_by_type: Mapping[str, int],
         *,
-        flush_interval: float = 0.5,
+        gather_seconds: float = 0.005,
         batch_size: int = 500,
+        wait_limit: float = 10.0,
     ) -> None:
         self._engine = engine
         self._project_id = project_id
         self.workflow_ids_by_type: Mapping[str, int] = dict(workflow_ids_by_type)
-        self._flush_interval = flush_interval
+        self._gather_seconds = gather_seconds
         self._batch_size = batch_size
-        self._buffer: list[ActivityAttempt] = []
+        self._wait_limit = wait_limit
+        self._buffer: list[tuple[ActivityAttempt, asyncio.Future[None]]] = []
         self._wakeup = asyncio.Event()
         self._flush_lock = asyncio.Lock()
         self.recorded = 0
 
-    def add(self, attempt: ActivityAttempt) -> None:
-        self._buffer.append(attempt)
+    async def record(self, attempt: ActivityAttempt) -> None:
+        """Queue the attempt and wait (bounded) until it is committed."""
+        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._buffer.append((attempt, committed))
         if len(self._buffer) > _MAX_BUFFERED:
             dropped = len(self._buffer) - _MAX_BUFFERED
+            for _, future in self._buffer[:dropped]:
+                future.cancel()
             del self._buffer[:dropped]
             logger.error("activity recording is behind; dropped %d oldest attempts", dropped)
-        if len(self._buffer) >= self._batch_size:
-            self._wakeup.set()
+        self._wakeup.set()
+        # A database that is down must not hold activity results back for long: they go on, and the
+        # attempt stays queued for the next flush.
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(committed), self._wait_limit)
 
     def attempt_for(self, info: activity.Info, **fields: Any) -> ActivityAttempt:
         return ActivityAttempt(
@@ -93,30 +103,46 @@ class AttemptRecorder:
         )
 
     async def run(self) -> None:
-        """Flush forever; cancelled when the worker stops (``close`` then writes what is left)."""
+        """Flush whenever attempts arrive; cancelled when the worker stops (``close`` writes the rest)."""
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._flush_interval)
+            await self._wakeup.wait()
+            if len(self._buffer) < self._batch_size:
+                await asyncio.sleep(
+                    self._gather_seconds
+                )  # let concurrent attempts join this commit
             self._wakeup.clear()
-            await self.flush()
+            if not await self._flush_once():
+                await asyncio.sleep(1.0)  # the database refused: back off before trying again
 
     async def flush(self) -> int:
+        """Write everything queued now (tests and shutdown use it)."""
+        before = self.recorded
+        while self._buffer and await self._flush_once():
+            pass
+        return self.recorded - before
+
+    async def _flush_once(self) -> bool:
         async with self._flush_lock:
-            batch, self._buffer = self._buffer, []
+            batch, self._buffer = self._buffer[: self._batch_size], self._buffer[self._batch_size :]
             if not batch:
-                return 0
+                return True
+            attempts = [attempt for attempt, _ in batch]
             try:
                 written = await off_loop(
                     run_write,
                     self._engine,
-                    lambda session: record_activity_attempts(session, batch),
+                    lambda session: record_activity_attempts(session, attempts),
                 )
             except Exception:  # noqa: BLE001 - kept for the next flush rather than lost
                 logger.exception("could not record %d activity attempts; will retry", len(batch))
                 self._buffer[:0] = batch
-                return 0
+                self._wakeup.set()
+                return False
             self.recorded += written
-            return written
+            for _, committed in batch:
+                if not committed.done():
+                    committed.set_result(None)
+            return True
 
     async def close(self) -> None:
         await self.flush()
@@ -158,7 +184,7 @@ class _RecordingActivityInbound(ActivityInboundInterceptor):
             recorder = self._recorder_of()
             if recorder is not None:
                 finished = utc_now()
-                recorder.add(
+                await recorder.record(
                     recorder.attempt_for(
                         activity.info(),
                         status=status,
