@@ -6,6 +6,7 @@ Where the database lives: ``WFB_DATABASE_URL`` (any SQLAlchemy URL) when set, el
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -202,7 +203,7 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = W
     delay = 0.05
     for attempt in range(1, attempts + 1):
         try:
-            with session_scope(engine) as session:
+            with _writer_turn(engine), session_scope(engine) as session:
                 return work(session)
         except DatabaseBusyError:
             if attempt == attempts:
@@ -210,6 +211,22 @@ def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = W
         time.sleep(delay * (1 + random.random()))
         delay = min(delay * 2, 2.0)
     raise AssertionError("unreachable")
+
+
+_writer_locks: dict[str, Any] = {}  # threading.RLock per SQLite file
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_turn(engine: Engine) -> contextlib.AbstractContextManager[Any]:
+    """On SQLite, this process's writers take turns on a lock: two of its own connections meeting at the
+    file lock would otherwise wait in SQLite's busy handler, which sleeps in steps of up to 100 ms.
+    Other processes are still held off by the file lock and the busy timeout."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    key = engine.url.render_as_string(hide_password=False)
+    with _writer_locks_guard:
+        lock = _writer_locks.setdefault(key, threading.RLock())
+    return lock
 
 
 def _sqlite_location_read_only(url: str | URL) -> bool:
