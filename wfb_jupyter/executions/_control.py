@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 from temporalio.client import (
@@ -214,4 +214,6 @@ def _past(status: str) -> str:
 def _enum_name(value: int) -> str:
     from temporalio.api.enums.v1 import PendingActivityState
 
-    return PendingActivityState.Name(value).removeprefix("PENDING_ACTIVITY_STATE_").lower()
+    return (
+        PendingActivityState.Name(cast(Any, value)).removeprefix("PENDING_ACTIVITY_STATE_").lower()
+    )

@@ -11,7 +11,7 @@ class ExecutionError(Exception):
 
 class UnknownWorkflowError(ExecutionError):
     def __init__(
-        self, project_id: str, name: str, known: Sequence[str], version: int | None = None
+        self, project_id: str, name: str, known: Sequence[object], version: int | None = None
     ):
         self.project_id, self.name, self.version = project_id, name, version
         if version is not None:

@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -78,7 +78,7 @@ class ProjectWorker:
         self.error: str | None = None
         self.row_id: int | None = None
         self.code: ProjectCode | None = None
-        self.last_heartbeat_at = None
+        self.last_heartbeat_at: datetime | None = None
         self._worker: Worker | None = None
         self._recorder: AttemptRecorder | None = None
         self._fingerprint: tuple[tuple[int, int], ...] = ()
@@ -129,14 +129,10 @@ class ProjectWorker:
             await self._recorder.close()
         if self.state != "error":
             self.state = "stopped"
-        if self.row_id is not None:
+        row_id, state, error = self.row_id, self.state, self.error
+        if row_id is not None:
             await self._write(
-                lambda session: update_worker(
-                    session,
-                    self.row_id,
-                    status=self.state,
-                    error=self.error,  # type: ignore[arg-type]
-                )
+                lambda session: update_worker(session, row_id, status=state, error=error)
             )
         pending = [task for task in self._tasks if not task.done()]
         for task in pending:
@@ -289,9 +285,10 @@ class ProjectWorker:
 
     async def _fail(self, reason: str) -> None:
         self.state, self.error = "error", reason
-        if self.row_id is not None:
+        row_id = self.row_id
+        if row_id is not None:
             await self._write(
-                lambda session: update_worker(session, self.row_id, status="error", error=reason)  # type: ignore[arg-type]
+                lambda session: update_worker(session, row_id, status="error", error=reason)
             )
 
     async def _every(self, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:

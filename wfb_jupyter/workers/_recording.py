@@ -92,9 +92,9 @@ class AttemptRecorder:
     def attempt_for(self, info: activity.Info, **fields: Any) -> ActivityAttempt:
         return ActivityAttempt(
             project_id=self._project_id,
-            workflow_id=self.workflow_ids_by_type.get(info.workflow_type),
-            temporal_workflow_id=info.workflow_id,
-            temporal_run_id=info.workflow_run_id,
+            workflow_id=self.workflow_ids_by_type.get(info.workflow_type or ""),
+            temporal_workflow_id=info.workflow_id or "",
+            temporal_run_id=info.workflow_run_id or "",
             step_id=step_id_of(info.activity_id),
             component=component_of(info.activity_type),
             attempt=info.attempt,
