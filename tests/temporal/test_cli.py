@@ -9,10 +9,9 @@ import sys
 import time
 
 import pytest
+from hello_workflow import HelloWorkflow, say_hello
 from temporalio.client import Client
 from temporalio.worker import Worker
-
-from wfb_jupyter.temporal._hello import HelloWorkflow, say_hello
 
 
 def start_server(*args: str) -> tuple[subprocess.Popen[str], str]:

@@ -1,4 +1,4 @@
-"""A hello workflow and activity, used by ``wfb demo`` to show that a Temporal server runs workflows."""
+"""A hello workflow and activity: the smallest thing a Temporal server must run (used by the CLI tests)."""
 
 from __future__ import annotations
 
