@@ -60,3 +60,19 @@ async def test_refuses_without_worker_and_bad_input(engine, project_id, build, t
         await start_execution(engine, client, project_id, "greet", {"nobody": 1})
     _ = ExecutionFailedError
     await asyncio.sleep(0)
+
+
+async def test_unknown_workflow_version_and_project_are_named(
+    engine, project_id, build, temporal
+) -> None:
+    from wfb_jupyter.executions import UnknownWorkflowError
+    from wfb_jupyter.storage import NotFoundError
+
+    build(GREETING)
+    client = await temporal.get_client()
+    with pytest.raises(UnknownWorkflowError, match=r"no workflow named 'gret' .*\(workflows: 'greet'\)"):
+        await start_execution(engine, client, project_id, "gret")
+    with pytest.raises(UnknownWorkflowError, match=r"'greet' has no version 7 .*stored versions: 1"):
+        await start_execution(engine, client, project_id, "greet", version=7)
+    with pytest.raises(NotFoundError, match="nowhere"):
+        await start_execution(engine, client, "nowhere", "greet")

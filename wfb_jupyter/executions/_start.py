@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -24,11 +24,11 @@ from wfb_jupyter.executions._errors import (
 from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome
 from wfb_jupyter.storage import (
     CompiledCode,
+    Project,
     Workflow,
     create_execution,
     find_execution,
     get_project,
-    get_workflow_by_name,
     list_compiled_versions,
     list_workflows,
     read_scope,
@@ -144,31 +144,43 @@ def _plan_start(
     engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
     with read_scope(engine) as session:
-        project = get_project(session, project_id)
-        workflow = get_workflow_by_name(session, project_id, workflow_name)
-        if workflow is None:
-            known = [w.name for w in list_workflows(session, project_id)]
-            raise UnknownWorkflowError(project_id, workflow_name, known)
-        # Only the columns a start needs: the stored code itself is large and not needed here.
+        # One query for what a start needs (not the stored code, which is large); the error paths below
+        # may ask more, the common path does not.
         chosen = (
             CompiledCode.version == version
             if version is not None
             else CompiledCode.is_active.is_(True)
         )
-        code = session.execute(
-            select(CompiledCode.version, CompiledCode.workflow_type, CompiledCode.manifest).where(
-                CompiledCode.workflow_id == workflow.id, chosen
+        row = session.execute(
+            select(
+                Project.task_queue,
+                Workflow.id.label("workflow_db_id"),
+                CompiledCode.version,
+                CompiledCode.workflow_type,
+                CompiledCode.manifest,
             )
+            .select_from(Project)
+            .outerjoin(
+                Workflow, and_(Workflow.project_id == Project.id, Workflow.name == workflow_name)
+            )
+            .outerjoin(CompiledCode, and_(CompiledCode.workflow_id == Workflow.id, chosen))
+            .where(Project.id == project_id)
         ).first()
-        if code is None:
-            known_versions = [v.version for v in list_compiled_versions(session, workflow.id)]
-            raise UnknownWorkflowError(project_id, workflow_name, known_versions, version)
+        if row is None:
+            get_project(session, project_id)  # raises NotFoundError naming the project
+            raise AssertionError("unreachable")
+        if row.workflow_db_id is None:
+            known = [w.name for w in list_workflows(session, project_id)]
+            raise UnknownWorkflowError(project_id, workflow_name, known)
+        if row.version is None:
+            stored = [v.version for v in list_compiled_versions(session, row.workflow_db_id)]
+            raise UnknownWorkflowError(project_id, workflow_name, stored, version)
         return _StartPlan(
-            workflow.id,
-            code.version,
-            code.workflow_type,
-            project.task_queue,
-            dict(code.manifest.get("input_schema") or {}),
+            row.workflow_db_id,
+            row.version,
+            row.workflow_type,
+            row.task_queue,
+            dict(row.manifest.get("input_schema") or {}),
             serving_worker(session, project_id, stale_after=stale_after),
         )
 
