@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -181,8 +182,31 @@ def _plan_start(
             row.workflow_type,
             row.task_queue,
             dict(row.manifest.get("input_schema") or {}),
-            serving_worker(session, project_id, stale_after=stale_after),
+            _cached_serving_worker(session, engine, project_id, stale_after),
         )
+
+
+_SERVING_CACHE_SECONDS = 1.0
+_serving_cache: dict[tuple[int, str], tuple[float, WorkerStatus]] = {}
+
+
+def _cached_serving_worker(
+    session: Any, engine: Engine, project_id: str, stale_after: float
+) -> WorkerStatus | None:
+    """A serving worker seen within the last second is taken as still serving: a burst of starts then
+    costs one worker lookup, and a worker that stops is noticed a second later at most (its queued work
+    waits for the next worker, as on any Temporal task queue)."""
+    key = (id(engine), project_id)
+    now = time.monotonic()
+    cached = _serving_cache.get(key)
+    if cached is not None and now - cached[0] < _SERVING_CACHE_SECONDS:
+        return cached[1]
+    worker = serving_worker(session, project_id, stale_after=stale_after)
+    if worker is None:
+        _serving_cache.pop(key, None)
+    else:
+        _serving_cache[key] = (now, worker)
+    return worker
 
 
 async def _wait_for_serving_worker(
