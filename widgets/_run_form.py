@@ -187,7 +187,7 @@ class RunForm(w.VBox):
         self.steer_message = w.HTML()
         self.signal_name = w.Dropdown(options=sorted(self.signals), description="Signal")
         self.signal_payload = w.Textarea(
-            placeholder="payload (JSON)", layout=w.Layout(width="260px", height="32px")
+            placeholder="payload (JSON)", layout=w.Layout(width="360px", height="56px")
         )
         self.signal_button = w.Button(description="Send signal", icon="paper-plane")
         self.query_name = w.Dropdown(options=self.queries, description="Query")
