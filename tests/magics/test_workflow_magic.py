@@ -112,3 +112,26 @@ def test_warnings_are_shown_with_their_cell_line(quiet: Any, capsys: Any) -> Non
         "  warning: cell line 5: steps[1]: step 'never' is unreachable: it follows a fail step"
         in out
     )
+
+
+def test_name_mistakes_point_where_the_name_was_written(quiet: Any) -> None:
+    definition = "steps:\n  - id: a\n    call: noop\n"
+    with pytest.raises(UsageError) as raised:
+        quiet.run_cell_magic("workflow", "bad.name", definition)
+    assert str(raised.value) == (
+        "workflow 'bad.name' was not built (1 error; nothing was stored):\n"
+        "  error: the %%workflow line: name 'bad.name' must be ASCII letters, digits, '_' and '-', "
+        "starting with a letter"
+    )
+    with pytest.raises(UsageError) as raised:
+        quiet.run_cell_magic("workflow", "", definition)
+    assert str(raised.value) == (
+        "the workflow needs a name: write it after the magic (%%workflow NAME) or in the definition "
+        "(name: NAME)"
+    )
+    with pytest.raises(UsageError) as raised:
+        quiet.run_cell_magic("workflow", "", "name: x y\n" + definition)
+    assert str(raised.value).startswith(
+        "workflow 'x y' was not built (1 error; nothing was stored):\n"
+        "  error: cell line 2 `name: x y`: name: name 'x y' must be"
+    )

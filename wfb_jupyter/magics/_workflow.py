@@ -27,10 +27,17 @@ def build_and_show(
             name, text, project=project, activate=activate, dry_run=dry_run
         )
     except WorkflowDefinitionError as error:
-        shown = name or "(unnamed)"
-        raise UsageError(
-            definition_problems_message(shown, error.problems, text, first_line=first_line)
-        ) from None
+        from wfb_jupyter.notebook._naming import declared_name
+
+        declared = declared_name(text)
+        given_as = None
+        if name is not None and declared is None:
+            given_as = "the %%workflow line" if first_line > 1 else "--name"
+        shown = name or declared or "(unnamed)"
+        message = definition_problems_message(
+            shown, error.problems, text, first_line=first_line, name_given_as=given_as
+        )
+        raise UsageError(message) from None
     print(result.summary(first_line))
     show_graph(ctx, result.definition_source)
     ctx.extras["last_build"] = result

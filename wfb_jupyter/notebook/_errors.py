@@ -14,11 +14,18 @@ class WorkspaceError(Exception):
 
 
 def definition_problems_message(
-    name: str, problems: Sequence[object], cell_text: str, *, first_line: int = 2
+    name: str,
+    problems: Sequence[object],
+    cell_text: str,
+    *,
+    first_line: int = 2,
+    name_given_as: str | None = None,
 ) -> str:
     """The problems of a definition, each pointing at its line as the user sees it in the cell.
 
     ``first_line`` is the cell line holding the definition's first line: 2 under a ``%%workflow`` line.
+    ``name_given_as`` says where the name came from when it was not in the text (``the %%workflow line``), so
+    that a problem with the name points there rather than at a line the user never wrote.
     """
     lines = cell_text.splitlines()
     errors = [p for p in problems if getattr(p, "level", "error") == "error"]
@@ -30,7 +37,9 @@ def definition_problems_message(
         path = getattr(problem, "path", "")
         message = getattr(problem, "message", str(problem))
         line = getattr(problem, "line", None)
-        if line is not None:
+        if name_given_as is not None and path == "name":
+            out.append(f"  {level}: {name_given_as}: {message}")
+        elif line is not None:
             cell_line = line + first_line - 1
             source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
             where = f"cell line {cell_line}" + (f" `{source}`" if source else "")

@@ -14,15 +14,17 @@ from wfb_jupyter.notebook._errors import WorkspaceError
 
 
 def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
-    """``(text, name)`` where the text carries the name; the name is None when neither side gives one
-    (the compiler then reports the missing name with its position)."""
+    """``(text, name)`` where the text carries the name. Text that does not parse, or is not a mapping, is
+    returned as it is: the compiler explains what is wrong with it, with a position."""
     data = _peek(text)
     if not isinstance(data, dict):
-        return (
-            text,
-            name,
-        )  # a syntax error or not a mapping: the compiler explains it with a position
+        return text, name
     declared = data.get("name")
+    if name is None and declared is None:
+        raise WorkspaceError(
+            "the workflow needs a name: write it after the magic (%%workflow NAME) or in the definition "
+            "(name: NAME)"
+        )
     if name is None:
         return text, declared if isinstance(declared, str) else None
     if declared is not None:
@@ -45,3 +47,10 @@ def _peek(text: str) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError:
         return None
+
+
+def declared_name(text: str) -> str | None:
+    """The ``name:`` a definition's text declares, if it parses and has one."""
+    data = _peek(text)
+    declared = data.get("name") if isinstance(data, dict) else None
+    return declared if isinstance(declared, str) else None
