@@ -146,3 +146,16 @@ def _wait_for(condition: Any, timeout: float = 30.0) -> None:
         if time.monotonic() > end:
             raise AssertionError("condition not met in time")
         time.sleep(0.1)
+
+
+def test_a_refused_start_is_shown_in_the_form(workspace: Any) -> None:
+    workspace.settings.auto_start_worker = False
+    workspace.build("order", FORM)
+    form = RunForm(workspace, "order")
+    form.inputs["customer"].value = "ACME"
+    form.inputs["amount"].value = "10"
+    assert form.run() is None
+    assert "no worker serves project" in form.message.value and "wfb-error" in form.message.value
+    assert form.poller is None and form.pause_button.disabled
+    form.signal_button.click()
+    assert "Run the workflow first." in form.steer_message.value
