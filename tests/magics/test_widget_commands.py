@@ -44,7 +44,7 @@ def test_build_from_a_file_or_a_variable(ip: Any, tmp_path: Path, capsys: Any) -
     with pytest.raises(UsageError) as raised:
         ip.run_line_magic("wfb", f"build {path} --name hello")
     # Outside a cell the line numbers are the file's own.
-    assert "error: cell line 5 `call: ecko`" in str(raised.value)
+    assert "error: line 5 `call: ecko`" in str(raised.value)
     ip.user_ns["definition_text"] = HELLO
     ip.run_line_magic("wfb", "build definition_text --name hello --dry-run")
     assert capsys.readouterr().out.startswith("Dry run: 'hello' compiles (1 step)")
