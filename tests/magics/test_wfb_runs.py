@@ -242,3 +242,24 @@ def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
     assert workspace().workers() == []
     with pytest.raises(UsageError, match="no sidecar worker of project .* runs on "):
         ip.run_line_magic("wfb", "workers stop --sidecar")
+
+
+def test_status_text_shows_a_retrying_activity() -> None:
+    from types import SimpleNamespace
+
+    from wfb_jupyter.magics._run_commands import describe_state
+
+    state = SimpleNamespace(
+        workflow_id="scoring-1", status="running", result=None, error=None, duration_ms=None,
+        progress={"current_step": "lookup", "completed_steps": ["load"], "pending_steps": ["rate"]},
+        pending_activities=[
+            {"activity_type": "lookup_customer.v1", "attempt": 2, "last_failure": "service busy"}
+        ],
+    )  # fmt: skip
+    assert describe_state(state).splitlines() == [
+        "scoring-1: running",
+        "  current step: lookup",
+        "  completed: load",
+        "  pending: rate",
+        "  activity lookup_customer.v1: attempt 2, last failure: service busy",
+    ]

@@ -197,6 +197,12 @@ def describe_state(state: Any) -> str:
         lines.append(f"  completed: {', '.join(progress['completed_steps'])}")
     if progress.get("pending_steps"):
         lines.append(f"  pending: {', '.join(progress['pending_steps'])}")
+    for activity in getattr(state, "pending_activities", None) or []:
+        failure = activity.get("last_failure")
+        retry = f", last failure: {failure}" if failure else ""
+        lines.append(
+            f"  activity {activity.get('activity_type')}: attempt {activity.get('attempt')}{retry}"
+        )
     if state.status == "completed":
         lines.append(f"  result: {_show(state.result)}")
     if getattr(state, "error", None):
