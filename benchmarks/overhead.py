@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 
 import psutil
-from plain_three_noops import ThreeNoops, noop  # a module of its own, as the sandbox needs
+from _plain_three_noops import ThreeNoops, noop  # a module of its own, as the sandbox needs
 from temporalio.client import Client
 from temporalio.worker import Worker
 
