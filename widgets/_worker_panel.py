@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as w
 
 from widgets._common import error_html, error_text, html_table, note_html
+from widgets._poller import StatusPoller
 
 WORKER_COLUMNS = ["mode", "status", "pid", "host", "heartbeat", "serves", "error"]
 
@@ -48,12 +49,16 @@ class WorkerPanel(w.VBox):
             button.on_click(lambda _, action=buttons[label], label=label: self.act(label, action))
         refresh = w.Button(description="Refresh", icon="refresh")
         refresh.on_click(lambda _: self.refresh())
+        # Live updates (heartbeat ages, a sidecar appearing) while switched on; off by default.
+        self.live = w.ToggleButton(description="Live", value=False, icon="heartbeat")
+        self.live.observe(lambda change: self.set_live(change["new"]), names="value")
+        self.poller: StatusPoller[list[list[str]]] | None = None
         title = w.HTML(f"<b>Workers of project {workspace.project().name!r}</b>")
         super().__init__(
             [
                 title,
                 self.table,
-                w.HBox([*self.buttons.values(), self.sidecar, refresh]),
+                w.HBox([*self.buttons.values(), self.sidecar, refresh, self.live]),
                 self.message,
             ]
         )
@@ -66,10 +71,29 @@ class WorkerPanel(w.VBox):
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.message.value = error_html(error_text(error))
             return
+        self.show(rows)
+
+    def show(self, rows: list[list[str]]) -> None:
         self.table.value = (
             html_table(WORKER_COLUMNS, rows) if rows
             else note_html("No worker serves this project. Start one.")
         )  # fmt: skip
+
+    def set_live(self, live: bool) -> None:
+        """Refresh every few seconds while ``live`` (a heartbeat's age is worth watching, not polling hard)."""
+        if self.poller is not None:
+            self.poller.stop()
+            self.poller = None
+        if live:
+            self.poller = StatusPoller(
+                lambda: worker_rows(self.workspace.workers()),
+                self.show,
+                is_final=lambda _rows: False,
+                on_error=lambda error: setattr(
+                    self.message, "value", error_html(error_text(error))
+                ),
+                interval=max(1.0, self.workspace.settings.poll_interval * 2),
+            ).start()
 
     def act(self, label: str, action: Callable[[], Any]) -> None:
         """Run a start/stop/restart, say how it went, and refresh the table."""

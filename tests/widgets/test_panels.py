@@ -117,3 +117,19 @@ def test_poller_keeps_going_after_a_failed_fetch() -> None:
     poller = StatusPoller(fetch, lambda s: None, is_final=lambda s: s == "completed",
                           on_error=errors.append, interval=0.01).start()  # fmt: skip
     assert poller.join(5) and [str(e) for e in errors] == ["worker restarting"]
+
+
+def test_worker_panel_live_updates_start_and_stop(workspace: Any) -> None:
+    workspace.settings.auto_start_worker = False
+    workspace.build("hello", HELLO)
+    panel = WorkerPanel(workspace)
+    panel.live.value = True
+    poller = panel.poller
+    assert poller is not None
+    workspace.start_worker()
+    deadline = time.monotonic() + 30
+    while "<td>running</td>" not in panel.table.value and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "<td>running</td>" in panel.table.value and poller.updates >= 1
+    panel.live.value = False
+    assert panel.poller is None and poller.join(5) and poller.done
