@@ -63,12 +63,18 @@ def page(tmp_path: Path) -> Iterator[Any]:
 
 
 def shot(page: Any, name: str) -> None:
+    page.wait_for_timeout(300)  # the notebook renders cells lazily after a scroll
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
 def test_getting_started_in_jupyterlab(page: Any) -> None:
     try:
         _run_all_cells(page)
+        graph = page.locator(".jp-RenderedSVG").first  # the %%workflow cell draws the workflow
+        graph.scroll_into_view_if_needed()
+        assert graph.is_visible() and graph.bounding_box()["height"] > 100
+        graph.screenshot(path=str(ARTIFACTS / "1b-workflow-graph.png"))
+
         form = page.locator(".wfb-run-form").first
         form.scroll_into_view_if_needed()
         assert form.is_visible()
