@@ -31,20 +31,18 @@ def page(tmp_path: Path) -> Iterator[Any]:
         pytest.skip(
             "Chromium is not installed (apt-get install -y chromium, or .ci/setup-chromium.sh)"
         )
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (test extra)"
-    )
+    # Playwright is in the test extra: without it the installation is broken, which must fail, not skip.
     from lab_process import jupyterlab
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     root = tmp_path / "notebooks"
     root.mkdir()
-    shutil.copy(
-        REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK
-    )  # the browser edits a copy, never the tutorial
+    # The browser runs (and autosaves) a copy, never the tutorial itself.
+    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)
     with (
         jupyterlab(root, tmp_path / "jupyter", ARTIFACTS / "jupyterlab.log") as lab,
-        sync_api.sync_playwright() as play,
+        sync_playwright() as play,
     ):
         # A new, empty profile directory (Playwright passes it as --user-data-dir).
         browser = play.chromium.launch_persistent_context(
