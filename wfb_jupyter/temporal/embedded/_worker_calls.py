@@ -39,18 +39,10 @@ class WorkerCalls(ServiceState):
     async def PollWorkflowTaskQueue(
         self, request: rr.PollWorkflowTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> rr.PollWorkflowTaskQueueResponse:
-        engine = self.namespaces.engine(request.namespace)
-        if not request.task_queue.name:
-            raise invalid_argument("TaskQueue is not set on request.")
-        queue = engine.queues.workflow_queue(request.task_queue.name)
-        queue.poller_identities[request.identity] = now()
-        ticket = await queue.poll(poll_timeout(context))
+        ticket = await self._take_ticket(request, context, workflows=True)
         if ticket is None:
             return rr.PollWorkflowTaskQueueResponse()
         assert isinstance(ticket, DispatchTicket)
-        if context.cancelled():
-            queue.offer(ticket, front=True)
-            raise asyncio.CancelledError
         from_sticky = request.task_queue.kind == tq_enums.TASK_QUEUE_KIND_STICKY
         return ticket.run.start_task(ticket, request.identity, from_sticky)
 
@@ -105,19 +97,33 @@ class WorkerCalls(ServiceState):
     async def PollActivityTaskQueue(
         self, request: rr.PollActivityTaskQueueRequest, context: grpc.aio.ServicerContext
     ) -> rr.PollActivityTaskQueueResponse:
-        engine = self.namespaces.engine(request.namespace)
-        if not request.task_queue.name:
-            raise invalid_argument("TaskQueue is not set on request.")
-        queue = engine.queues.activity_queue(request.task_queue.name)
-        queue.poller_identities[request.identity] = now()
-        ticket = await queue.poll(poll_timeout(context))
+        ticket = await self._take_ticket(request, context, workflows=False)
         if ticket is None:
             return rr.PollActivityTaskQueueResponse()
         assert isinstance(ticket, ActivityTicket)
-        if context.cancelled():
+        return ticket.activity.start(request.identity)
+
+    async def _take_ticket(
+        self,
+        request: rr.PollWorkflowTaskQueueRequest | rr.PollActivityTaskQueueRequest,
+        context: grpc.aio.ServicerContext,
+        *,
+        workflows: bool,
+    ) -> object | None:
+        """Long-poll the request's queue for a task; ``None`` when the poll times out empty."""
+        engine = self.namespaces.engine(request.namespace)
+        if not request.task_queue.name:
+            raise invalid_argument("TaskQueue is not set on request.")
+        queues = engine.queues
+        name = request.task_queue.name
+        queue = queues.workflow_queue(name) if workflows else queues.activity_queue(name)
+        queue.poller_identities[request.identity] = now()
+        ticket = await queue.poll(poll_timeout(context))
+        if ticket is not None and context.cancelled():
+            # The poller went away before it got the task: it goes back for the next poller.
             queue.offer(ticket, front=True)
             raise asyncio.CancelledError
-        return ticket.activity.start(request.identity)
+        return ticket
 
     def _started_activity_by_id(self, request: _ByIdRequest) -> ActivityState:
         """The started activity a *ById call names (used by asynchronous activity completion)."""
