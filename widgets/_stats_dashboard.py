@@ -286,4 +286,6 @@ def _refill(dropdown: ipywidgets.Dropdown, options: list[tuple[str, Any]]) -> No
     """New options, keeping the selection when it is still offered."""
     previous = dropdown.value
     dropdown.options = options
-    dropdown.value = previous if any(value == previous for _, value in options) else None
+    # By index: a Dropdown whose value is None counts as having no selection and shows a blank box,
+    # so "(all)" (whose value is None) must be chosen by its position.
+    dropdown.index = next((i for i, (_, value) in enumerate(options) if value == previous), 0)

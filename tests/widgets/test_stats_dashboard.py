@@ -250,3 +250,18 @@ def test_build_dashboard_and_day_range_are_plain_functions() -> None:
     since, until = day_range(date(2026, 3, 1), date(2026, 3, 1))
     assert (since, until) == (T0.replace(hour=0), T0.replace(hour=0) + timedelta(days=1))
     assert day_range(None, None) == (None, None)
+
+
+def test_unfiltered_dropdowns_show_all_not_a_blank_box() -> None:
+    import ipywidgets
+
+    from widgets._stats_dashboard import _choices, _refill
+
+    dropdown = ipywidgets.Dropdown()
+    _refill(dropdown, _choices(["orders", "reports"]))
+    assert (dropdown.label, dropdown.value) == ("(all)", None)
+    dropdown.value = "reports"
+    _refill(dropdown, _choices(["orders", "reports", "zeta"]))
+    assert dropdown.label == "reports"
+    _refill(dropdown, _choices(["orders"]))
+    assert (dropdown.label, dropdown.value) == ("(all)", None)
