@@ -36,11 +36,15 @@ class WfbSettings(Configurable):
         allow_none=True,
         help="host:port of a Temporal server (env TEMPORAL_ADDRESS); unset means resolve one.",
     ).tag(config=True)
-    temporal_namespace = Unicode(help="Temporal namespace (env TEMPORAL_NAMESPACE).").tag(config=True)
-    user = Unicode(help="Who owns projects and executions (env WFB_USER; default: the login name).").tag(
+    temporal_namespace = Unicode(help="Temporal namespace (env TEMPORAL_NAMESPACE).").tag(
         config=True
     )
-    project = Unicode(help="The current project (env WFB_PROJECT; default 'default').").tag(config=True)
+    user = Unicode(
+        help="Who owns projects and executions (env WFB_USER; default: the login name)."
+    ).tag(config=True)
+    project = Unicode(help="The current project (env WFB_PROJECT; default 'default').").tag(
+        config=True
+    )
     worker_mode = Enum(
         ["kernel", "sidecar"],
         help="Where project workers run: in this kernel, or as a sidecar process (env WFB_WORKER_MODE).",
@@ -51,7 +55,9 @@ class WfbSettings(Configurable):
     stale_after = Float(
         help="Seconds without a heartbeat after which a worker is stale (env WFB_STALE_SECONDS; default 120)."
     ).tag(config=True)
-    poll_interval = Float(1.0, help="Seconds between live status updates in widgets.").tag(config=True)
+    poll_interval = Float(1.0, help="Seconds between live status updates in widgets.").tag(
+        config=True
+    )
     auto_start_worker = Bool(
         True, help="Start the project's worker when a workflow is built or run and none serves it."
     ).tag(config=True)

@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="run the embedded Temporal service on 127.0.0.1 (in memory, not durable)",
         description=f"Run the embedded Temporal service on 127.0.0.1. {NOT_DURABLE}",
     )
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default: a free one)"
+    )
     parser.add_argument(
         "--namespace",
         action="append",
@@ -35,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(args.port, ["default", *args.namespace]))
     except OSError as error:
-        raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}") from error
+        raise CommandError(
+            f"cannot listen on 127.0.0.1:{args.port}: {error.strerror or error}"
+        ) from error
     except RuntimeError as error:
         # grpc reports a port it cannot bind as a RuntimeError ("Failed to bind to address ...").
         if "bind" not in str(error).lower():

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("project", help="project id, or project name of --user")
     parser.add_argument("--user", help="the user whose project name PROJECT is (default: WFB_USER)")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: WFB_DATABASE_URL or the per-user file)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: WFB_DATABASE_URL or the per-user file)"
+    )
     parser.set_defaults(handler=run)
 
 

@@ -162,7 +162,9 @@ def _global_names(
     }
     # ``co_names`` holds attribute names too (``info().attempt``), so a local that shares a name with an
     # attribute would look global: locals of the function and its nested code never count.
-    names |= (used_in_body & set(_code_names(function.__code__))) - set(_local_names(function.__code__))
+    names |= (used_in_body & set(_code_names(function.__code__))) - set(
+        _local_names(function.__code__)
+    )
     names.discard(function.__name__)  # recursion: the stored source defines the name itself
     return names
 

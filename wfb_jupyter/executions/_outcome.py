@@ -16,8 +16,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from wfb_jupyter.executions._writes import batched_writes
-from wfb_jupyter.storage import close_execution, list_open_executions, run_write
+from wfb_jupyter.executions._writes import execution_writes
+from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope
 from wfb_jupyter.storage._types import utc_now
 
 STATUS_NAMES = {
@@ -29,6 +29,10 @@ STATUS_NAMES = {
     WorkflowExecutionStatus.CONTINUED_AS_NEW: "running",  # the chain goes on in a new run
     WorkflowExecutionStatus.TIMED_OUT: "timed_out",
 }
+
+
+# The runs whose end this process is waiting for (watchers started with them): reconciliation skips them.
+watched_runs: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -69,15 +73,9 @@ async def await_outcome(
 
 
 async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome: Outcome) -> None:
-    await batched_writes(engine).submit(
-        lambda session: close_execution(
-            session,
-            workflow_id,
-            run_id,
-            outcome.status,
-            result=outcome.result,
-            error=outcome.error,
-            closed_at=utc_now(),
+    await execution_writes(engine).close(
+        ExecutionClose(
+            workflow_id, run_id, outcome.status, result=outcome.result, error=outcome.error
         )
     )
 
@@ -90,15 +88,16 @@ async def close_finished_executions(
     Run by every project worker, so a run whose starter (a kernel) is gone still gets its final record.
     """
 
-    def open_runs(session: Any) -> list[tuple[str, str]]:
-        cutoff = utc_now() - timedelta(seconds=min_age)
+    def open_runs() -> list[tuple[str, str]]:
+        with read_scope(engine) as session:
+            runs = open_runs_started_before(
+                session, project_id, utc_now() - timedelta(seconds=min_age)
+            )
         return [
-            (row.temporal_workflow_id, row.temporal_run_id)
-            for row in list_open_executions(session, project_id=project_id)
-            if row.started_at <= cutoff
-        ]
+            run for run in runs if run not in watched_runs
+        ]  # those, this process records itself
 
-    runs = await asyncio.to_thread(run_write, engine, open_runs)
+    runs = await asyncio.to_thread(open_runs)
     gate = asyncio.Semaphore(concurrency)
 
     async def settle(workflow_id: str, run_id: str) -> bool:

@@ -22,26 +22,24 @@ from wfb_jupyter.executions._errors import (
     NoWorkerError,
     UnknownWorkflowError,
 )
-from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome
+from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome, watched_runs
+from wfb_jupyter.executions._writes import execution_writes
 from wfb_jupyter.storage import (
     CompiledCode,
+    ExecutionStart,
     Project,
     Workflow,
-    create_execution,
     find_execution,
     get_project,
     list_compiled_versions,
     list_workflows,
     read_scope,
-    run_write,
 )
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker
 
 logger = logging.getLogger(__name__)
 
 _VERSION_PICKUP_WAIT = 15.0
-# Runs this process watches, so that waiting for a result reuses the watcher's long poll.
-_watchers: dict[tuple[str, str], asyncio.Task[Outcome | None]] = {}
 
 
 @dataclass(frozen=True)
@@ -100,27 +98,21 @@ async def start_execution(
             f"an execution with id {workflow_id!r} is already running; choose another id"
         ) from None
     run_id = handle.result_run_id or handle.run_id or ""
-    await asyncio.to_thread(
-        run_write,
-        engine,
-        lambda session: (
-            create_execution(
-                session, plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs
-            ).id
-        ),
+    await execution_writes(engine).start(
+        ExecutionStart(plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs)
     )
     ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
     if watch:
         key = (ref.workflow_id, ref.run_id)
         task = asyncio.ensure_future(_watch(engine, client, ref))
-        _watchers[key] = task
-        task.add_done_callback(lambda _: _watchers.pop(key, None))
+        watched_runs[key] = task
+        task.add_done_callback(lambda _: watched_runs.pop(key, None))
     return ref
 
 
 def watcher_of(ref: ExecutionRef) -> asyncio.Task[Outcome | None] | None:
     """The task of this process recording ``ref``'s end, if one runs on the current loop."""
-    task = _watchers.get((ref.workflow_id, ref.run_id))
+    task = watched_runs.get((ref.workflow_id, ref.run_id))
     if task is None or task.get_loop() is not asyncio.get_running_loop():
         return None
     return task

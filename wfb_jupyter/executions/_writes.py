@@ -1,41 +1,55 @@
-"""Execution rows are written in batches: many starts and closes share one transaction.
+"""Execution rows are written in batches: the starts and closes of many runs share one transaction.
 
-Each write still returns only once its batch is committed, so a caller that awaited ``create`` or ``close``
-sees the row; what batching saves is one transaction (and one lock on SQLite) per row.
+Each write still returns only once its batch is committed, so a caller that awaited ``start`` or ``close``
+sees the row; what batching saves is a transaction (and, on SQLite, a turn at the write lock) per row.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.runtime._threads import off_loop
-from wfb_jupyter.storage import run_write
+from wfb_jupyter.storage import (
+    ExecutionClose,
+    ExecutionStart,
+    NotFoundError,
+    record_execution_closes,
+    record_execution_starts,
+    run_write,
+)
+from wfb_jupyter.storage.repository.executions import MISSING
 
 _GATHER_SECONDS = 0.01
 
-Write = Callable[[Session], Any]
+_Pending = tuple[ExecutionStart | ExecutionClose, asyncio.Future[None]]
 
 
-class BatchedWrites:
-    """A queue of session writes for one engine on one event loop, flushed by a background task."""
+class ExecutionWrites:
+    """The execution rows waiting to be written for one engine on one event loop, flushed by a task."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._pending: list[tuple[Write, asyncio.Future[Any]]] = []
+        self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, write: Write) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    async def start(self, start: ExecutionStart) -> None:
+        await self._submit(start)
+
+    async def close(self, close: ExecutionClose) -> None:
+        """Raises ``NotFoundError`` when no row records that run."""
+        await self._submit(close)
+
+    async def _submit(self, write: ExecutionStart | ExecutionClose) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((write, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush_soon())
-        return await future
+        await future
 
     async def _flush_soon(self) -> None:
         while self._pending:
@@ -44,44 +58,59 @@ class BatchedWrites:
             )  # let the writes of concurrent callers join the batch
             batch, self._pending = self._pending, []
             try:
-                outcomes = await off_loop(run_write, self._engine, _apply_all(batch))
-            except BaseException as error:  # noqa: BLE001 - every caller of the batch gets the error
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                errors = await off_loop(run_write, self._engine, _write_batch(batch))
+            except Exception:  # noqa: BLE001 - retried one by one below, so each caller gets its own error
+                errors = await _write_one_by_one(self._engine, batch)
+            for (_, future), error in zip(batch, errors, strict=True):
                 if future.done():
                     continue
-                if ok:
-                    future.set_result(value)
+                if error is None:
+                    future.set_result(None)
                 else:
-                    future.set_exception(value)
+                    future.set_exception(error)
 
 
-def _apply_all(batch: list[tuple[Write, asyncio.Future[Any]]]) -> Callable[[Session], list[Any]]:
-    def apply(session: Session) -> list[tuple[bool, Any]]:
-        outcomes: list[tuple[bool, Any]] = []
+def _write_batch(batch: list[_Pending]) -> Any:
+    def write(session: Session) -> list[Exception | None]:
+        # Starts first: a run may start and close within one batch.
+        record_execution_starts(
+            session, [write for write, _ in batch if isinstance(write, ExecutionStart)]
+        )
+        closes = [write for write, _ in batch if isinstance(write, ExecutionClose)]
+        outcomes = iter(record_execution_closes(session, closes))
+        errors: list[Exception | None] = []
         for write, _ in batch:
-            # A savepoint per write: one bad write fails alone, not the batch it shares.
-            try:
-                with session.begin_nested():
-                    outcomes.append((True, write(session)))
-            except Exception as error:  # noqa: BLE001 - handed to that write's caller
-                outcomes.append((False, error))
-        return outcomes
+            if isinstance(write, ExecutionClose) and next(outcomes) == MISSING:
+                errors.append(
+                    NotFoundError("execution", (write.temporal_workflow_id, write.temporal_run_id))
+                )
+            else:
+                errors.append(None)
+        return errors
 
-    return apply
+    return write
 
 
-_batches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, BatchedWrites]] = (
+async def _write_one_by_one(engine: Engine, batch: list[_Pending]) -> list[Exception | None]:
+    """After a batch failed: each write in a transaction of its own, so one bad write fails alone."""
+    errors: list[Exception | None] = []
+    for pending in batch:
+        try:
+            (error,) = await off_loop(run_write, engine, _write_batch([pending]))
+        except Exception as failure:  # noqa: BLE001 - handed to that write's caller
+            error = failure
+        errors.append(error)
+    return errors
+
+
+_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ExecutionWrites]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def batched_writes(engine: Engine) -> BatchedWrites:
-    per_loop = _batches.setdefault(asyncio.get_running_loop(), {})
-    batch = per_loop.get(id(engine))
-    if batch is None:
-        batch = per_loop[id(engine)] = BatchedWrites(engine)
-    return batch
+def execution_writes(engine: Engine) -> ExecutionWrites:
+    per_loop = _writers.setdefault(asyncio.get_running_loop(), {})
+    writer = per_loop.get(id(engine))
+    if writer is None:
+        writer = per_loop[id(engine)] = ExecutionWrites(engine)
+    return writer

@@ -42,7 +42,9 @@ def definition_problems_message(
         elif line is not None:
             cell_line = line + first_line - 1
             source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-            label = "cell line" if first_line > 1 else "line"  # a file or variable has its own lines
+            label = (
+                "cell line" if first_line > 1 else "line"
+            )  # a file or variable has its own lines
             where = f"{label} {cell_line}" + (f" `{source}`" if source else "")
             out.append(f"  {level}: {where}: {path}: {message}")
         else:

@@ -54,12 +54,17 @@ from wfb_jupyter.storage.repository.components import (
     store_component,
 )
 from wfb_jupyter.storage.repository.executions import (
+    ExecutionClose,
+    ExecutionStart,
     close_execution,
     create_execution,
     find_execution,
     get_execution,
     list_executions,
     list_open_executions,
+    open_runs_started_before,
+    record_execution_closes,
+    record_execution_starts,
 )
 from wfb_jupyter.storage.repository.projects import (
     create_project,
@@ -166,12 +171,17 @@ __all__ = [
     "register_worker",
     "update_worker",
     # executions
+    "ExecutionClose",
+    "ExecutionStart",
     "close_execution",
     "create_execution",
     "find_execution",
     "get_execution",
     "list_executions",
     "list_open_executions",
+    "open_runs_started_before",
+    "record_execution_closes",
+    "record_execution_starts",
     # activity attempts and statistics
     "ActivityAttempt",
     "get_activity_statistics",

@@ -53,9 +53,9 @@ class TemporalConnection:
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Client] = (
             weakref.WeakKeyDictionary()
         )
-        self._connect_locks: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, asyncio.Lock
-        ] = weakref.WeakKeyDictionary()
+        self._connect_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def settings(self) -> TemporalSettings:
@@ -97,7 +97,9 @@ class TemporalConnection:
                 GetSystemInfoRequest(), timeout=timedelta(seconds=timeout)
             )
         except Exception as error:  # noqa: BLE001 - reported, not raised
-            return HealthReport(False, server.kind, server.address, server.namespace, error=str(error))
+            return HealthReport(
+                False, server.kind, server.address, server.namespace, error=str(error)
+            )
         latency = (time.perf_counter() - started) * 1000
         return HealthReport(
             True,

@@ -90,7 +90,9 @@ def port_answers(address: str, timeout: float = 0.5) -> bool:
 
 def resolve_server(settings: TemporalSettings) -> ResolvedServer:
     if settings.pinned_address:
-        return ResolvedServer("pinned", settings.pinned_address, settings.namespace, settings.ui_url)
+        return ResolvedServer(
+            "pinned", settings.pinned_address, settings.namespace, settings.ui_url
+        )
     if port_answers(settings.default_address):
         ui = settings.ui_url or _guess_ui_url(settings.default_address)
         return ResolvedServer("existing", settings.default_address, settings.namespace, ui)
@@ -142,9 +144,7 @@ def start_embedded_server(settings: TemporalSettings) -> ResolvedServer:
     except Exception as error:  # noqa: BLE001 - reported with its cause
         raise ServerStartError(f"the embedded Temporal service did not start: {error}") from error
     atexit.register(service.stop)
-    return ResolvedServer(
-        "embedded", service.address, settings.namespace, None, _stop=service.stop
-    )
+    return ResolvedServer("embedded", service.address, settings.namespace, None, _stop=service.stop)
 
 
 def _guess_ui_url(address: str) -> str:

@@ -1,14 +1,19 @@
 """Workflow executions: a row is created when a run starts and completed when it closes.
 
-Both writes are idempotent, so a worker may retry them after a lost connection or a busy database.
+Both writes are idempotent, so a worker may retry them after a lost connection or a busy database. They come
+in batch form (``record_execution_starts``, ``record_execution_closes``): a few Core statements for a whole batch,
+which is what keeps recording cheap next to the runs it records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,6 +50,176 @@ def get_execution(
     return found
 
 
+@dataclass(frozen=True)
+class ExecutionStart:
+    """A started run to record (status ``running``)."""
+
+    workflow_id: int
+    version: int
+    temporal_workflow_id: str
+    temporal_run_id: str
+    input: Any = None
+    started_at: datetime = field(default_factory=utc_now)
+
+
+@dataclass(frozen=True)
+class ExecutionClose:
+    """How a run ended: one of ``CLOSED_EXECUTION_STATUSES``, with its result or error."""
+
+    temporal_workflow_id: str
+    temporal_run_id: str
+    status: str
+    result: Any = None
+    error: str | None = None
+    closed_at: datetime = field(default_factory=utc_now)
+
+    def __post_init__(self) -> None:
+        if self.status not in CLOSED_EXECUTION_STATUSES:
+            raise ValueError(
+                f"a closed execution's status is one of {CLOSED_EXECUTION_STATUSES}, not {self.status!r}"
+            )
+
+
+# What recording a close did to each run of a batch.
+CLOSED, ALREADY_CLOSED, MISSING = "closed", "already closed", "missing"
+
+_executions = cast(Table, ExecutionRecord.__table__)
+
+
+def record_execution_starts(session: Session, starts: Sequence[ExecutionStart]) -> None:
+    """Record started runs in one statement; a run already recorded is left as it is."""
+    if not starts:
+        return
+    rows = [
+        {
+            "workflow_id": start.workflow_id,
+            "version": start.version,
+            "temporal_workflow_id": start.temporal_workflow_id,
+            "temporal_run_id": start.temporal_run_id,
+            "status": "running",
+            "input": start.input,
+            "started_at": start.started_at,
+        }
+        for start in starts
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_executions)
+        session.execute(
+            statement.on_conflict_do_nothing(
+                index_elements=["temporal_workflow_id", "temporal_run_id"]
+            ),
+            rows,
+        )
+        return
+    for row in rows:  # other databases: look first, and let a racing insert lose to the winner
+        if find_execution(session, row["temporal_workflow_id"], row["temporal_run_id"]) is None:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(_executions), [row])
+            except IntegrityError:
+                if find_execution(session, row["temporal_workflow_id"], row["temporal_run_id"]):
+                    continue
+                raise
+
+
+def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) -> list[str]:
+    """Record how runs ended, with their durations, and count them in their projects' statistics.
+
+    Returns, per close, ``CLOSED``, ``ALREADY_CLOSED`` (closing a closed run changes nothing, so each run is
+    counted once) or ``MISSING`` (no row for that run). The rows are locked while they are read, so of two
+    processes closing the same run only one counts it.
+    """
+    if not closes:
+        return []
+    wanted = {(close.temporal_workflow_id, close.temporal_run_id) for close in closes}
+    found: dict[tuple[str, str], Any] = {}
+    workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
+    for chunk in range(0, len(workflow_ids), _IN_LIST_CHUNK):
+        rows = session.execute(
+            select(
+                _executions.c.id,
+                _executions.c.temporal_workflow_id,
+                _executions.c.temporal_run_id,
+                _executions.c.status,
+                _executions.c.started_at,
+                Workflow.project_id,
+            )
+            .join(Workflow, Workflow.id == _executions.c.workflow_id)
+            .where(
+                _executions.c.temporal_workflow_id.in_(workflow_ids[chunk : chunk + _IN_LIST_CHUNK])
+            )
+            .order_by(_executions.c.id)  # one lock order for every writer: no deadlocks
+            .with_for_update(of=_executions)
+        )
+        for row in rows:
+            key = (row.temporal_workflow_id, row.temporal_run_id)
+            if key in wanted:
+                found[key] = row
+    outcomes: list[str] = []
+    updates: list[dict[str, Any]] = []
+    counted: dict[str, list[Any]] = {}  # project -> [runs, successes, latest start]
+    closing: set[tuple[str, str]] = set()
+    for close in closes:
+        key = (close.temporal_workflow_id, close.temporal_run_id)
+        row = found.get(key)
+        if row is None:
+            outcomes.append(MISSING)
+            continue
+        if row.status not in OPEN_EXECUTION_STATUSES or key in closing:
+            outcomes.append(ALREADY_CLOSED)
+            continue
+        closing.add(key)
+        outcomes.append(CLOSED)
+        elapsed = (close.closed_at - row.started_at).total_seconds()
+        updates.append(
+            {
+                "row_id": row.id,
+                "new_status": close.status,
+                "new_result": close.result,
+                "new_error": close.error,
+                "new_closed_at": close.closed_at,
+                "new_duration_ms": max(0, round(elapsed * 1000)),
+            }
+        )
+        totals = counted.setdefault(row.project_id, [0, 0, row.started_at])
+        totals[0] += 1
+        totals[1] += close.status == "completed"
+        totals[2] = max(totals[2], row.started_at)
+    if updates:
+        session.execute(_CLOSE_ROW, updates)
+    for project_id, (runs, successes, latest) in sorted(counted.items()):
+        session.execute(
+            update(Project)
+            .where(Project.id == project_id)
+            .values(
+                execution_count=Project.execution_count + runs,
+                execution_success_count=Project.execution_success_count + successes,
+                execution_failure_count=Project.execution_failure_count + (runs - successes),
+                last_execution_at=latest,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return outcomes
+
+
+_IN_LIST_CHUNK = 400
+_CLOSE_ROW = (
+    update(_executions)
+    .where(
+        _executions.c.id == bindparam("row_id"),
+        _executions.c.status.in_(OPEN_EXECUTION_STATUSES),
+    )
+    .values(
+        status=bindparam("new_status"),
+        result=bindparam("new_result", type_=_executions.c.result.type),
+        error=bindparam("new_error"),
+        closed_at=bindparam("new_closed_at", type_=_executions.c.closed_at.type),
+        duration_ms=bindparam("new_duration_ms"),
+    )
+)
+
+
 def create_execution(
     session: Session,
     workflow_id: int,
@@ -56,27 +231,16 @@ def create_execution(
     started_at: datetime | None = None,
 ) -> ExecutionRecord:
     """Record a started run (status ``running``); returns the existing row if this run is already recorded."""
-    existing = find_execution(session, temporal_workflow_id, temporal_run_id)
-    if existing is not None:
-        return existing
-    record = ExecutionRecord(
-        workflow_id=workflow_id,
-        version=version,
-        temporal_workflow_id=temporal_workflow_id,
-        temporal_run_id=temporal_run_id,
-        status="running",
+    start = ExecutionStart(
+        workflow_id,
+        version,
+        temporal_workflow_id,
+        temporal_run_id,
         input=input,
         started_at=started_at or utc_now(),
     )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
-        winner = find_execution(session, temporal_workflow_id, temporal_run_id)
-        if winner is None:
-            raise
-        return winner
-    return record
+    record_execution_starts(session, [start])
+    return _current(session, temporal_workflow_id, temporal_run_id)
 
 
 def close_execution(
@@ -89,53 +253,31 @@ def close_execution(
     error: str | None = None,
     closed_at: datetime | None = None,
 ) -> ExecutionRecord:
-    """Record how a run ended, with its duration, and count it in the project's statistics.
+    """Record how a run ended (see ``record_execution_closes``); returns its row."""
+    close = ExecutionClose(
+        temporal_workflow_id,
+        temporal_run_id,
+        status,
+        result=result,
+        error=error,
+        closed_at=closed_at or utc_now(),
+    )
+    (outcome,) = record_execution_closes(session, [close])
+    if outcome == MISSING:
+        raise NotFoundError("execution", (temporal_workflow_id, temporal_run_id))
+    return _current(session, temporal_workflow_id, temporal_run_id)
 
-    Closing an already closed run changes nothing, so the project's counters count every run once.
-    """
-    if status not in CLOSED_EXECUTION_STATUSES:
-        raise ValueError(f"a closed execution's status is one of {CLOSED_EXECUTION_STATUSES}")
-    record = get_execution(session, temporal_workflow_id, temporal_run_id)
-    if record.status not in OPEN_EXECUTION_STATUSES:
-        return record
-    closed = closed_at or utc_now()
-    # A conditional update, so that of two processes closing the same run only one counts it.
-    outcome = session.execute(
-        update(ExecutionRecord)
+
+def _current(session: Session, temporal_workflow_id: str, temporal_run_id: str) -> ExecutionRecord:
+    """The row as stored now, even if the session already holds an older copy of it."""
+    return session.scalars(
+        select(ExecutionRecord)
         .where(
-            ExecutionRecord.id == record.id,
-            ExecutionRecord.status.in_(OPEN_EXECUTION_STATUSES),
+            ExecutionRecord.temporal_workflow_id == temporal_workflow_id,
+            ExecutionRecord.temporal_run_id == temporal_run_id,
         )
-        .values(
-            status=status,
-            result=result,
-            error=error,
-            closed_at=closed,
-            duration_ms=max(0, round((closed - record.started_at).total_seconds() * 1000)),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    changed = cast(CursorResult[Any], outcome).rowcount
-    session.refresh(record)
-    if not changed:
-        return record
-    project_id = session.scalar(
-        select(Workflow.project_id).where(Workflow.id == record.workflow_id)
-    )
-    succeeded = int(status == "completed")
-    session.execute(
-        update(Project)
-        .where(Project.id == project_id)
-        .values(
-            execution_count=Project.execution_count + 1,
-            execution_success_count=Project.execution_success_count + succeeded,
-            execution_failure_count=Project.execution_failure_count + (1 - succeeded),
-            last_execution_at=record.started_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    session.flush()
-    return record
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def list_executions(
@@ -175,3 +317,20 @@ def list_open_executions(
         statuses=OPEN_EXECUTION_STATUSES,
         limit=None,
     )
+
+
+def open_runs_started_before(
+    session: Session, project_id: str, cutoff: datetime
+) -> list[tuple[str, str]]:
+    """The Temporal ids of the project's open runs started before ``cutoff``, oldest first."""
+    rows = session.execute(
+        select(_executions.c.temporal_workflow_id, _executions.c.temporal_run_id)
+        .join(Workflow, Workflow.id == _executions.c.workflow_id)
+        .where(
+            Workflow.project_id == project_id,
+            _executions.c.status.in_(OPEN_EXECUTION_STATUSES),
+            _executions.c.started_at < cutoff,
+        )
+        .order_by(_executions.c.started_at)
+    )
+    return [(workflow_id, run_id) for workflow_id, run_id in rows]
