@@ -1,18 +1,20 @@
 """Activity attempts (one row per attempt) and their running statistics.
 
-Workers buffer attempts and write them in batches: one multi-row insert, then one upsert per
-(component, workflow) into ``activity_statistics`` and one counter update per project, all in the caller's
-transaction, so statistics never disagree with the rows they summarise.
+Workers buffer attempts and write them in batches: one multi-row insert, then the batch's totals per
+(component, workflow) upserted into ``activity_statistics`` and added to the project counters, all in the
+caller's transaction, so statistics never disagree with the rows they summarise. The statements are built once
+and run with many parameter sets: building a statement costs more than running it.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -87,28 +89,52 @@ def record_activity_attempts(
     ]
     if not rows:
         return 0
-    session.execute(insert(ActivityAttemptRecord), rows)
+    session.execute(insert(_attempts), rows)
     totals: dict[tuple[str, str, int | None], _Totals] = {}
     for row in rows:
         for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
             key = (row["project_id"], row["component"], workflow_key)
             totals.setdefault(key, _Totals()).add(row)
     # Sorted, so that concurrent writers take row locks in the same order and cannot deadlock.
-    for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key):
-        _upsert_statistics(session, project_id, component, workflow_id, total)
-    for project_id in sorted({row["project_id"] for row in rows}):
-        project_rows = [row for row in rows if row["project_id"] == project_id]
-        failures = sum(row["status"] != SUCCESS for row in project_rows)
-        session.execute(
-            update(Project)
-            .where(Project.id == project_id)
-            .values(
-                activity_attempt_count=Project.activity_attempt_count + len(project_rows),
-                activity_failure_count=Project.activity_failure_count + failures,
-            )
-            .execution_options(synchronize_session=False)
-        )
+    statistics = [
+        _statistics_values(project_id, component, workflow_id, total)
+        for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key)
+    ]
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        for per_workflow in (False, True):
+            batch = [v for v in statistics if (v["workflow_id"] is not None) == per_workflow]
+            if batch:
+                session.execute(_statistics_upsert(dialect, per_workflow), batch)
+    else:
+        for values in statistics:
+            _merge_statistics_portably(session, values)
+    counters: dict[str, list[int]] = {}
+    for row in rows:
+        counter = counters.setdefault(row["project_id"], [0, 0])
+        counter[0] += 1
+        counter[1] += row["status"] != SUCCESS
+    session.execute(
+        _COUNT_PROJECT_ATTEMPTS,
+        [
+            {"project": project_id, "attempts": attempts, "failures": failures}
+            for project_id, (attempts, failures) in sorted(counters.items())
+        ],
+    )
     return len(rows)
+
+
+_attempts = cast(Table, ActivityAttemptRecord.__table__)
+_statistics = cast(Table, ActivityStatistics.__table__)
+_projects = cast(Table, Project.__table__)
+_COUNT_PROJECT_ATTEMPTS = (
+    update(_projects)
+    .where(_projects.c.id == bindparam("project"))
+    .values(
+        activity_attempt_count=_projects.c.activity_attempt_count + bindparam("attempts"),
+        activity_failure_count=_projects.c.activity_failure_count + bindparam("failures"),
+    )
+)
 
 
 def _sort_key(item: tuple[tuple[str, str, int | None], _Totals]) -> tuple[str, str, int]:
@@ -116,10 +142,10 @@ def _sort_key(item: tuple[tuple[str, str, int | None], _Totals]) -> tuple[str, s
     return project_id, component, workflow_id or 0
 
 
-def _upsert_statistics(
-    session: Session, project_id: str, component: str, workflow_id: int | None, total: _Totals
-) -> None:
-    values = {
+def _statistics_values(
+    project_id: str, component: str, workflow_id: int | None, total: _Totals
+) -> dict[str, Any]:
+    return {
         "project_id": project_id,
         "component": component,
         "workflow_id": workflow_id,
@@ -133,33 +159,32 @@ def _upsert_statistics(
         "last_started_at": total.last_started_at,
         "updated_at": utc_now(),
     }
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
-        _merge_statistics_portably(session, values)
-        return
-    table = cast(Table, ActivityStatistics.__table__)
-    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).values(
-        values
-    )
+
+
+@functools.cache
+def _statistics_upsert(dialect: str, per_workflow: bool) -> Any:
+    """INSERT ... ON CONFLICT that adds a batch's totals to a statistics row; built once, run per batch.
+
+    Two partial unique indexes cover the rows: per component (``workflow_id`` NULL) and per component and
+    workflow, so each needs its own conflict target.
+    """
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_statistics)
     new = statement.excluded
     smaller = func.least if dialect == "postgresql" else func.min
     larger = func.greatest if dialect == "postgresql" else func.max
 
     def combine(pick: Any, column: str) -> ColumnElement[Any]:
         # Either side may be NULL (no timed attempt yet); COALESCE keeps the other side then.
-        mine, theirs = table.c[column], new[column]
+        mine, theirs = _statistics.c[column], new[column]
         return pick(func.coalesce(mine, theirs), func.coalesce(theirs, mine))
 
-    workflow_column = table.c.workflow_id
-    statement = statement.on_conflict_do_update(
-        index_elements=["project_id", "component"]
-        + ([] if workflow_id is None else ["workflow_id"]),
-        index_where=workflow_column.is_(None)
-        if workflow_id is None
-        else workflow_column.is_not(None),
+    workflow_column = _statistics.c.workflow_id
+    return statement.on_conflict_do_update(
+        index_elements=["project_id", "component"] + (["workflow_id"] if per_workflow else []),
+        index_where=workflow_column.is_not(None) if per_workflow else workflow_column.is_(None),
         set_={
             **{
-                name: table.c[name] + new[name]
+                name: _statistics.c[name] + new[name]
                 for name in (
                     "attempt_count",
                     "success_count",
@@ -174,7 +199,6 @@ def _upsert_statistics(
             "updated_at": new.updated_at,
         },
     )
-    session.execute(statement)
 
 
 def _merge_statistics_portably(session: Session, values: dict[str, Any]) -> None:
