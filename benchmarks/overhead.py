@@ -8,6 +8,7 @@
 
 Rounds alternate between the two sides and the median ratio is printed, because these machines are noisy.
 Usage: python benchmarks/overhead.py [--workflows 500] [--versions 100] [--rounds 3]
+       [--only memory|throughput|cold-start]
 """
 
 from __future__ import annotations
@@ -258,13 +259,19 @@ async def main() -> None:
     parser.add_argument("--workflows", type=int, default=500)
     parser.add_argument("--versions", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=("memory", "throughput", "cold-start"), help="run one measurement"
+    )
     args = parser.parse_args()
     service, address = start_service()
     try:
         with tempfile.TemporaryDirectory() as directory:
-            await memory(address, Path(directory))
-            await throughput(address, Path(directory), args.workflows, args.rounds)
-            await cold_start(address, Path(directory), args.versions, args.rounds)
+            if args.only in (None, "memory"):
+                await memory(address, Path(directory))
+            if args.only in (None, "throughput"):
+                await throughput(address, Path(directory), args.workflows, args.rounds)
+            if args.only in (None, "cold-start"):
+                await cold_start(address, Path(directory), args.versions, args.rounds)
     finally:
         service.terminate()
         service.wait(timeout=15)

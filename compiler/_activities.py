@@ -33,7 +33,7 @@ def render_activities_module(
     activities = []
     for spec in specs:
         wrapper = py_identifier(_safe_suffix(spec.activity_type), "activity_")
-        if not spec.is_async:
+        if not spec.is_async and not spec.runs_inline:
             imports.add("import asyncio")
         if spec.kind == "builtin":
             impl = _builtin_import(spec, imports)
@@ -45,6 +45,7 @@ def render_activities_module(
                 "wrapper": wrapper,
                 "impl": impl,
                 "is_async": spec.is_async,
+                "runs_inline": spec.runs_inline,
             }
         )
     return render(

@@ -46,6 +46,9 @@ class ComponentSpec:
     imports: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
     is_async: bool = False
+    # Builtins that are quick and never block are called on the worker's event loop: a thread hop would cost
+    # more than the call. Everything else that is not async runs in a thread.
+    runs_inline: bool = False
 
     @property
     def activity_type(self) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler._activities import ComponentCodeError, render_activities_module
-from compiler._catalogue import ComponentCatalogue
+from compiler._catalogue import ComponentCatalogue, ComponentSpec
 from compiler._environment import render
 from compiler._escape import Code, class_name, module_name, py_identifier, py_literal, py_str
 from compiler._graph import is_graph, normalise_graph
@@ -258,11 +258,17 @@ def _field_declaration(field: InputField) -> Code:
     return Code(f"{name}: {annotation} = {py_literal(field.default)}")
 
 
+def _spec_fields(spec: ComponentSpec) -> dict[str, Any]:
+    fields = dataclasses.asdict(spec)
+    del fields["runs_inline"]  # how an activity is called leaves the workflow unchanged
+    return fields
+
+
 def _checksum(model: WorkflowDefinition, view: WorkflowView) -> str:
     """Hash of the normalised definition, the used components and the compiler version (not the version)."""
     payload = {
         "definition": model.raw,
-        "components": [dataclasses.asdict(spec) for _, spec in sorted(view.components.items())],
+        "components": [_spec_fields(spec) for _, spec in sorted(view.components.items())],
         "compiler": COMPILER_VERSION,
     }
     text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=True)

@@ -20,7 +20,11 @@ def _param(name: str, type: Any, description: str, *, default: Any = None, requi
 
 
 def _spec(
-    name: str, description: str, *parameters: ComponentParameter, is_async: bool = False
+    name: str,
+    description: str,
+    *parameters: ComponentParameter,
+    is_async: bool = False,
+    runs_inline: bool = False,
 ) -> ComponentSpec:
     return ComponentSpec(
         name=name,
@@ -30,6 +34,7 @@ def _spec(
         module=BUILTINS_MODULE,
         function=name,
         is_async=is_async,
+        runs_inline=runs_inline,
     )
 
 
@@ -82,8 +87,13 @@ BUILTIN_SPECS: tuple[ComponentSpec, ...] = (
         ),  # fmt: skip
         _param("data", "any", "data to log with the message"),
     ),
-    _spec("echo", "Return the value unchanged.", _param("value", "any", "the value to return")),
-    _spec("noop", "Do nothing."),
+    _spec(
+        "echo",
+        "Return the value unchanged.",
+        _param("value", "any", "the value to return"),
+        runs_inline=True,
+    ),
+    _spec("noop", "Do nothing.", runs_inline=True),
     _spec(
         "sleep",
         "Wait inside an activity, heartbeating (prefer the workflow `sleep` step for plain waits).",
@@ -100,6 +110,7 @@ BUILTIN_SPECS: tuple[ComponentSpec, ...] = (
         _param(
             "required", "boolean", "fail (PathNotFound) instead of returning default", default=False
         ),
+        runs_inline=True,
     ),
 )
 
