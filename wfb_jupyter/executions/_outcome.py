@@ -16,7 +16,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from wfb_jupyter.executions._writes import execution_writes
+from wfb_jupyter.executions._writes import write_close
 from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope
 from wfb_jupyter.storage._types import utc_now
 
@@ -73,10 +73,11 @@ async def await_outcome(
 
 
 async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome: Outcome) -> None:
-    await execution_writes(engine).close(
+    await write_close(
+        engine,
         ExecutionClose(
             workflow_id, run_id, outcome.status, result=outcome.result, error=outcome.error
-        )
+        ),
     )
 
 

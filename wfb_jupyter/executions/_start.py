@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Engine, and_, bindparam, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -23,7 +23,7 @@ from wfb_jupyter.executions._errors import (
     UnknownWorkflowError,
 )
 from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome, watched_runs
-from wfb_jupyter.executions._writes import execution_writes
+from wfb_jupyter.executions._writes import write_start
 from wfb_jupyter.storage import (
     CompiledCode,
     ExecutionStart,
@@ -98,8 +98,8 @@ async def start_execution(
             f"an execution with id {workflow_id!r} is already running; choose another id"
         ) from None
     run_id = handle.result_run_id or handle.run_id or ""
-    await execution_writes(engine).start(
-        ExecutionStart(plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs)
+    await write_start(
+        engine, ExecutionStart(plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs)
     )
     ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
     if watch:
@@ -133,32 +133,48 @@ def find_execution_ref(session: Session, project_id: str, workflow_id: str) -> E
     )
 
 
+def _plan_query(by_version: bool) -> Any:
+    """What a start needs, in one query (not the stored code, which is large); built once, as building a
+    query costs more than running it."""
+    chosen = (
+        CompiledCode.version == bindparam("version")
+        if by_version
+        else CompiledCode.is_active.is_(True)
+    )
+    return (
+        select(
+            Project.task_queue,
+            Workflow.id.label("workflow_db_id"),
+            CompiledCode.version,
+            CompiledCode.workflow_type,
+            CompiledCode.manifest,
+        )
+        .select_from(Project)
+        .outerjoin(
+            Workflow,
+            and_(Workflow.project_id == Project.id, Workflow.name == bindparam("workflow_name")),
+        )
+        .outerjoin(CompiledCode, and_(CompiledCode.workflow_id == Workflow.id, chosen))
+        .where(Project.id == bindparam("project_id"))
+    )
+
+
+_PLAN_ACTIVE, _PLAN_VERSION = _plan_query(False), _plan_query(True)
+
+
 def _plan_start(
     engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
     with read_scope(engine) as session:
-        # One query for what a start needs (not the stored code, which is large); the error paths below
-        # may ask more, the common path does not.
-        chosen = (
-            CompiledCode.version == version
-            if version is not None
-            else CompiledCode.is_active.is_(True)
+        row = (
+            session.connection()
+            .execute(
+                _PLAN_ACTIVE if version is None else _PLAN_VERSION,
+                {"project_id": project_id, "workflow_name": workflow_name, "version": version},
+            )
+            .first()
         )
-        row = session.execute(
-            select(
-                Project.task_queue,
-                Workflow.id.label("workflow_db_id"),
-                CompiledCode.version,
-                CompiledCode.workflow_type,
-                CompiledCode.manifest,
-            )
-            .select_from(Project)
-            .outerjoin(
-                Workflow, and_(Workflow.project_id == Project.id, Workflow.name == workflow_name)
-            )
-            .outerjoin(CompiledCode, and_(CompiledCode.workflow_id == Workflow.id, chosen))
-            .where(Project.id == project_id)
-        ).first()
+        # The error paths may ask more; the common path does not.
         if row is None:
             get_project(session, project_id)  # raises NotFoundError naming the project
             raise AssertionError("unreachable")

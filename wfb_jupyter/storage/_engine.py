@@ -11,6 +11,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -182,9 +183,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A session for reading only: on SQLite it takes no write lock, so it never waits behind writers.
     Anything it writes is rolled back."""
-    session = Session(
-        bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
-    )
+    session = Session(bind=_read_only(engine), expire_on_commit=False)
     try:
         yield session
     except DBAPIError as error:
@@ -192,6 +191,17 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     finally:
         session.rollback()
         session.close()
+
+
+_read_only_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _read_only(engine: Engine) -> Engine:
+    # Made once per engine: an options engine is cheap to keep and not free to make per read.
+    found = _read_only_engines.get(engine)
+    if found is None:
+        found = _read_only_engines[engine] = engine.execution_options(**{READ_ONLY_OPTION: True})
+    return found
 
 
 def run_write(engine: Engine, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:

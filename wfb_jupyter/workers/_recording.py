@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import (
@@ -17,8 +18,8 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from wfb_jupyter.runtime._threads import off_loop
-from wfb_jupyter.storage import ActivityAttempt, record_activity_attempts, run_write
+from wfb_jupyter.storage import ActivityAttempt, record_activity_attempts
+from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
 
@@ -44,12 +45,20 @@ def component_of(activity_type: str) -> str:
     return name if name and version.isdigit() else activity_type
 
 
-class AttemptRecorder:
-    """Buffers attempts and writes them in batches (group commit) on the worker's loop.
+def _write_attempts(session: Session, attempts: Sequence[ActivityAttempt]) -> list[None]:
+    record_activity_attempts(session, attempts)
+    return [None] * len(attempts)
 
-    ``record`` returns once the batch holding the attempt is committed, and the interceptor waits for it
-    before the result goes back to Temporal: a worker killed at any moment loses at most a report that
-    Temporal then retries, never the record of an attempt that ran. Concurrent activities share a commit.
+
+ACTIVITY_ATTEMPTS = BatchWriter("activity attempts", _write_attempts)
+
+
+class AttemptRecorder:
+    """Writes attempts through the process's group commit, keeping those the database refused for later.
+
+    ``record`` returns once the attempt is committed, and the interceptor waits for it before the result goes
+    back to Temporal: a worker killed at any moment loses at most a report that Temporal then retries, never
+    the record of an attempt that ran. Concurrent activities share a commit.
     """
 
     def __init__(
@@ -58,36 +67,51 @@ class AttemptRecorder:
         project_id: str,
         workflow_ids_by_type: Mapping[str, int],
         *,
-        gather_seconds: float = 0.005,
         batch_size: int = 500,
         wait_limit: float = 10.0,
     ) -> None:
         self._engine = engine
         self._project_id = project_id
         self.workflow_ids_by_type: Mapping[str, int] = dict(workflow_ids_by_type)
-        self._gather_seconds = gather_seconds
         self._batch_size = batch_size
         self._wait_limit = wait_limit
-        self._buffer: list[tuple[ActivityAttempt, asyncio.Future[None]]] = []
+        self._retry: list[ActivityAttempt] = []  # refused by the database; written again by ``run``
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._wakeup = asyncio.Event()
-        self._flush_lock = asyncio.Lock()
         self.recorded = 0
 
     async def record(self, attempt: ActivityAttempt) -> None:
-        """Queue the attempt and wait (bounded) until it is committed."""
-        committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._buffer.append((attempt, committed))
-        if len(self._buffer) > _MAX_BUFFERED:
-            dropped = len(self._buffer) - _MAX_BUFFERED
-            for _, future in self._buffer[:dropped]:
-                future.cancel()
-            del self._buffer[:dropped]
+        """Write the attempt, waiting (bounded) until it is committed."""
+        write = asyncio.ensure_future(self._write([attempt]))
+        self._in_flight.add(write)
+        write.add_done_callback(self._in_flight.discard)
+        # A database that is down must not hold activity results back for long: they go on, and the
+        # attempt stays queued for the retry loop.
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(write), self._wait_limit)
+
+    async def _write(self, attempts: list[ActivityAttempt]) -> None:
+        try:
+            results = await group_commit(self._engine).write(ACTIVITY_ATTEMPTS, attempts)
+        except Exception:  # noqa: BLE001 - kept for the retry loop rather than lost
+            logger.exception("could not record %d activity attempts; will retry", len(attempts))
+            self._keep_for_retry(attempts)
+            return
+        for attempt, result in zip(attempts, results, strict=True):
+            if isinstance(
+                result, Exception
+            ):  # this attempt alone cannot be stored: say so, drop it
+                logger.error("dropped the record of %s: %s", attempt.step_id, result)
+            else:
+                self.recorded += 1
+
+    def _keep_for_retry(self, attempts: list[ActivityAttempt]) -> None:
+        self._retry.extend(attempts)
+        if len(self._retry) > _MAX_BUFFERED:
+            dropped = len(self._retry) - _MAX_BUFFERED
+            del self._retry[:dropped]
             logger.error("activity recording is behind; dropped %d oldest attempts", dropped)
         self._wakeup.set()
-        # A database that is down must not hold activity results back for long: they go on, and the
-        # attempt stays queued for the next flush.
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(committed), self._wait_limit)
 
     def attempt_for(self, info: activity.Info, **fields: Any) -> ActivityAttempt:
         return ActivityAttempt(
@@ -103,46 +127,30 @@ class AttemptRecorder:
         )
 
     async def run(self) -> None:
-        """Flush whenever attempts arrive; cancelled when the worker stops (``close`` writes the rest)."""
+        """Write refused attempts again, backing off while the database refuses; cancelled on stop."""
         while True:
             await self._wakeup.wait()
-            if len(self._buffer) < self._batch_size:
-                await asyncio.sleep(
-                    self._gather_seconds
-                )  # let concurrent attempts join this commit
             self._wakeup.clear()
-            if not await self._flush_once():
-                await asyncio.sleep(1.0)  # the database refused: back off before trying again
+            await asyncio.sleep(1.0)  # the database refused: give it a moment
+            await self._retry_once()
+
+    async def _retry_once(self) -> None:
+        batch, self._retry = self._retry[: self._batch_size], self._retry[self._batch_size :]
+        if batch:
+            await self._write(batch)
+        if self._retry:
+            self._wakeup.set()
 
     async def flush(self) -> int:
-        """Write everything queued now (tests and shutdown use it)."""
+        """Wait for the writes under way and write what was refused, once (tests and shutdown use it)."""
         before = self.recorded
-        while self._buffer and await self._flush_once():
-            pass
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+        pending = len(self._retry)
+        while self._retry and pending > 0:
+            pending -= self._batch_size
+            await self._retry_once()
         return self.recorded - before
-
-    async def _flush_once(self) -> bool:
-        async with self._flush_lock:
-            batch, self._buffer = self._buffer[: self._batch_size], self._buffer[self._batch_size :]
-            if not batch:
-                return True
-            attempts = [attempt for attempt, _ in batch]
-            try:
-                written = await off_loop(
-                    run_write,
-                    self._engine,
-                    lambda session: record_activity_attempts(session, attempts),
-                )
-            except Exception:  # noqa: BLE001 - kept for the next flush rather than lost
-                logger.exception("could not record %d activity attempts; will retry", len(batch))
-                self._buffer[:0] = batch
-                self._wakeup.set()
-                return False
-            self.recorded += written
-            for _, committed in batch:
-                if not committed.done():
-                    committed.set_result(None)
-            return True
 
     async def close(self) -> None:
         await self.flush()

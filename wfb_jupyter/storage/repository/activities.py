@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
@@ -44,11 +44,14 @@ class ActivityAttempt:
     error_type: str | None = None
 
     def as_row(self) -> dict[str, Any]:
-        row = asdict(self)
+        row = {name: getattr(self, name) for name in _ATTEMPT_FIELDS}  # asdict would deep-copy
         if row["duration_ms"] is None and self.finished_at is not None:
             elapsed = (self.finished_at - self.started_at).total_seconds()
             row["duration_ms"] = max(0, round(elapsed * 1000))
         return row
+
+
+_ATTEMPT_FIELDS = tuple(field.name for field in fields(ActivityAttempt))
 
 
 @dataclass
@@ -89,7 +92,8 @@ def record_activity_attempts(
     ]
     if not rows:
         return 0
-    session.execute(insert(_attempts), rows)
+    connection = session.connection()
+    connection.execute(insert(_attempts), rows)
     totals: dict[tuple[str, str, int | None], _Totals] = {}
     for row in rows:
         for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
@@ -100,12 +104,12 @@ def record_activity_attempts(
         _statistics_values(project_id, component, workflow_id, total)
         for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key)
     ]
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
         for per_workflow in (False, True):
             batch = [v for v in statistics if (v["workflow_id"] is not None) == per_workflow]
             if batch:
-                session.execute(_statistics_upsert(dialect, per_workflow), batch)
+                connection.execute(_statistics_upsert(dialect, per_workflow), batch)
     else:
         for values in statistics:
             _merge_statistics_portably(session, values)
@@ -114,7 +118,7 @@ def record_activity_attempts(
         counter = counters.setdefault(row["project_id"], [0, 0])
         counter[0] += 1
         counter[1] += row["status"] != SUCCESS
-    session.execute(
+    connection.execute(
         _COUNT_PROJECT_ATTEMPTS,
         [
             {"project": project_id, "attempts": attempts, "failures": failures}

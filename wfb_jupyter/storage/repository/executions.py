@@ -7,12 +7,13 @@ which is what keeps recording cheap next to the runs it records.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -102,15 +103,10 @@ def record_execution_starts(session: Session, starts: Sequence[ExecutionStart]) 
         }
         for start in starts
     ]
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_executions)
-        session.execute(
-            statement.on_conflict_do_nothing(
-                index_elements=["temporal_workflow_id", "temporal_run_id"]
-            ),
-            rows,
-        )
+        connection.execute(_insert_starts(dialect), rows)
         return
     for row in rows:  # other databases: look first, and let a racing insert lose to the winner
         if find_execution(session, row["temporal_workflow_id"], row["temporal_run_id"]) is None:
@@ -132,25 +128,13 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
     """
     if not closes:
         return []
+    connection = session.connection()
     wanted = {(close.temporal_workflow_id, close.temporal_run_id) for close in closes}
     found: dict[tuple[str, str], Any] = {}
     workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
     for chunk in range(0, len(workflow_ids), _IN_LIST_CHUNK):
-        rows = session.execute(
-            select(
-                _executions.c.id,
-                _executions.c.temporal_workflow_id,
-                _executions.c.temporal_run_id,
-                _executions.c.status,
-                _executions.c.started_at,
-                Workflow.project_id,
-            )
-            .join(Workflow, Workflow.id == _executions.c.workflow_id)
-            .where(
-                _executions.c.temporal_workflow_id.in_(workflow_ids[chunk : chunk + _IN_LIST_CHUNK])
-            )
-            .order_by(_executions.c.id)  # one lock order for every writer: no deadlocks
-            .with_for_update(of=_executions)
+        rows = connection.execute(
+            _ROWS_TO_CLOSE, {"workflow_ids": workflow_ids[chunk : chunk + _IN_LIST_CHUNK]}
         )
         for row in rows:
             key = (row.temporal_workflow_id, row.temporal_run_id)
@@ -187,28 +171,53 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
         totals[1] += close.status == "completed"
         totals[2] = max(totals[2], row.started_at)
     if updates:
-        session.execute(_CLOSE_ROW, updates)
-    for project_id, (runs, successes, latest) in sorted(counted.items()):
-        session.execute(
-            update(Project)
-            .where(Project.id == project_id)
-            .values(
-                execution_count=Project.execution_count + runs,
-                execution_success_count=Project.execution_success_count + successes,
-                execution_failure_count=Project.execution_failure_count + (runs - successes),
-                last_execution_at=latest,
-            )
-            .execution_options(synchronize_session=False)
+        connection.execute(_CLOSE_ROW, updates)
+    if counted:
+        connection.execute(
+            _COUNT_PROJECT_RUNS,
+            [
+                {"project": project, "runs": runs, "successes": ok, "latest": latest}
+                for project, (runs, ok, latest) in sorted(counted.items())
+            ],
         )
     return outcomes
 
 
 _IN_LIST_CHUNK = 400
+# Statements are built once: building one costs more than running it.
+_ROWS_TO_CLOSE = (
+    select(
+        _executions.c.id,
+        _executions.c.temporal_workflow_id,
+        _executions.c.temporal_run_id,
+        _executions.c.status,
+        _executions.c.started_at,
+        Workflow.project_id,
+    )
+    .join(Workflow, Workflow.id == _executions.c.workflow_id)
+    .where(_executions.c.temporal_workflow_id.in_(bindparam("workflow_ids", expanding=True)))
+    .order_by(_executions.c.id)  # one lock order for every writer: no deadlocks
+    .with_for_update(of=_executions)
+)
+_projects = cast(Table, Project.__table__)
+_COUNT_PROJECT_RUNS = (
+    update(_projects)
+    .where(_projects.c.id == bindparam("project"))
+    .values(
+        execution_count=_projects.c.execution_count + bindparam("runs"),
+        execution_success_count=_projects.c.execution_success_count + bindparam("successes"),
+        execution_failure_count=_projects.c.execution_failure_count
+        + bindparam("runs")
+        - bindparam("successes"),
+        last_execution_at=bindparam("latest", type_=_projects.c.last_execution_at.type),
+    )
+)
 _CLOSE_ROW = (
     update(_executions)
     .where(
         _executions.c.id == bindparam("row_id"),
-        _executions.c.status.in_(OPEN_EXECUTION_STATUSES),
+        # OR of equalities rather than IN: an IN list is expanded per execution, which executemany refuses.
+        or_(*(_executions.c.status == status for status in OPEN_EXECUTION_STATUSES)),
     )
     .values(
         status=bindparam("new_status"),
@@ -218,6 +227,14 @@ _CLOSE_ROW = (
         duration_ms=bindparam("new_duration_ms"),
     )
 )
+
+
+@functools.cache
+def _insert_starts(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(_executions).on_conflict_do_nothing(
+        index_elements=["temporal_workflow_id", "temporal_run_id"]
+    )
 
 
 def create_execution(

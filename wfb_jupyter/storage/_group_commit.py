@@ -1,0 +1,153 @@
+"""Group commit: the writes of one process for one database, made from one event loop, share transactions.
+
+Execution rows and activity attempts arrive a few at a time from many concurrent runs. Each caller awaits its
+own write, but the writes that arrive while a commit is due are committed together: one transaction and one
+turn at SQLite's write lock for all of them. A quiet database commits at once; a busy one commits at most
+``min_interval`` apart, so the cost of committing stays bounded however fast the writes come.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from wfb_jupyter.runtime._threads import off_loop
+from wfb_jupyter.storage._engine import run_write
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+MIN_COMMIT_INTERVAL = 0.05
+
+
+class BatchWriter(Generic[Item, Result]):
+    """Writes a batch of items in the caller's transaction; one result per item, in order.
+
+    A result that is an exception fails that item's caller alone (a close for a run that has no row, say).
+    """
+
+    def __init__(self, name: str, write: Callable[[Session, Sequence[Item]], list[Result]]) -> None:
+        self.name = name
+        self.write = write
+
+    def __repr__(self) -> str:
+        return f"BatchWriter({self.name!r})"
+
+
+_Entry = tuple[BatchWriter[Any, Any], list[Any], "asyncio.Future[list[Any]]"]
+
+
+class GroupCommit:
+    def __init__(self, engine: Engine, min_interval: float = MIN_COMMIT_INTERVAL) -> None:
+        self._engine = engine
+        self._min_interval = min_interval
+        self._pending: list[_Entry] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._last_commit = float("-inf")
+
+    async def write(self, writer: BatchWriter[Item, Result], items: Sequence[Item]) -> list[Result]:
+        """Write ``items`` with ``writer`` in the next group commit; returns once it is committed.
+
+        Raises what the transaction raised (a ``StorageError``) when the whole commit failed; a per-item
+        exception from the writer comes back as that item's result.
+        """
+        if not items:
+            return []
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._pending.append((writer, list(items), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.ensure_future(self._flush_when_due())
+        return await asyncio.shield(future)  # a caller that gives up leaves its write in the commit
+
+    async def _flush_when_due(self) -> None:
+        while self._pending:
+            due = self._last_commit + self._min_interval - time.monotonic()
+            await asyncio.sleep(
+                max(due, 0)
+            )  # at least one turn of the loop: concurrent callers join
+            batch, self._pending = self._pending, []
+            self._last_commit = time.monotonic()
+            try:
+                results = await off_loop(run_write, self._engine, _commit(batch))
+            except BaseException as error:  # noqa: BLE001 - every caller of this commit gets the error
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                if not isinstance(error, Exception):
+                    raise
+                continue
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+
+def _commit(batch: list[_Entry]) -> Callable[[Session], list[list[Any]]]:
+    def write(session: Session) -> list[list[Any]]:
+        grouped: dict[BatchWriter[Any, Any], list[Any]] = {}
+        for (
+            writer,
+            items,
+            _,
+        ) in batch:  # in arrival order: a run's start is written before its close
+            grouped.setdefault(writer, []).extend(items)
+        results: dict[BatchWriter[Any, Any], list[Any]] = {}
+        for writer, items in grouped.items():
+            results[writer] = _write_isolated(session, writer, items)
+        taken: dict[BatchWriter[Any, Any], int] = {}
+        per_entry = []
+        for writer, items, _ in batch:
+            start = taken.get(writer, 0)
+            per_entry.append(results[writer][start : start + len(items)])
+            taken[writer] = start + len(items)
+        return per_entry
+
+    return write
+
+
+def _write_isolated(session: Session, writer: BatchWriter[Any, Any], items: list[Any]) -> list[Any]:
+    """All items at once; if that fails, one by one, so that a bad item fails alone."""
+    try:
+        with session.begin_nested():
+            results = writer.write(session, items)
+        if len(results) != len(items):
+            raise AssertionError(f"{writer!r} returned {len(results)} results for {len(items)}")
+        return results
+    except Exception as error:  # noqa: BLE001 - retried item by item below
+        if len(items) == 1 or _is_whole_database(error):
+            raise
+    isolated: list[Any] = []
+    for item in items:
+        try:
+            with session.begin_nested():
+                isolated.extend(writer.write(session, [item]))
+        except Exception as error:  # noqa: BLE001 - handed to that item's caller
+            if _is_whole_database(error):
+                raise
+            isolated.append(error)
+    return isolated
+
+
+def _is_whole_database(error: BaseException) -> bool:
+    # Locked, full, read-only or unreachable: no item is to blame, and run_write retries what can be retried.
+    return isinstance(error, OperationalError)
+
+
+_commits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, GroupCommit]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def group_commit(engine: Engine) -> GroupCommit:
+    """The group commit of ``engine`` on the running event loop."""
+    per_loop = _commits.setdefault(asyncio.get_running_loop(), {})
+    commit = per_loop.get(id(engine))
+    if commit is None:
+        commit = per_loop[id(engine)] = GroupCommit(engine)
+    return commit
