@@ -180,9 +180,8 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "step_ids": [py_str(step.id) for step in walk(model.steps)],
         "input_class": names["input_class"],
         "workflow_class": names["class"],
-        "input_fields": [
-            {"declaration": _field_declaration(field)} for field in _field_order(model.inputs)
-        ],
+        "input_fields": [{"declaration": _field_declaration(field)} for field in model.inputs],
+        "input_defaults": _input_defaults(model.inputs),
         "initial_vars": py_literal({name: None for name in view.variables}),
         "initial_signals": py_literal({signal.name: None for signal in model.signals}),
         "pending_signals": py_literal({signal.name: 0 for signal in model.signals}),
@@ -200,20 +199,14 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
     return fit_long_lines(code)
 
 
-_IMPORT_TRIGGERS = (
-    ("import asyncio", r"\basyncio\."),
-    ("import dataclasses", r"\bdataclasses\."),
-)
-
-
 def _imports(body: str) -> list[str]:
-    stdlib = [line for line, pattern in _IMPORT_TRIGGERS[:2] if re.search(pattern, body)]
+    stdlib = ["import asyncio"] if re.search(r"\basyncio\.", body) else []
     from_datetime = [
         name for name in ("datetime", "timedelta", "timezone") if re.search(rf"\b{name}[.(]", body)
     ]
     if from_datetime:
         stdlib.append(f"from datetime import {', '.join(from_datetime)}")
-    stdlib.append("from typing import Any")
+    stdlib.append("from typing import Any, TypedDict")
     temporal = ["from temporalio import workflow"]
     if "RetryPolicy(" in body:
         temporal.append("from temporalio.common import RetryPolicy")
@@ -232,30 +225,24 @@ def _details(model: WorkflowDefinition) -> Code | None:
     return py_str("\n".join(lines)) if lines else None
 
 
-def _field_order(fields: list[InputField]) -> list[InputField]:
-    """Dataclass fields without defaults must come first."""
-    return [f for f in fields if f.required and not f.has_default] + [
-        f for f in fields if not (f.required and not f.has_default)
-    ]
-
-
 def _field_declaration(field: InputField) -> Code:
     name = py_identifier(field.name)
     annotation = _PYTHON_TYPES[field.type]
     if field.required and not field.has_default:
-        return Code(f"{name}: {annotation}")
-    if not field.has_default or field.default is None:
-        optional = annotation if annotation == "Any" else f"{annotation} | None"
-        return Code(f"{name}: {optional} = None")
-    if isinstance(field.default, (dict, list)) and not field.default:
-        empty = "dict" if isinstance(field.default, dict) else "list"
-        return Code(f"{name}: {annotation} = dataclasses.field(default_factory={empty})")
-    if isinstance(field.default, (dict, list)):
-        literal = py_literal(field.default, 2)
-        return Code(
-            f"{name}: {annotation} = dataclasses.field(\n        default_factory=lambda: {literal}\n    )"
-        )
-    return Code(f"{name}: {annotation} = {py_literal(field.default)}")
+        return Code(f"{name}: {annotation}  # required")
+    if (not field.has_default or field.default is None) and annotation != "Any":
+        annotation = f"{annotation} | None"
+    return Code(f"{name}: {annotation}")
+
+
+def _input_defaults(fields: list[InputField]) -> Code | None:
+    """The values of the fields a run may leave out (None when a field has no default)."""
+    defaults = {
+        py_identifier(field.name): field.default if field.has_default else None
+        for field in fields
+        if not (field.required and not field.has_default)
+    }
+    return py_literal(defaults) if defaults else None
 
 
 def _spec_fields(spec: ComponentSpec) -> dict[str, Any]:

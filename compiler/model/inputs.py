@@ -11,8 +11,8 @@ from typing import Any
 from compiler._problems import Path, Problems
 from compiler.model._common import check_keys, read_name, read_text, type_name
 
-# Dataclass fields are class attributes: a field named `list` or `dataclasses` would shadow the name for the
-# annotations and defaults after it.
+# Input fields are declared in the generated input class and used as names in generated code; names of
+# builtins and of what generated code imports are kept out so that no field can ever shadow them.
 RESERVED_FIELD_NAMES = frozenset(dir(builtins)) | {
     "self",
     "dataclasses",

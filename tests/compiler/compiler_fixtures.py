@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import itertools
 import json
@@ -152,7 +151,7 @@ def load_compiled(
     input_class = next(
         value
         for name, value in vars(module).items()
-        if name.endswith("Input") and isinstance(value, type) and dataclasses.is_dataclass(value)
+        if name.endswith("Input") and isinstance(value, type) and issubclass(value, dict)
     )
     return LoadedWorkflow(
         compiled, getattr(module, compiled.workflow_class), input_class, list(activities.ACTIVITIES)

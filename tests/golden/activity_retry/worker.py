@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_activity_retry_v1 import ActivityRetryWorkflow
 from wfb_activity_retry_v1_activities import ACTIVITIES
 
-BUILD_ID = "b5b661f369ffb0718800"
+BUILD_ID = "696b2025eb2356edae27"
 DEFAULT_TASK_QUEUE = "golden"
 
 

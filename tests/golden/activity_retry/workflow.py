@@ -3,9 +3,8 @@
 Workflow type: activity-retry.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,9 +13,10 @@ WORKFLOW_TYPE = "activity-retry.v1"
 STEP_IDS = ("call_flaky",)
 
 
-@dataclasses.dataclass
-class ActivityRetryInput:
-    key: str
+class ActivityRetryInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
+
+    key: str  # required
 
 
 @workflow.defn(
@@ -40,7 +40,7 @@ class ActivityRetryWorkflow:
 
     @workflow.run
     async def run(self, params: ActivityRetryInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         workflow.set_current_details(
             "One activity call with an explicit retry policy and timeouts."
         )

@@ -3,9 +3,8 @@
 Workflow type: parent-flow.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,9 +13,10 @@ WORKFLOW_TYPE = "parent-flow.v1"
 STEP_IDS = ("child",)
 
 
-@dataclasses.dataclass
-class ParentFlowInput:
-    size: int
+class ParentFlowInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
+
+    size: int  # required
 
 
 @workflow.defn(
@@ -40,7 +40,7 @@ class ParentFlowWorkflow:
 
     @workflow.run
     async def run(self, params: ParentFlowInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_expressions_v1 import ExpressionsWorkflow
 from wfb_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "f316222be5e6b3ad035d"
+BUILD_ID = "e94373868179ef3aa0e4"
 DEFAULT_TASK_QUEUE = "golden"
 
 

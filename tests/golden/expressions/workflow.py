@@ -3,8 +3,7 @@
 Workflow type: expressions.v1
 """
 
-import dataclasses
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -95,24 +94,13 @@ def _fn_upper(value: Any) -> str:
     return str(value).upper()
 
 
-@dataclasses.dataclass
-class ExpressionsInput:
-    name: str
-    scores: list[Any] = dataclasses.field(
-        default_factory=lambda: [
-            3,
-            1,
-            2,
-        ]
-    )
-    user: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {
-            "tags": [
-                "a",
-                "b",
-            ],
-        }
-    )
+class ExpressionsInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    name: str  # required
+    scores: list[Any]
+    user: dict[str, Any]
 
 
 @workflow.defn(
@@ -153,7 +141,20 @@ class ExpressionsWorkflow:
 
     @workflow.run
     async def run(self, params: ExpressionsInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "scores": [
+                3,
+                1,
+                2,
+            ],
+            "user": {
+                "tags": [
+                    "a",
+                    "b",
+                ],
+            },
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

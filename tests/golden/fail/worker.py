@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_fail_step_v1 import FailStepWorkflow
 from wfb_fail_step_v1_activities import ACTIVITIES
 
-BUILD_ID = "c8bb8d25308ec8be164f"
+BUILD_ID = "53152b3baf1e26c53c7b"
 DEFAULT_TASK_QUEUE = "golden"
 
 

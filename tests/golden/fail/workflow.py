@@ -3,9 +3,8 @@
 Workflow type: fail-step.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -28,9 +27,11 @@ def _piece(part: Any) -> str:
     return str(part).lower() if isinstance(part, bool) else str(part)
 
 
-@dataclasses.dataclass
-class FailStepInput:
-    reason: str = "bad input"
+class FailStepInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    reason: str
 
 
 @workflow.defn(
@@ -54,7 +55,10 @@ class FailStepWorkflow:
 
     @workflow.run
     async def run(self, params: FailStepInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "reason": "bad input",
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

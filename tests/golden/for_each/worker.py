@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_for_each_v1 import ForEachWorkflow
 from wfb_for_each_v1_activities import ACTIVITIES
 
-BUILD_ID = "6d3dec465fdcd4334bae"
+BUILD_ID = "5f5a8d823eadcfd7a2ce"
 DEFAULT_TASK_QUEUE = "golden"
 
 

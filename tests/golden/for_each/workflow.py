@@ -4,9 +4,8 @@ Workflow type: for-each.v1
 """
 
 import asyncio
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -18,18 +17,11 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class ForEachInput:
-    items: list[Any] = dataclasses.field(
-        default_factory=lambda: [
-            1,
-            2,
-            3,
-            4,
-            5,
-            6,
-        ]
-    )
+class ForEachInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    items: list[Any]
 
 
 @workflow.defn(
@@ -53,7 +45,17 @@ class ForEachWorkflow:
 
     @workflow.run
     async def run(self, params: ForEachInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "items": [
+                1,
+                2,
+                3,
+                4,
+                5,
+                6,
+            ],
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

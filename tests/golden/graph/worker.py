@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_graph_flow_v1 import GraphFlowWorkflow
 from wfb_graph_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "620cc54b5887ab2fc805"
+BUILD_ID = "b8055c63dd672059cef1"
 DEFAULT_TASK_QUEUE = "golden"
 
 

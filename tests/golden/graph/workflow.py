@@ -3,9 +3,8 @@
 Workflow type: graph-flow.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -18,9 +17,10 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class GraphFlowInput:
-    amount: float
+class GraphFlowInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
+
+    amount: float  # required
 
 
 @workflow.defn(
@@ -44,7 +44,7 @@ class GraphFlowWorkflow:
 
     @workflow.run
     async def run(self, params: GraphFlowInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

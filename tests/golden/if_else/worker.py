@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_if_else_v1 import IfElseWorkflow
 from wfb_if_else_v1_activities import ACTIVITIES
 
-BUILD_ID = "743219b4db693bb777b0"
+BUILD_ID = "84bd2bb4cc4aa473fa40"
 DEFAULT_TASK_QUEUE = "golden"
 
 

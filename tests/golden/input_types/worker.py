@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_input_types_v1 import InputTypesWorkflow
 from wfb_input_types_v1_activities import ACTIVITIES
 
-BUILD_ID = "3add84e4d175c5d1d26b"
+BUILD_ID = "e01c1817e02f9d9776fc"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -3,9 +3,8 @@
 Workflow type: input-types.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -13,21 +12,19 @@ WORKFLOW_TYPE = "input-types.v1"
 STEP_IDS = ("show",)
 
 
-@dataclasses.dataclass
-class InputTypesInput:
-    title: str
-    anything: Any
-    count: int = 3
-    ratio: float = 0.5
-    enabled: bool = True
-    options: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {
-            "mode": "fast",
-        }
-    )
-    tags: list[Any] = dataclasses.field(default_factory=list)
-    level: str = "low"
-    note: str | None = None
+class InputTypesInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    title: str  # required
+    count: int
+    ratio: float
+    enabled: bool
+    options: dict[str, Any]
+    tags: list[Any]
+    level: str
+    note: str | None
+    anything: Any  # required
 
 
 @workflow.defn(
@@ -51,7 +48,18 @@ class InputTypesWorkflow:
 
     @workflow.run
     async def run(self, params: InputTypesInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "count": 3,
+            "ratio": 0.5,
+            "enabled": True,
+            "options": {
+                "mode": "fast",
+            },
+            "tags": [],
+            "level": "low",
+            "note": None,
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -3,9 +3,8 @@
 Workflow type: json-flow.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -27,10 +26,12 @@ def _piece(part: Any) -> str:
     return str(part).lower() if isinstance(part, bool) else str(part)
 
 
-@dataclasses.dataclass
-class JsonFlowInput:
-    a: float
-    b: float = 2
+class JsonFlowInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    a: float  # required
+    b: float
 
 
 @workflow.defn(
@@ -54,7 +55,10 @@ class JsonFlowWorkflow:
 
     @workflow.run
     async def run(self, params: JsonFlowInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "b": 2,
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

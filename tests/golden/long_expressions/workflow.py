@@ -4,9 +4,8 @@ Workflow type: long-expressions.v1
 """
 
 import asyncio
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -70,17 +69,13 @@ def _fn_upper(value: Any) -> str:
     return str(value).upper()
 
 
-@dataclasses.dataclass
-class LongExpressionsInput:
-    customer_name: str = "Ada Lovelace"
-    order_lines: list[Any] = dataclasses.field(
-        default_factory=lambda: [
-            1,
-            2,
-            3,
-        ]
-    )
-    discount_percentage: float = 5
+class LongExpressionsInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    customer_name: str
+    order_lines: list[Any]
+    discount_percentage: float
 
 
 @workflow.defn(
@@ -108,7 +103,16 @@ class LongExpressionsWorkflow:
 
     @workflow.run
     async def run(self, params: LongExpressionsInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "customer_name": "Ada Lovelace",
+            "order_lines": [
+                1,
+                2,
+                3,
+            ],
+            "discount_percentage": 5,
+        }
+        self._input.update(params)
         workflow.set_current_details(
             "Expressions too long for one line, in every place one can appear."
         )

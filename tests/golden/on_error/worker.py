@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_on_error_v1 import OnErrorWorkflow
 from wfb_on_error_v1_activities import ACTIVITIES
 
-BUILD_ID = "ee663b8c2eb8f030a7f4"
+BUILD_ID = "73f92a7386c62a1048b3"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -3,9 +3,8 @@
 Workflow type: on-error.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -30,9 +29,8 @@ def _error_message(error: BaseException) -> str:
     return error.message if isinstance(error, FailureError) else str(error)
 
 
-@dataclasses.dataclass
-class OnErrorInput:
-    pass
+class OnErrorInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
 
 
 @workflow.defn(
@@ -56,7 +54,7 @@ class OnErrorWorkflow:
 
     @workflow.run
     async def run(self, params: OnErrorInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

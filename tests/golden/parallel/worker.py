@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parallel_branches_v1 import ParallelBranchesWorkflow
 from wfb_parallel_branches_v1_activities import ACTIVITIES
 
-BUILD_ID = "91b284d143c6da79ddcd"
+BUILD_ID = "f02aac28ec4d9ab33ff8"
 DEFAULT_TASK_QUEUE = "golden"
 
 

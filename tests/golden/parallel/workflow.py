@@ -4,9 +4,8 @@ Workflow type: parallel-branches.v1
 """
 
 import asyncio
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -20,9 +19,8 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class ParallelBranchesInput:
-    pass
+class ParallelBranchesInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
 
 
 @workflow.defn(
@@ -46,7 +44,7 @@ class ParallelBranchesWorkflow:
 
     @workflow.run
     async def run(self, params: ParallelBranchesInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sequence_group_v1 import SequenceGroupWorkflow
 from wfb_sequence_group_v1_activities import ACTIVITIES
 
-BUILD_ID = "fecef9346185647bcf70"
+BUILD_ID = "fc909a71f8216e91b321"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -3,9 +3,8 @@
 Workflow type: sequence-group.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -17,9 +16,11 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class SequenceGroupInput:
-    run_group: bool = True
+class SequenceGroupInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    run_group: bool
 
 
 @workflow.defn(
@@ -43,7 +44,10 @@ class SequenceGroupWorkflow:
 
     @workflow.run
     async def run(self, params: SequenceGroupInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "run_group": True,
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_set_vars_v1 import SetVarsWorkflow
 from wfb_set_vars_v1_activities import ACTIVITIES
 
-BUILD_ID = "862b1a437de08cd993d6"
+BUILD_ID = "c0a1c2e3940b07cee1fd"
 DEFAULT_TASK_QUEUE = "golden"
 
 

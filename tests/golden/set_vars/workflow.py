@@ -3,9 +3,8 @@
 Workflow type: set-vars.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -27,9 +26,11 @@ def _piece(part: Any) -> str:
     return str(part).lower() if isinstance(part, bool) else str(part)
 
 
-@dataclasses.dataclass
-class SetVarsInput:
-    start: int = 1
+class SetVarsInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    start: int
 
 
 @workflow.defn(
@@ -56,7 +57,10 @@ class SetVarsWorkflow:
 
     @workflow.run
     async def run(self, params: SetVarsInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "start": 1,
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         self._vars["counter"] = self._input["start"]
         self._vars["label"] = "none"

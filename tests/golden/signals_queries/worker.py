@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_signals_queries_v1 import SignalsQueriesWorkflow
 from wfb_signals_queries_v1_activities import ACTIVITIES
 
-BUILD_ID = "1e1e7e40fc2279696c18"
+BUILD_ID = "4ad309f92b2f2decf718"
 DEFAULT_TASK_QUEUE = "golden"
 
 

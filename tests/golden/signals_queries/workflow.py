@@ -3,8 +3,7 @@
 Workflow type: signals-queries.v1
 """
 
-import dataclasses
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -15,9 +14,8 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class SignalsQueriesInput:
-    pass
+class SignalsQueriesInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
 
 
 @workflow.defn(
@@ -51,7 +49,7 @@ class SignalsQueriesWorkflow:
 
     @workflow.run
     async def run(self, params: SignalsQueriesInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         self._vars["items"] = []
         self._vars["done"] = False

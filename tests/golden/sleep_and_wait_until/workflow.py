@@ -3,9 +3,8 @@
 Workflow type: sleep-and-wait.v1
 """
 
-import dataclasses
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -24,9 +23,11 @@ def _seconds_until(moment: Any) -> float:
     return (when - workflow.now()).total_seconds()
 
 
-@dataclasses.dataclass
-class SleepAndWaitInput:
-    until: str = "2000-01-01T00:00:00+00:00"
+class SleepAndWaitInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    until: str
 
 
 @workflow.defn(
@@ -50,7 +51,10 @@ class SleepAndWaitWorkflow:
 
     @workflow.run
     async def run(self, params: SleepAndWaitInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "until": "2000-01-01T00:00:00+00:00",
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_switch_route_v1 import SwitchRouteWorkflow
 from wfb_switch_route_v1_activities import ACTIVITIES
 
-BUILD_ID = "027f2354615d5e5e6b56"
+BUILD_ID = "cc8765ee79d5d352caf5"
 DEFAULT_TASK_QUEUE = "golden"
 
 

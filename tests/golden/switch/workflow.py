@@ -3,9 +3,8 @@
 Workflow type: switch-route.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -18,9 +17,10 @@ STEP_IDS = (
 )
 
 
-@dataclasses.dataclass
-class SwitchRouteInput:
-    size: int
+class SwitchRouteInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
+
+    size: int  # required
 
 
 @workflow.defn(
@@ -44,7 +44,7 @@ class SwitchRouteWorkflow:
 
     @workflow.run
     async def run(self, params: SwitchRouteInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

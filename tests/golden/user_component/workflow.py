@@ -3,9 +3,8 @@
 Workflow type: user-component.v1
 """
 
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 
@@ -13,9 +12,10 @@ WORKFLOW_TYPE = "user-component.v1"
 STEP_IDS = ("loud",)
 
 
-@dataclasses.dataclass
-class UserComponentInput:
-    text: str
+class UserComponentInput(TypedDict, total=False):
+    """The run's input, checked when the run starts."""
+
+    text: str  # required
 
 
 @workflow.defn(
@@ -39,7 +39,7 @@ class UserComponentWorkflow:
 
     @workflow.run
     async def run(self, params: UserComponentInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = dict(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"

@@ -4,9 +4,8 @@ Workflow type: wait-signal.v1
 """
 
 import asyncio
-import dataclasses
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -31,9 +30,11 @@ def _piece(part: Any) -> str:
     return str(part).lower() if isinstance(part, bool) else str(part)
 
 
-@dataclasses.dataclass
-class WaitSignalInput:
-    timeout_seconds: float = 2
+class WaitSignalInput(TypedDict, total=False):
+    """The run's input, checked when the run starts; the fields it leaves out take their
+    defaults in ``run``."""
+
+    timeout_seconds: float
 
 
 @workflow.defn(
@@ -63,7 +64,10 @@ class WaitSignalWorkflow:
 
     @workflow.run
     async def run(self, params: WaitSignalInput) -> Any:
-        self._input = dataclasses.asdict(params)
+        self._input = {
+            "timeout_seconds": 2,
+        }
+        self._input.update(params)
         scope: dict[str, Any] = {"@path": "", "@results": {}}
         await self._main(scope)
         self._status = "completed"
