@@ -329,13 +329,6 @@ class TestBadItems:
         assert await commit.write(writer, [_start(workflow_id, "later")]) == ["later"]
         assert "later" in _stored(engine)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: _write_isolated re-raises when a writer's group holds a single item "
-        "(`if len(items) == 1 ... raise`), so a lone bad item fails the whole commit: the other writers' "
-        "callers get its error and their rows are rolled back, instead of the bad item's result being "
-        "the exception",
-    )
     async def test_a_lone_bad_item_does_not_fail_the_other_writers(
         self, engine: Engine, workflow_id: int
     ) -> None:
@@ -473,3 +466,16 @@ def test_each_event_loop_has_its_own_group_commit(engine: Engine, workflow_id: i
     assert asyncio.run(write(["x", "y"])) == ["x", "y"]
     assert asyncio.run(write(["z"])) == ["z"]
     assert _stored(engine) == ["x", "y", "z"]
+
+
+async def test_a_writer_breaking_its_contract_fails_without_writing_twice(
+    engine: Engine, workflow_id: int
+) -> None:
+    def returns_nothing(session: Session, items: Sequence[str]) -> list[None]:
+        record_execution_starts(session, [_start(workflow_id, item) for item in items])
+        return []
+
+    commit = GroupCommit(engine)
+    results = await commit.write(BatchWriter("returns nothing", returns_nothing), ["a", "b"])
+    assert [type(result) for result in results] == [TypeError, TypeError]
+    assert _stored(engine) == []

@@ -112,26 +112,34 @@ def _commit(batch: list[_Entry]) -> Callable[[Session], list[list[Any]]]:
 
 
 def _write_isolated(session: Session, writer: BatchWriter[Any, Any], items: list[Any]) -> list[Any]:
-    """All items at once; if that fails, one by one, so that a bad item fails alone."""
+    """All items at once; if that fails, one by one, so that a bad item fails alone (its result is the
+    error, and its savepoint undid whatever it wrote)."""
     try:
-        with session.begin_nested():
-            results = writer.write(session, items)
-        if len(results) != len(items):
-            raise AssertionError(f"{writer!r} returned {len(results)} results for {len(items)}")
-        return results
+        return _write_in_savepoint(session, writer, items)
     except Exception as error:  # noqa: BLE001 - retried item by item below
-        if len(items) == 1 or _is_whole_database(error):
+        if _is_whole_database(error):
             raise
+        if len(items) == 1:
+            return [error]
     isolated: list[Any] = []
     for item in items:
         try:
-            with session.begin_nested():
-                isolated.extend(writer.write(session, [item]))
+            isolated.extend(_write_in_savepoint(session, writer, [item]))
         except Exception as error:  # noqa: BLE001 - handed to that item's caller
             if _is_whole_database(error):
                 raise
             isolated.append(error)
     return isolated
+
+
+def _write_in_savepoint(
+    session: Session, writer: BatchWriter[Any, Any], items: list[Any]
+) -> list[Any]:
+    with session.begin_nested():
+        results = writer.write(session, items)
+        if len(results) != len(items):  # inside the savepoint, so that what it wrote is undone
+            raise TypeError(f"{writer!r} returned {len(results)} results for {len(items)} items")
+    return results
 
 
 def _is_whole_database(error: BaseException) -> bool:
