@@ -68,14 +68,16 @@ class GroupCommit:
 
     async def _flush_when_due(self) -> None:
         while self._pending:
-            due = self._last_commit + self._min_interval - time.monotonic()
-            await asyncio.sleep(
-                max(due, 0)
-            )  # at least one turn of the loop: concurrent callers join
+            # At least one turn of the loop, so that concurrent callers join.
+            await asyncio.sleep(max(self._last_commit + self._min_interval - time.monotonic(), 0))
             batch, self._pending = self._pending, []
             self._last_commit = time.monotonic()
             try:
-                results = await off_loop(run_write, self._engine, _commit(batch))
+                try:
+                    results = await off_loop(run_write, self._engine, _commit(batch))
+                except _ItemFailed as failed:  # rolled back: again, each writer and item isolated
+                    isolated = _commit(batch, suspect=failed.writer)
+                    results = await off_loop(run_write, self._engine, isolated)
             except BaseException as error:  # noqa: BLE001 - every caller of this commit gets the error
                 for _, _, future in batch:
                     if not future.done():
@@ -88,18 +90,37 @@ class GroupCommit:
                     future.set_result(result)
 
 
-def _commit(batch: list[_Entry]) -> Callable[[Session], list[list[Any]]]:
+class _ItemFailed(Exception):
+    """A writer raised for something other than the database as a whole: find the culprit in isolation."""
+
+    def __init__(self, writer: BatchWriter[Any, Any]) -> None:
+        super().__init__(f"{writer!r} failed")
+        self.writer = writer
+
+
+def _commit(
+    batch: list[_Entry], suspect: BatchWriter[Any, Any] | None = None
+) -> Callable[[Session], list[list[Any]]]:
+    """The transaction writing ``batch``. It first runs without savepoints (they cost statements on every
+    commit); when a writer fails it runs again isolated, with that writer's items one by one, so that a bad
+    item fails alone."""
+
     def write(session: Session) -> list[list[Any]]:
         grouped: dict[BatchWriter[Any, Any], list[Any]] = {}
-        for (
-            writer,
-            items,
-            _,
-        ) in batch:  # in arrival order: a run's start is written before its close
+        # In arrival order: a run's start is written before its close.
+        for writer, items, _ in batch:
             grouped.setdefault(writer, []).extend(items)
         results: dict[BatchWriter[Any, Any], list[Any]] = {}
         for writer, items in grouped.items():
-            results[writer] = _write_isolated(session, writer, items)
+            if suspect is not None:
+                results[writer] = _write_isolated(session, writer, items, writer is suspect)
+                continue
+            try:
+                results[writer] = _checked(writer, items, writer.write(session, items))
+            except Exception as error:
+                if _is_whole_database(error):
+                    raise
+                raise _ItemFailed(writer) from error
         taken: dict[BatchWriter[Any, Any], int] = {}
         per_entry = []
         for writer, items, _ in batch:
@@ -111,16 +132,25 @@ def _commit(batch: list[_Entry]) -> Callable[[Session], list[list[Any]]]:
     return write
 
 
-def _write_isolated(session: Session, writer: BatchWriter[Any, Any], items: list[Any]) -> list[Any]:
-    """All items at once; if that fails, one by one, so that a bad item fails alone (its result is the
-    error, and its savepoint undid whatever it wrote)."""
-    try:
-        return _write_in_savepoint(session, writer, items)
-    except Exception as error:  # noqa: BLE001 - retried item by item below
-        if _is_whole_database(error):
-            raise
-        if len(items) == 1:
-            return [error]
+def _checked(writer: BatchWriter[Any, Any], items: list[Any], results: list[Any]) -> list[Any]:
+    if len(results) != len(items):
+        raise TypeError(f"{writer!r} returned {len(results)} results for {len(items)} items")
+    return results
+
+
+def _write_isolated(
+    session: Session, writer: BatchWriter[Any, Any], items: list[Any], suspect: bool
+) -> list[Any]:
+    """All items at once unless the writer is the suspect, then one by one, so that a bad item fails alone
+    (its result is the error, and its savepoint undid whatever it wrote)."""
+    if not suspect or len(items) == 1:
+        try:
+            return _write_in_savepoint(session, writer, items)
+        except Exception as error:  # noqa: BLE001 - retried item by item below
+            if _is_whole_database(error):
+                raise
+            if len(items) == 1:
+                return [error]
     isolated: list[Any] = []
     for item in items:
         try:
@@ -135,11 +165,8 @@ def _write_isolated(session: Session, writer: BatchWriter[Any, Any], items: list
 def _write_in_savepoint(
     session: Session, writer: BatchWriter[Any, Any], items: list[Any]
 ) -> list[Any]:
-    with session.begin_nested():
-        results = writer.write(session, items)
-        if len(results) != len(items):  # inside the savepoint, so that what it wrote is undone
-            raise TypeError(f"{writer!r} returned {len(results)} results for {len(items)} items")
-    return results
+    with session.begin_nested():  # a failure, a wrong count included, undoes what the writer wrote
+        return _checked(writer, items, writer.write(session, items))
 
 
 def _is_whole_database(error: BaseException) -> bool:

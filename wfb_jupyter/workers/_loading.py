@@ -25,6 +25,7 @@ from wfb_jupyter.storage import (
     get_component,
     get_project,
     load_workflows_for_project,
+    read_scope,
     session_scope,
 )
 
@@ -71,7 +72,7 @@ def python_identifier(text: str) -> str:
 
 def active_versions_fingerprint(engine: Engine, project_id: str) -> tuple[tuple[int, int], ...]:
     """The project's active (workflow, version) pairs: a cheap query telling a worker when to reload."""
-    with session_scope(engine) as session:
+    with read_scope(engine) as session:
         rows = session.execute(
             select(CompiledCode.workflow_id, CompiledCode.version)
             .join(Workflow, Workflow.id == CompiledCode.workflow_id)
