@@ -156,14 +156,8 @@ def _starts(workflow: int, *keys: tuple[str, str], at: datetime = T0) -> list[Ex
 
 
 def _row(session: Session, temporal_workflow_id: str, temporal_run_id: str) -> ExecutionRecord:
-    return session.scalars(
-        select(ExecutionRecord)
-        .where(
-            ExecutionRecord.temporal_workflow_id == temporal_workflow_id,
-            ExecutionRecord.temporal_run_id == temporal_run_id,
-        )
-        .execution_options(populate_existing=True)
-    ).one()
+    session.expire_all()  # the row as stored now, not as this session last saw it
+    return get_execution(session, temporal_workflow_id, temporal_run_id)
 
 
 def _counters(session: Session, project_id: str) -> tuple[Any, ...]:
