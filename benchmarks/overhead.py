@@ -30,16 +30,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from compiler import CompileOptions, compile_workflow
-from wfb_jupyter.components import load_catalogue
 from wfb_jupyter.executions import start_execution, wait_for_result
 from wfb_jupyter.storage import (
+    compile_and_store,
     create_storage_engine,
     get_or_create_project,
     get_or_create_user,
-    get_or_create_workflow,
-    get_project,
     session_scope,
-    store_compiled_code,
     upgrade_database,
 )
 from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
@@ -71,14 +68,7 @@ def new_database(directory: Path, name: str):
 
 def store(engine, project_id: str, source: str) -> None:
     with session_scope(engine) as session:
-        project = get_project(session, project_id)
-        name = source.split("name:", 1)[1].split()[0]
-        workflow_row = get_or_create_workflow(session, project_id, name)
-        compiled = compile_workflow(
-            source,
-            CompileOptions(1, load_catalogue(session, project_id), project_id, project.task_queue),
-        )
-        store_compiled_code(session, workflow_row.id, compiled)
+        compile_and_store(session, project_id, source)
 
 
 def new_project(engine, name: str) -> str:

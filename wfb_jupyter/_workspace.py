@@ -142,15 +142,14 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         Raises ``WorkflowDefinitionError`` with every problem (nothing is stored), ``WorkspaceError`` for a
         name mismatch. Stored and active, it makes a worker of this process load it at once.
         """
-        from compiler import CompileOptions, compile_workflow, validate_definition
+        from compiler import CompileOptions, compile_workflow
         from wfb_jupyter.storage import (
-            get_or_create_workflow,
+            compile_and_store,
             get_workflow_by_name,
             list_compiled_versions,
             next_version,
             run_write,
             session_scope,
-            store_compiled_code,
         )
 
         text, name = named_definition(source, name)
@@ -164,11 +163,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                 project=info.id,
                 task_queue=info.task_queue,
             )
-            compiled = compile_workflow(text, options)
-            warnings = [
-                p for p in validate_definition(text, options.catalogue) if p.level == "warning"
-            ]
-            return compiled, tuple(warnings)
+            return compile_workflow(text, options), _warnings(text, options.catalogue)
 
         if dry_run:
             with session_scope(self.engine) as session:
@@ -188,12 +183,22 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         def store(session: Session) -> BuildResult:
             if name is not None:
                 self._register_notebook_components(session, info.id)
-            workflow = get_or_create_workflow(session, info.id, name or "invalid")
-            compiled, warnings = compile_in(session, workflow.id)
-            stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
-            outcome: BuildOutcome = "unchanged" if stored.version != compiled.version else "created"
+            build = compile_and_store(
+                session,
+                info.id,
+                text,
+                name=name or "invalid",  # no name: compiling reports why, and nothing is stored
+                activate=activate,
+                catalogue=self._catalogue(session, info.id),
+            )
+            outcome: BuildOutcome = "unchanged" if build.unchanged else "created"
             return build_result(
-                compiled, info, outcome, active=stored.is_active, stored=stored, warnings=warnings
+                build.compiled,
+                info,
+                outcome,
+                active=build.stored.is_active,
+                stored=build.stored,
+                warnings=_warnings(text, build.catalogue),
             )
 
         result = run_write(self.engine, store)
@@ -354,6 +359,13 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             os.environ["TEMPORAL_ADDRESS"] = self.settings.temporal_address
         if self.settings.temporal_namespace:
             os.environ["TEMPORAL_NAMESPACE"] = self.settings.temporal_namespace
+
+
+def _warnings(text: str, catalogue: ComponentCatalogue) -> tuple[Any, ...]:
+    """The definition's warnings (a build with errors never gets this far)."""
+    from compiler import validate_definition
+
+    return tuple(p for p in validate_definition(text, catalogue) if p.level == "warning")
 
 
 def _check_name(kind: str, name: str) -> None:

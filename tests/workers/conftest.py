@@ -8,17 +8,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
-from compiler import CompileOptions, compile_workflow
-from wfb_jupyter.components import load_catalogue
 from wfb_jupyter.storage import (
+    compile_and_store,
     create_storage_engine,
     get_or_create_project,
     get_or_create_user,
-    get_or_create_workflow,
-    get_project,
-    next_version,
     session_scope,
-    store_compiled_code,
     upgrade_database,
 )
 from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
@@ -48,23 +43,11 @@ def build(engine: Engine, project_id: str) -> Build:
     def store(
         source: str, *, name: str | None = None, activate: bool = True, project: str | None = None
     ) -> int:
-        target = project or project_id
         with session_scope(engine) as session:
-            project_row = get_project(session, target)
-            from compiler import parse_definition
-
-            workflow_name = name or parse_definition(source).name
-            workflow = get_or_create_workflow(session, target, workflow_name)
-            compiled = compile_workflow(
-                source,
-                CompileOptions(
-                    version=next_version(session, workflow.id),
-                    catalogue=load_catalogue(session, target),
-                    project=target,
-                    task_queue=project_row.task_queue,
-                ),
+            built = compile_and_store(
+                session, project or project_id, source, name=name, activate=activate
             )
-            return store_compiled_code(session, workflow.id, compiled, activate=activate).version
+            return built.stored.version
 
     return store
 

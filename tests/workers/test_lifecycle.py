@@ -70,9 +70,13 @@ async def test_unknown_workflow_version_and_project_are_named(
 
     build(GREETING)
     client = await temporal.get_client()
-    with pytest.raises(UnknownWorkflowError, match=r"no workflow named 'gret' .*\(workflows: 'greet'\)"):
+    with pytest.raises(
+        UnknownWorkflowError, match=r"no workflow named 'gret' .*\(workflows: 'greet'\)"
+    ):
         await start_execution(engine, client, project_id, "gret")
-    with pytest.raises(UnknownWorkflowError, match=r"'greet' has no version 7 .*stored versions: 1"):
+    with pytest.raises(
+        UnknownWorkflowError, match=r"'greet' has no version 7 .*stored versions: 1"
+    ):
         await start_execution(engine, client, project_id, "greet", version=7)
     with pytest.raises(NotFoundError, match="nowhere"):
         await start_execution(engine, client, "nowhere", "greet")

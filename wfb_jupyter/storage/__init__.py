@@ -6,6 +6,7 @@ SQLite by default (a per-user file, see ``default_database_path``), any SQLAlche
 or in ``run_write`` for writes that race with other processes.
 """
 
+from wfb_jupyter.storage._builds import StoredBuild, compile_and_store
 from wfb_jupyter.storage._engine import (
     DATABASE_URL_VARIABLE,
     create_storage_engine,
@@ -170,6 +171,9 @@ __all__ = [
     "mark_stale_workers",
     "register_worker",
     "update_worker",
+    # builds
+    "StoredBuild",
+    "compile_and_store",
     # executions
     "ExecutionClose",
     "ExecutionStart",
