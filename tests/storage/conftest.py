@@ -11,15 +11,14 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from storage_fixtures import migrated_engine
 
 from compiler import CompiledWorkflow
 from wfb_jupyter.storage import (
     Project,
     create_project,
-    create_storage_engine,
     create_user,
     session_scope,
-    upgrade_database,
 )
 
 POSTGRES_SKIP_REASON = (
@@ -52,12 +51,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[s
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = create_storage_engine(database_url)
-    upgrade_database(engine)
-    try:
+    with migrated_engine(database_url) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
+from storage_fixtures import migrated_engine
 
 from wfb_jupyter.storage import (
     DatabaseReadOnlyError,
@@ -36,7 +37,6 @@ from wfb_jupyter.storage import (
     record_execution_closes,
     record_execution_starts,
     session_scope,
-    upgrade_database,
 )
 from wfb_jupyter.storage._group_commit import BatchWriter, GroupCommit, group_commit
 from wfb_jupyter.storage.repository.executions import ALREADY_CLOSED, CLOSED
@@ -384,12 +384,8 @@ class TestWholeCommitFailures:
 
 @pytest.fixture
 def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
-    engine = create_storage_engine(f"sqlite:///{tmp_path}/group.db")
-    upgrade_database(engine)
-    try:
+    with migrated_engine(f"sqlite:///{tmp_path}/group.db") as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
