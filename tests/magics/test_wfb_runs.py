@@ -219,6 +219,8 @@ def test_a_build_is_kept_when_no_worker_can_start(ip: Any, capsys: Any) -> None:
 
 
 def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
+    from wfb_jupyter._workspace import workspace
+
     ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
     ip.run_line_magic("config", "WfbSettings.heartbeat_interval = 1.0")
     ip.run_cell_magic("workflow", "hello", HELLO)
@@ -226,6 +228,10 @@ def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
     ip.run_line_magic("wfb", "workers start --sidecar")
     started = capsys.readouterr().out
     assert started.startswith("Started: sidecar worker pid ") and "serves hello.v1" in started
+    embedded = workspace().server().kind == "embedded"
+    assert (
+        "Note: Temporal here is the embedded service, which stops with this kernel" in started
+    ) == embedded
     try:
         ip.run_line_magic("wfb", "run hello who=Sidecar --wait")
         assert capsys.readouterr().out.splitlines()[-1] == 'Completed: "Hello Sidecar"'
@@ -234,7 +240,6 @@ def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
     finally:
         ip.run_line_magic("wfb", "workers stop --sidecar")
     assert capsys.readouterr().out.startswith("Stopped the sidecar worker (pid ")
-    from wfb_jupyter._workspace import workspace
 
     deadline = time.monotonic() + 30
     while workspace().workers() and time.monotonic() < deadline:

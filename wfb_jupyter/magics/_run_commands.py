@@ -144,6 +144,9 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
     if args.action == "start":
         started = ws.start_worker(sidecar=args.sidecar)
         print(f"Started: {_describe_worker(started)}")
+        caveat = ws.sidecar_caveat() if args.sidecar else None
+        if caveat:
+            print(caveat)
     elif args.action == "stop":
         for stopped in ws.stop_worker(sidecar=args.sidecar):
             print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")

@@ -124,6 +124,16 @@ class RunAndWorkerOperations:
             self.worker_manager().start_worker_for_project(info.id), _WORKER_TIMEOUT
         )
 
+    def sidecar_caveat(self) -> str | None:
+        """Why a sidecar would not outlive this kernel's Temporal service, when it would not."""
+        if self.server().durable:
+            return None
+        return (
+            "Note: Temporal here is the embedded service, which stops with this kernel; the sidecar then "
+            "keeps reconnecting until it is stopped (%wfb workers stop --sidecar). For a sidecar that "
+            "outlives the kernel, run `wfb server` (or a Temporal server) and set TEMPORAL_ADDRESS."
+        )
+
     def stop_worker(self, sidecar: bool | None = None) -> list[Any]:
         """Stop the project's worker in this process, or (``sidecar``) its sidecar processes on this host."""
         info = self.project()
