@@ -7,9 +7,9 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import Engine, and_, bindparam, select
+from sqlalchemy import Connection, Engine, and_, bindparam, select
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -33,6 +33,7 @@ from wfb_jupyter.storage import (
     get_project,
     list_compiled_versions,
     list_workflows,
+    read_connection,
     read_scope,
 )
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker
@@ -165,33 +166,36 @@ _PLAN_ACTIVE, _PLAN_VERSION = _plan_query(False), _plan_query(True)
 def _plan_start(
     engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
-    with read_scope(engine) as session:
-        row = (
-            session.connection()
-            .execute(
-                _PLAN_ACTIVE if version is None else _PLAN_VERSION,
-                {"project_id": project_id, "workflow_name": workflow_name, "version": version},
-            )
-            .first()
-        )
-        # The error paths may ask more; the common path does not.
-        if row is None:
-            get_project(session, project_id)  # raises NotFoundError naming the project
-            raise AssertionError("unreachable")
-        if row.workflow_db_id is None:
-            known = [w.name for w in list_workflows(session, project_id)]
-            raise UnknownWorkflowError(project_id, workflow_name, known)
-        if row.version is None:
-            stored = [v.version for v in list_compiled_versions(session, row.workflow_db_id)]
-            raise UnknownWorkflowError(project_id, workflow_name, stored, version)
+    with read_connection(engine) as connection:
+        row = connection.execute(
+            _PLAN_ACTIVE if version is None else _PLAN_VERSION,
+            {"project_id": project_id, "workflow_name": workflow_name, "version": version},
+        ).first()
+        if row is None or row.workflow_db_id is None or row.version is None:
+            _explain_missing(engine, project_id, workflow_name, version, row)
         return _StartPlan(
             row.workflow_db_id,
             row.version,
             row.workflow_type,
             row.task_queue,
             dict(row.manifest.get("input_schema") or {}),
-            _cached_serving_worker(session, engine, project_id, stale_after),
+            _cached_serving_worker(connection, engine, project_id, stale_after),
         )
+
+
+def _explain_missing(
+    engine: Engine, project_id: str, workflow_name: str, version: int | None, row: Any
+) -> NoReturn:
+    """Raise the error naming what a start asked for and what exists instead."""
+    with read_scope(engine) as session:
+        if row is None:
+            get_project(session, project_id)  # raises NotFoundError naming the project
+            raise AssertionError("unreachable")
+        if row.workflow_db_id is None:
+            known = [w.name for w in list_workflows(session, project_id)]
+            raise UnknownWorkflowError(project_id, workflow_name, known)
+        stored = [v.version for v in list_compiled_versions(session, row.workflow_db_id)]
+        raise UnknownWorkflowError(project_id, workflow_name, stored, version)
 
 
 _SERVING_CACHE_SECONDS = 1.0
@@ -199,7 +203,7 @@ _serving_cache: dict[tuple[int, str], tuple[float, WorkerStatus]] = {}
 
 
 def _cached_serving_worker(
-    session: Any, engine: Engine, project_id: str, stale_after: float
+    connection: Connection, engine: Engine, project_id: str, stale_after: float
 ) -> WorkerStatus | None:
     """A serving worker seen within the last second is taken as still serving: a burst of starts then
     costs one worker lookup, and a worker that stops is noticed a second later at most (its queued work
@@ -209,7 +213,8 @@ def _cached_serving_worker(
     cached = _serving_cache.get(key)
     if cached is not None and now - cached[0] < _SERVING_CACHE_SECONDS:
         return cached[1]
-    worker = serving_worker(session, project_id, stale_after=stale_after)
+    with Session(bind=connection) as session:
+        worker = serving_worker(session, project_id, stale_after=stale_after)
     if worker is None:
         _serving_cache.pop(key, None)
     else:
