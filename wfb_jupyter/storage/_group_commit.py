@@ -60,11 +60,22 @@ class GroupCommit:
         """
         if not items:
             return []
+        return await asyncio.shield(
+            self.submit(writer, items)
+        )  # a caller that gives up leaves its write
+
+    def submit(
+        self, writer: BatchWriter[Item, Result], items: Sequence[Item]
+    ) -> asyncio.Future[list[Result]]:
+        """``write`` without waiting: the future of its results, set once the commit is done."""
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        if not items:
+            future.set_result([])
+            return future
         self._pending.append((writer, list(items), future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.ensure_future(self._flush_when_due())
-        return await asyncio.shield(future)  # a caller that gives up leaves its write in the commit
+        return future
 
     async def _flush_when_due(self) -> None:
         while self._pending:

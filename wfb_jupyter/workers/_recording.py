@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -76,28 +77,35 @@ class AttemptRecorder:
         self._batch_size = batch_size
         self._wait_limit = wait_limit
         self._retry: list[ActivityAttempt] = []  # refused by the database; written again by ``run``
-        self._in_flight: set[asyncio.Future[None]] = set()
+        self._in_flight: set[asyncio.Future[list[Any]]] = set()
         self._wakeup = asyncio.Event()
         self.recorded = 0
 
     async def record(self, attempt: ActivityAttempt) -> None:
         """Write the attempt, waiting (bounded) until it is committed."""
-        write = asyncio.ensure_future(self._write([attempt]))
-        self._in_flight.add(write)
-        write.add_done_callback(self._in_flight.discard)
-        # A database that is down must not hold activity results back for long: they go on, and the
-        # attempt stays queued for the retry loop.
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+        write = self._write([attempt])
+        # A database that is slow or refuses must not hold the activity's result back for long, nor fail
+        # it: the result goes on, and a refused attempt waits in ``_retry`` (``_written`` put it there).
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.wait_for(asyncio.shield(write), self._wait_limit)
 
-    async def _write(self, attempts: list[ActivityAttempt]) -> None:
-        try:
-            results = await group_commit(self._engine).write(ACTIVITY_ATTEMPTS, attempts)
-        except Exception:  # noqa: BLE001 - kept for the retry loop rather than lost
-            logger.exception("could not record %d activity attempts; will retry", len(attempts))
+    def _write(self, attempts: list[ActivityAttempt]) -> asyncio.Future[list[Any]]:
+        write = group_commit(self._engine).submit(ACTIVITY_ATTEMPTS, attempts)
+        self._in_flight.add(write)
+        write.add_done_callback(functools.partial(self._written, attempts))
+        return write
+
+    def _written(self, attempts: list[ActivityAttempt], write: asyncio.Future[list[Any]]) -> None:
+        self._in_flight.discard(write)
+        if write.cancelled() or write.exception() is not None:
+            logger.error(
+                "could not record %d activity attempts (%s); will retry",
+                len(attempts),
+                "cancelled" if write.cancelled() else write.exception(),
+            )
             self._keep_for_retry(attempts)
             return
-        for attempt, result in zip(attempts, results, strict=True):
+        for attempt, result in zip(attempts, write.result(), strict=True):
             if isinstance(
                 result, Exception
             ):  # this attempt alone cannot be stored: say so, drop it
@@ -136,8 +144,8 @@ class AttemptRecorder:
 
     async def _retry_once(self) -> None:
         batch, self._retry = self._retry[: self._batch_size], self._retry[self._batch_size :]
-        if batch:
-            await self._write(batch)
+        if batch:  # a refusal comes back to ``_keep_for_retry`` through ``_written``
+            await asyncio.gather(self._write(batch), return_exceptions=True)
         if self._retry:
             self._wakeup.set()
 
