@@ -7,7 +7,7 @@
 3. Resident memory added by one in-kernel project worker.
 
 Rounds alternate between the two sides and the median ratio is printed, because these machines are noisy.
-Usage: python benchmarks/overhead.py [--workflows 500] [--versions 100] [--rounds 3]
+Usage: python benchmarks/overhead.py [--workflows 500] [--versions 100] [--rounds 5]
        [--only memory|throughput|cold-start]
 """
 
@@ -248,7 +248,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", type=int, default=500)
     parser.add_argument("--versions", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--only", choices=("memory", "throughput", "cold-start"), help="run one measurement"
     )
