@@ -142,12 +142,11 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         Raises ``WorkflowDefinitionError`` with every problem (nothing is stored), ``WorkspaceError`` for a
         name mismatch. Stored and active, it makes a worker of this process load it at once.
         """
-        from compiler import CompileOptions, compile_workflow
         from wfb_jupyter.storage import (
             compile_and_store,
+            compile_next,
             get_workflow_by_name,
             list_compiled_versions,
-            next_version,
             run_write,
             session_scope,
         )
@@ -155,20 +154,13 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
         text, name = named_definition(source, name)
         info = self.project(project)
 
-        def compile_in(session: Session, workflow_id: int | None) -> Any:
-            version = next_version(session, workflow_id) if workflow_id is not None else 1
-            options = CompileOptions(
-                version=version,
-                catalogue=self._catalogue(session, info.id),
-                project=info.id,
-                task_queue=info.task_queue,
-            )
-            return compile_workflow(text, options), _warnings(text, options.catalogue)
-
         if dry_run:
             with session_scope(self.engine) as session:
                 existing = get_workflow_by_name(session, info.id, name) if name else None
-                compiled, warnings = compile_in(session, existing.id if existing else None)
+                catalogue = self._catalogue(session, info.id)
+                compiled = compile_next(
+                    session, info.id, text, existing.id if existing else None, catalogue
+                )
                 same = None
                 if existing is not None:
                     same = next(
@@ -177,7 +169,12 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                         None,
                     )  # fmt: skip
             return build_result(
-                compiled, info, "dry-run", active=False, same_as=same, warnings=warnings
+                compiled,
+                info,
+                "dry-run",
+                active=False,
+                same_as=same,
+                warnings=_warnings(text, catalogue),
             )
 
         def store(session: Session) -> BuildResult:

@@ -94,9 +94,8 @@ async def close_finished_executions(
             runs = open_runs_started_before(
                 session, project_id, utc_now() - timedelta(seconds=min_age)
             )
-        return [
-            run for run in runs if run not in watched_runs
-        ]  # those, this process records itself
+        # This process records the end of the runs it watches itself.
+        return [run for run in runs if run not in watched_runs]
 
     runs = await asyncio.to_thread(open_runs)
     gate = asyncio.Semaphore(concurrency)

@@ -8,6 +8,7 @@ Each write still returns only once it is committed, so a caller that awaited ``w
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
 from wfb_jupyter.storage.repository.executions import MISSING
 
 
-def _write_starts(session: Session, starts: Sequence[ExecutionStart]) -> list[None]:
+def _write_starts(session: Session, starts: Sequence[ExecutionStart]) -> list[Exception | None]:
     record_execution_starts(session, starts)
     return [None] * len(starts)
 
@@ -43,13 +44,15 @@ EXECUTION_CLOSES = BatchWriter("execution closes", _write_closes)
 
 
 async def write_start(engine: Engine, start: ExecutionStart) -> None:
-    (error,) = await group_commit(engine).write(EXECUTION_STARTS, [start])
-    if error is not None:
-        raise error
+    await _write_one(engine, EXECUTION_STARTS, start)
 
 
 async def write_close(engine: Engine, close: ExecutionClose) -> None:
     """Raises ``NotFoundError`` when no row records that run."""
-    (error,) = await group_commit(engine).write(EXECUTION_CLOSES, [close])
+    await _write_one(engine, EXECUTION_CLOSES, close)
+
+
+async def _write_one(engine: Engine, writer: BatchWriter[Any, Exception | None], item: Any) -> None:
+    (error,) = await group_commit(engine).write(writer, [item])
     if error is not None:
         raise error

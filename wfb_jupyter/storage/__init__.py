@@ -6,7 +6,7 @@ SQLite by default (a per-user file, see ``default_database_path``), any SQLAlche
 or in ``run_write`` for writes that race with other processes.
 """
 
-from wfb_jupyter.storage._builds import StoredBuild, compile_and_store
+from wfb_jupyter.storage._builds import StoredBuild, compile_and_store, compile_next
 from wfb_jupyter.storage._engine import (
     DATABASE_URL_VARIABLE,
     create_storage_engine,
@@ -176,6 +176,7 @@ __all__ = [
     # builds
     "StoredBuild",
     "compile_and_store",
+    "compile_next",
     # executions
     "ExecutionClose",
     "ExecutionStart",

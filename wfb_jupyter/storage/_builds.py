@@ -49,14 +49,24 @@ def compile_and_store(
         from wfb_jupyter.components import load_catalogue  # components import storage: import late
 
         catalogue = load_catalogue(session, project_id)
-    project = get_project(session, project_id)
     workflow = get_or_create_workflow(session, project_id, name or parse_definition(text).name)
-    options = CompileOptions(
-        version=next_version(session, workflow.id),
-        catalogue=catalogue,
-        project=project_id,
-        task_queue=project.task_queue,
-    )
-    compiled = compile_workflow(text, options)
+    compiled = compile_next(session, project_id, text, workflow.id, catalogue)
     stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
     return StoredBuild(compiled, stored, catalogue)
+
+
+def compile_next(
+    session: Session,
+    project_id: str,
+    text: str,
+    workflow_id: int | None,
+    catalogue: ComponentCatalogue,
+) -> CompiledWorkflow:
+    """Compile ``text`` as the workflow's next version (version 1 of a workflow not stored yet)."""
+    options = CompileOptions(
+        version=next_version(session, workflow_id) if workflow_id is not None else 1,
+        catalogue=catalogue,
+        project=project_id,
+        task_queue=get_project(session, project_id).task_queue,
+    )
+    return compile_workflow(text, options)

@@ -58,11 +58,8 @@ class GroupCommit:
         Raises what the transaction raised (a ``StorageError``) when the whole commit failed; a per-item
         exception from the writer comes back as that item's result.
         """
-        if not items:
-            return []
-        return await asyncio.shield(
-            self.submit(writer, items)
-        )  # a caller that gives up leaves its write
+        # Shielded: a caller that gives up leaves its write in the commit.
+        return await asyncio.shield(self.submit(writer, items))
 
     def submit(
         self, writer: BatchWriter[Item, Result], items: Sequence[Item]
@@ -152,25 +149,25 @@ def _checked(writer: BatchWriter[Any, Any], items: list[Any], results: list[Any]
 def _write_isolated(
     session: Session, writer: BatchWriter[Any, Any], items: list[Any], suspect: bool
 ) -> list[Any]:
-    """All items at once unless the writer is the suspect, then one by one, so that a bad item fails alone
-    (its result is the error, and its savepoint undid whatever it wrote)."""
-    if not suspect or len(items) == 1:
+    """All items at once unless the writer is the suspect (or fails again), then one by one, so that a bad item
+    fails alone: its result is the error, and its savepoint undid whatever it wrote."""
+    if not suspect:
         try:
             return _write_in_savepoint(session, writer, items)
         except Exception as error:  # noqa: BLE001 - retried item by item below
             if _is_whole_database(error):
                 raise
-            if len(items) == 1:
-                return [error]
-    isolated: list[Any] = []
-    for item in items:
-        try:
-            isolated.extend(_write_in_savepoint(session, writer, [item]))
-        except Exception as error:  # noqa: BLE001 - handed to that item's caller
-            if _is_whole_database(error):
-                raise
-            isolated.append(error)
-    return isolated
+    return [_write_one(session, writer, item) for item in items]
+
+
+def _write_one(session: Session, writer: BatchWriter[Any, Any], item: Any) -> Any:
+    try:
+        (result,) = _write_in_savepoint(session, writer, [item])
+    except Exception as error:  # noqa: BLE001 - handed to that item's caller
+        if _is_whole_database(error):
+            raise
+        return error
+    return result
 
 
 def _write_in_savepoint(

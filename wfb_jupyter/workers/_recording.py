@@ -106,9 +106,8 @@ class AttemptRecorder:
             self._keep_for_retry(attempts)
             return
         for attempt, result in zip(attempts, write.result(), strict=True):
-            if isinstance(
-                result, Exception
-            ):  # this attempt alone cannot be stored: say so, drop it
+            # An attempt that alone cannot be stored is dropped, loudly.
+            if isinstance(result, Exception):
                 logger.error("dropped the record of %s: %s", attempt.step_id, result)
             else:
                 self.recorded += 1
