@@ -232,6 +232,21 @@ class TestLoadWorkflowsForProject:
         assert pairs == [("orders", 1, False), ("orders", 3, True), ("refunds", 1, True)]
         assert all(row.workflow_code for row in loaded)
 
+    def test_versions_asked_to_be_kept_are_loaded_too(
+        self, engine: Engine, project: Project, compiled: Build
+    ) -> None:
+        with session_scope(engine) as session:
+            orders = get_or_create_workflow(session, project.id, "orders").id
+            for version, definition in ((1, "a"), (2, "b"), (3, "c")):
+                store_compiled_code(session, orders, compiled("orders", version, definition))
+        with session_scope(engine) as session:
+            kept = load_workflows_for_project(session, project.id, keep=[(orders, 2), (orders, 9)])
+            assert [(row.version, row.is_active) for row in kept] == [(2, False), (3, True)]
+            # A pair naming another project's workflow loads nothing of it.
+            assert (
+                len(load_workflows_for_project(session, project.id, keep=[(orders + 99, 1)])) == 1
+            )
+
     def test_other_projects_are_not_loaded(
         self, session: Session, project: Project, compiled: Build
     ) -> None:

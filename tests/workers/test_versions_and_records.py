@@ -21,6 +21,7 @@ from wfb_jupyter.storage import (
     list_executions,
     session_scope,
 )
+from wfb_jupyter.workers import ProjectWorkerManager
 
 APPROVAL = """
 name: approval
@@ -80,12 +81,63 @@ async def test_rollback_makes_the_old_version_run_again(
     with session_scope(engine) as session:
         workflow = get_workflow_by_name(session, project_id, "approval")
         activate_version(session, workflow.id, 1)
-    await wait_until(lambda: manager.status(project_id).loaded_versions == ["approval.v1"])
+    # v2 stays loaded for a while after it stopped being active (see the retention tests below).
+    await wait_until(
+        lambda: manager.status(project_id).loaded_versions == ["approval.v1", "approval.v2"]
+    )
     client = await temporal.get_client()
     ref = await start_execution(engine, client, project_id, "approval")
     assert ref.version == 1
     await signal_execution(engine, client, ref, "go", {"note": "back"})
     assert await wait_for_result(engine, client, ref, timeout=30) == "first back"
+
+
+async def test_a_start_planned_on_the_replaced_version_still_runs(
+    engine, project_id, build, manager, temporal
+) -> None:
+    """Another process planned a start on v1 just before v2 was activated, and starts it after this worker
+    reloaded: v1 is still loaded, so the run does not wait for a worker that can run it."""
+    build(APPROVAL % "v1")
+    await manager.start_worker_for_project(project_id)
+    build(APPROVAL % "v2")
+    await wait_until(
+        lambda: manager.status(project_id).loaded_versions == ["approval.v1", "approval.v2"]
+    )
+    client = await temporal.get_client()
+    handle = await client.start_workflow(
+        "approval.v1",
+        {},
+        id="planned-before-activation",
+        task_queue=_task_queue(manager, project_id),
+    )
+    await handle.signal("go", {"note": "late"})
+    assert await asyncio.wait_for(handle.result(), 30) == "v1 late"
+
+
+async def test_a_replaced_version_is_dropped_once_its_retention_is_over(
+    engine, project_id, build, temporal
+) -> None:
+    build(APPROVAL % "v1")
+    manager = ProjectWorkerManager(
+        engine, connection=temporal, version_check_interval=0.3, retain_versions_for=0.5
+    )
+    try:
+        await manager.start_worker_for_project(project_id)
+        build(APPROVAL % "v2")
+        await wait_until(
+            lambda: manager.status(project_id).loaded_versions == ["approval.v1", "approval.v2"]
+        )
+        await asyncio.sleep(0.6)
+        build(APPROVAL % "v3")  # the next reload leaves v1 out: not active, not running, not recent
+        await wait_until(
+            lambda: manager.status(project_id).loaded_versions == ["approval.v2", "approval.v3"]
+        )
+    finally:
+        await manager.stop_all()
+
+
+def _task_queue(manager: ProjectWorkerManager, project_id: str) -> str:
+    return manager.status(project_id).task_queue
 
 
 def flaky_step(fail_times: int = 2) -> int:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -29,6 +30,7 @@ from wfb_jupyter.storage import (
     ExecutionStart,
     Project,
     Workflow,
+    activation_generation,
     find_execution,
     get_project,
     list_compiled_versions,
@@ -55,12 +57,19 @@ class ExecutionRef:
 
 
 @dataclass(frozen=True)
-class _StartPlan:
+class _PlannedVersion:
+    """What the database says a start runs: which version, on which task queue, with which input schema."""
+
     workflow_db_id: int
     version: int
     workflow_type: str
     task_queue: str
     schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _StartPlan:
+    planned: _PlannedVersion
     worker: WorkerStatus | None
 
 
@@ -78,21 +87,22 @@ async def start_execution(
 ) -> ExecutionRef:
     """Start a run of the workflow's active version (or ``version``) on the project's task queue."""
     inputs = dict(inputs or {})
-    plan = await asyncio.to_thread(
+    plan = _remembered_plan(engine, project_id, workflow_name, version) or await asyncio.to_thread(
         _plan_start, engine, project_id, workflow_name, version, stale_after
     )
-    problems = validate_input(plan.schema, inputs)
+    planned = plan.planned
+    problems = validate_input(planned.schema, inputs)
     if problems:
         raise InvalidInputError(workflow_name, problems)
     if plan.worker is None:
-        raise NoWorkerError(project_id, plan.task_queue)
-    if plan.workflow_type not in plan.worker.loaded_versions:
-        await _wait_for_serving_worker(engine, project_id, plan, stale_after)
+        raise NoWorkerError(project_id, planned.task_queue)
+    if planned.workflow_type not in plan.worker.loaded_versions:
+        await _wait_for_serving_worker(engine, project_id, planned, stale_after)
 
     workflow_id = workflow_id or f"{workflow_name}-{uuid.uuid4().hex[:12]}"
     try:
         handle = await client.start_workflow(
-            plan.workflow_type, inputs, id=workflow_id, task_queue=plan.task_queue
+            planned.workflow_type, inputs, id=workflow_id, task_queue=planned.task_queue
         )
     except WorkflowAlreadyStartedError:
         raise ExecutionError(
@@ -100,9 +110,10 @@ async def start_execution(
         ) from None
     run_id = handle.result_run_id or handle.run_id or ""
     await write_start(
-        engine, ExecutionStart(plan.workflow_db_id, plan.version, workflow_id, run_id, input=inputs)
+        engine,
+        ExecutionStart(planned.workflow_db_id, planned.version, workflow_id, run_id, input=inputs),
     )
-    ref = ExecutionRef(project_id, workflow_name, plan.version, workflow_id, run_id)
+    ref = ExecutionRef(project_id, workflow_name, planned.version, workflow_id, run_id)
     if watch:
         key = (ref.workflow_id, ref.run_id)
         task = asyncio.ensure_future(_watch(engine, client, ref))
@@ -163,9 +174,45 @@ def _plan_query(by_version: bool) -> Any:
 _PLAN_ACTIVE, _PLAN_VERSION = _plan_query(False), _plan_query(True)
 
 
+# A burst of starts (a loop in a cell, a batch from a widget) reads the database once a second, not once per
+# start. An activation made by this process is seen at once (its commit moves ``activation_generation``); one
+# made by another process is seen within the second, and workers keep the version it replaced loaded for a
+# while, so a start that planned on it still runs.
+_PLAN_CACHE_SECONDS = 1.0
+_SERVING_CACHE_SECONDS = 1.0
+_PlanKey = tuple[str, str, int | None]
+_plans: weakref.WeakKeyDictionary[Engine, dict[_PlanKey, tuple[float, int, _PlannedVersion]]] = (
+    weakref.WeakKeyDictionary()
+)
+_serving: weakref.WeakKeyDictionary[Engine, dict[str, tuple[float, WorkerStatus]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _remembered_plan(
+    engine: Engine, project_id: str, workflow_name: str, version: int | None
+) -> _StartPlan | None:
+    """The plan from the last second's starts, when both its parts are fresh: no database, no thread."""
+    now = time.monotonic()
+    remembered = _plans.get(engine, {}).get((project_id, workflow_name, version))
+    worker = _serving.get(engine, {}).get(project_id)
+    if (
+        remembered is None
+        or worker is None
+        or now - remembered[0] >= _PLAN_CACHE_SECONDS
+        or remembered[1] != activation_generation()
+        or now - worker[0] >= _SERVING_CACHE_SECONDS
+    ):
+        return None
+    return _StartPlan(remembered[2], worker[1])
+
+
 def _plan_start(
     engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
+    generation = (
+        activation_generation()
+    )  # read first: an activation committed meanwhile makes it stale
     with read_connection(engine) as connection:
         row = connection.execute(
             _PLAN_ACTIVE if version is None else _PLAN_VERSION,
@@ -173,14 +220,17 @@ def _plan_start(
         ).first()
         if row is None or row.workflow_db_id is None or row.version is None:
             _explain_missing(engine, project_id, workflow_name, version, row)
-        return _StartPlan(
+        planned = _PlannedVersion(
             row.workflow_db_id,
             row.version,
             row.workflow_type,
             row.task_queue,
             dict(row.manifest.get("input_schema") or {}),
-            _cached_serving_worker(connection, engine, project_id, stale_after),
         )
+        worker = _cached_serving_worker(connection, engine, project_id, stale_after)
+    plans = _plans.setdefault(engine, {})
+    plans[(project_id, workflow_name, version)] = (time.monotonic(), generation, planned)
+    return _StartPlan(planned, worker)
 
 
 def _explain_missing(
@@ -198,32 +248,27 @@ def _explain_missing(
         raise UnknownWorkflowError(project_id, workflow_name, stored, version)
 
 
-_SERVING_CACHE_SECONDS = 1.0
-_serving_cache: dict[tuple[int, str], tuple[float, WorkerStatus]] = {}
-
-
 def _cached_serving_worker(
     connection: Connection, engine: Engine, project_id: str, stale_after: float
 ) -> WorkerStatus | None:
-    """A serving worker seen within the last second is taken as still serving: a burst of starts then
-    costs one worker lookup, and a worker that stops is noticed a second later at most (its queued work
-    waits for the next worker, as on any Temporal task queue)."""
-    key = (id(engine), project_id)
+    """A serving worker seen within the last second is taken as still serving: a worker that stops is
+    noticed a second later at most (its queued work waits for the next worker, as on any task queue)."""
+    serving = _serving.setdefault(engine, {})
     now = time.monotonic()
-    cached = _serving_cache.get(key)
+    cached = serving.get(project_id)
     if cached is not None and now - cached[0] < _SERVING_CACHE_SECONDS:
         return cached[1]
     with Session(bind=connection) as session:
         worker = serving_worker(session, project_id, stale_after=stale_after)
     if worker is None:
-        _serving_cache.pop(key, None)
+        serving.pop(project_id, None)
     else:
-        _serving_cache[key] = (now, worker)
+        serving[project_id] = (now, worker)
     return worker
 
 
 async def _wait_for_serving_worker(
-    engine: Engine, project_id: str, plan: _StartPlan, stale_after: float
+    engine: Engine, project_id: str, planned: _PlannedVersion, stale_after: float
 ) -> None:
     """Refuse when no worker serves the project; give a serving one a moment to load a new version."""
     loop = asyncio.get_running_loop()
@@ -231,8 +276,8 @@ async def _wait_for_serving_worker(
     while True:
         worker = await asyncio.to_thread(_serving_worker, engine, project_id, stale_after)
         if worker is None:
-            raise NoWorkerError(project_id, plan.task_queue)
-        if plan.workflow_type in worker.loaded_versions or loop.time() > deadline:
+            raise NoWorkerError(project_id, planned.task_queue)
+        if planned.workflow_type in worker.loaded_versions or loop.time() > deadline:
             return
         await asyncio.sleep(0.2)
 

@@ -91,6 +91,7 @@ from wfb_jupyter.storage.repository.workers import (
 )
 from wfb_jupyter.storage.repository.workflows import (
     activate_version,
+    activation_generation,
     get_compiled_code,
     get_or_create_workflow,
     get_workflow,
@@ -151,6 +152,7 @@ __all__ = [
     "slugify",
     # workflows and versions
     "activate_version",
+    "activation_generation",
     "get_compiled_code",
     "get_or_create_workflow",
     "get_workflow",

@@ -83,14 +83,21 @@ def active_versions_fingerprint(engine: Engine, project_id: str) -> tuple[tuple[
 
 
 def load_project_code(
-    engine: Engine, project_id: str, finder: CompiledModuleFinder | None = None
+    engine: Engine,
+    project_id: str,
+    finder: CompiledModuleFinder | None = None,
+    *,
+    keep: Iterable[tuple[int, int]] = (),
 ) -> ProjectCode:
-    """Load the versions the project's worker needs and the activities they call, importable via the hook."""
+    """Load the versions the project's worker needs and the activities they call, importable via the hook.
+
+    ``keep`` names (workflow id, version) pairs to load even when neither active nor running.
+    """
     finder = finder or compiled_modules()
     package = f"{finder.root}.{python_identifier(project_id)}"
     with session_scope(engine) as session:
         project = get_project(session, project_id)
-        rows = load_workflows_for_project(session, project_id)
+        rows = load_workflows_for_project(session, project_id, keep)
         user_specs = _user_component_specs(session, project_id, rows)
         task_queue = project.task_queue
 

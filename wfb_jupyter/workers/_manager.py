@@ -32,6 +32,7 @@ class ProjectWorkerManager:
         stale_after: float = 120.0,
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
+        retain_versions_for: float = 60.0,
         record_executions: bool = True,
     ) -> None:
         self.engine = engine
@@ -41,6 +42,7 @@ class ProjectWorkerManager:
         self.stale_after = stale_after
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
+        self.retain_versions_for = retain_versions_for
         self.record_executions = record_executions
         self._workers: dict[str, ProjectWorker] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -66,6 +68,7 @@ class ProjectWorkerManager:
                 stale_after=self.stale_after,
                 version_check_interval=self.version_check_interval,
                 reconcile_interval=self.reconcile_interval,
+                retain_versions_for=self.retain_versions_for,
                 reconciler=self._reconciler() if self.record_executions else None,
             )
             try:

@@ -4,6 +4,10 @@ A ``Worker`` object is never reused once stopped (the SDK forbids it): every rel
 from the database. The SDK also refuses two live workers of one process on one task queue, so a reload shuts the
 old worker down before the new one polls; meanwhile tasks wait in the queue, and running executions continue on
 the new worker, which still loads the versions they started on.
+
+A version that stops being active stays loaded for ``retain_versions_for`` seconds: a start planned just before
+the activation (in this process or another, whose start plans are cached for a second) may still arrive for it
+before its execution row shows that it runs.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import hashlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +68,7 @@ class ProjectWorker:
         stale_after: float = 120.0,
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
+        retain_versions_for: float = 60.0,
         reconciler: Reconciler | None = None,
     ) -> None:
         self.engine = engine
@@ -73,6 +79,7 @@ class ProjectWorker:
         self.stale_after = stale_after
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
+        self.retain_versions_for = retain_versions_for
         self._reconciler = reconciler
         self.state = "starting"
         self.error: str | None = None
@@ -82,6 +89,9 @@ class ProjectWorker:
         self._worker: Worker | None = None
         self._recorder: AttemptRecorder | None = None
         self._fingerprint: tuple[tuple[int, int], ...] = ()
+        self._last_active: dict[
+            tuple[int, int], float
+        ] = {}  # (workflow id, version) -> monotonic time
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._reload_lock = asyncio.Lock()
@@ -95,7 +105,7 @@ class ProjectWorker:
         )
         try:
             client = await self.connection.get_client()
-            code = await off_loop(load_project_code, self.engine, self.project_id)
+            code = await self._load_code()
             self._fingerprint = await off_loop(
                 active_versions_fingerprint, self.engine, self.project_id
             )
@@ -151,12 +161,13 @@ class ProjectWorker:
                 active_versions_fingerprint, self.engine, self.project_id
             )
             try:
-                code = await off_loop(load_project_code, self.engine, self.project_id)
+                code = await self._load_code()
             except CodeLoadError as error:
                 self.error = f"still serving the previous versions: {error}"
                 await self._beat()
                 return False
             if self.code is not None and _same_code(code, self.code) and self.state == "running":
+                self.code = code  # the same modules, but which of them is active may have changed
                 if self.error:
                     self.error = None
                     await self._beat()
@@ -197,6 +208,21 @@ class ProjectWorker:
         return self._recorder
 
     # workers ----------------------------------------------------------------------------------------------
+    async def _load_code(self) -> ProjectCode:
+        now = time.monotonic()
+        if self.code is not None:  # what was active at the last load was active until now
+            for version in self.code.versions:
+                if version.is_active:
+                    self._last_active[(version.workflow_id, version.version)] = now
+        self._last_active = {
+            key: seen
+            for key, seen in self._last_active.items()
+            if now - seen < self.retain_versions_for
+        }
+        return await off_loop(
+            load_project_code, self.engine, self.project_id, keep=tuple(self._last_active)
+        )
+
     async def _launch(self, client: Client, code: ProjectCode) -> None:
         worker = Worker(
             client,
@@ -241,7 +267,7 @@ class ProjectWorker:
                 await client.workflow_service.get_system_info(
                     GetSystemInfoRequest(), timeout=timedelta(seconds=5)
                 )
-                code = await off_loop(load_project_code, self.engine, self.project_id)
+                code = await self._load_code()
                 await self._launch(client, code)
             except Exception as error:  # noqa: BLE001 - retried with backoff, shown in the status
                 self.error = f"{RECONNECTING} (next try in {delay:.0f} s): {_reason(error)}"

@@ -7,7 +7,11 @@ flags, so the code of a version never changes once stored.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select, update
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import event, exists, false, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
@@ -178,6 +182,7 @@ def activate_version(session: Session, workflow_id: int, version: int) -> Compil
 
 
 def _activate(session: Session, workflow_id: int, version: int) -> None:
+    session.info[_CHANGES_ACTIVATION] = True
     # Deactivate first: the partial unique index allows one active row per workflow at every statement.
     session.execute(
         update(CompiledCode)
@@ -197,9 +202,37 @@ def _activate(session: Session, workflow_id: int, version: int) -> None:
     )
 
 
-def load_workflows_for_project(session: Session, project_id: str) -> list[CompiledCode]:
+_CHANGES_ACTIVATION = "wfb.changes_activation"
+_activation_commits = itertools.count(1)
+_activation_generation = 0
+
+
+def activation_generation() -> int:
+    """A number that grows whenever a transaction of this process that changed an active version commits.
+
+    Caches of what is active keep the number they were filled at, and are stale once it has grown.
+    """
+    return _activation_generation
+
+
+@event.listens_for(Session, "after_commit")
+def _count_activation_commit(session: Session) -> None:
+    global _activation_generation
+    if session.info.pop(_CHANGES_ACTIVATION, False):
+        _activation_generation = next(_activation_commits)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_activation(session: Session, previous_transaction: object) -> None:
+    session.info.pop(_CHANGES_ACTIVATION, None)
+
+
+def load_workflows_for_project(
+    session: Session, project_id: str, keep: Iterable[tuple[int, int]] = ()
+) -> list[CompiledCode]:
     """What a project worker must load: every active version, plus older versions that still have open
-    executions (they replay on the code they started with). Each row has ``.workflow`` loaded."""
+    executions (they replay on the code they started with), plus the ``keep`` (workflow id, version)
+    pairs. Each row has ``.workflow`` loaded."""
     has_open_execution = exists().where(
         ExecutionRecord.workflow_id == CompiledCode.workflow_id,
         ExecutionRecord.version == CompiledCode.version,
@@ -210,7 +243,13 @@ def load_workflows_for_project(session: Session, project_id: str) -> list[Compil
         .join(CompiledCode.workflow)
         .options(contains_eager(CompiledCode.workflow))
         .where(Workflow.project_id == project_id)
-        .where(CompiledCode.is_active.is_(True) | has_open_execution)
+        .where(CompiledCode.is_active.is_(True) | has_open_execution | _one_of(sorted(set(keep))))
         .order_by(Workflow.name, CompiledCode.version)
     )
     return list(session.scalars(statement))
+
+
+def _one_of(pairs: list[tuple[int, int]]) -> Any:
+    if not pairs:
+        return false()
+    return tuple_(CompiledCode.workflow_id, CompiledCode.version).in_(pairs)
