@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from wfb_jupyter.storage._prepared import PreparedWrite
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityStatistics, Project
 
@@ -93,7 +94,7 @@ def record_activity_attempts(
     if not rows:
         return 0
     connection = session.connection()
-    connection.execute(insert(_attempts), rows)
+    _INSERT_ATTEMPTS.execute(connection, rows)
     totals: dict[tuple[str, str, int | None], _Totals] = {}
     for row in rows:
         for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
@@ -109,7 +110,7 @@ def record_activity_attempts(
         for per_workflow in (False, True):
             batch = [v for v in statistics if (v["workflow_id"] is not None) == per_workflow]
             if batch:
-                connection.execute(_statistics_upsert(dialect, per_workflow), batch)
+                _statistics_upsert(dialect, per_workflow).execute(connection, batch)
     else:
         for values in statistics:
             _merge_statistics_portably(session, values)
@@ -118,8 +119,8 @@ def record_activity_attempts(
         counter = counters.setdefault(row["project_id"], [0, 0])
         counter[0] += 1
         counter[1] += row["status"] != SUCCESS
-    connection.execute(
-        _COUNT_PROJECT_ATTEMPTS,
+    _COUNT_PROJECT_ATTEMPTS.execute(
+        connection,
         [
             {"project": project_id, "attempts": attempts, "failures": failures}
             for project_id, (attempts, failures) in sorted(counters.items())
@@ -131,7 +132,8 @@ def record_activity_attempts(
 _attempts = cast(Table, ActivityAttemptRecord.__table__)
 _statistics = cast(Table, ActivityStatistics.__table__)
 _projects = cast(Table, Project.__table__)
-_COUNT_PROJECT_ATTEMPTS = (
+_INSERT_ATTEMPTS = PreparedWrite(insert(_attempts), _ATTEMPT_FIELDS)
+_COUNT_PROJECT_ATTEMPTS = PreparedWrite(
     update(_projects)
     .where(_projects.c.id == bindparam("project"))
     .values(
@@ -166,7 +168,7 @@ def _statistics_values(
 
 
 @functools.cache
-def _statistics_upsert(dialect: str, per_workflow: bool) -> Any:
+def _statistics_upsert(dialect: str, per_workflow: bool) -> PreparedWrite:
     """INSERT ... ON CONFLICT that adds a batch's totals to a statistics row; built once, run per batch.
 
     Two partial unique indexes cover the rows: per component (``workflow_id`` NULL) and per component and
@@ -183,7 +185,7 @@ def _statistics_upsert(dialect: str, per_workflow: bool) -> Any:
         return pick(func.coalesce(mine, theirs), func.coalesce(theirs, mine))
 
     workflow_column = _statistics.c.workflow_id
-    return statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["project_id", "component"] + (["workflow_id"] if per_workflow else []),
         index_where=workflow_column.is_not(None) if per_workflow else workflow_column.is_(None),
         set_={
@@ -203,6 +205,23 @@ def _statistics_upsert(dialect: str, per_workflow: bool) -> Any:
             "updated_at": new.updated_at,
         },
     )
+    return PreparedWrite(upsert, _STATISTICS_COLUMNS)
+
+
+_STATISTICS_COLUMNS = (
+    "project_id",
+    "component",
+    "workflow_id",
+    "attempt_count",
+    "success_count",
+    "failure_count",
+    "retry_count",
+    "total_duration_ms",
+    "min_duration_ms",
+    "max_duration_ms",
+    "last_started_at",
+    "updated_at",
+)
 
 
 def _merge_statistics_portably(session: Session, values: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage._errors import NotFoundError
+from wfb_jupyter.storage._prepared import PreparedWrite
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import (
     CLOSED_EXECUTION_STATUSES,
@@ -106,7 +107,7 @@ def record_execution_starts(session: Session, starts: Sequence[ExecutionStart]) 
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        connection.execute(_insert_starts(dialect), rows)
+        _insert_starts(dialect).execute(connection, rows)
         return
     for row in rows:  # other databases: look first, and let a racing insert lose to the winner
         if find_execution(session, row["temporal_workflow_id"], row["temporal_run_id"]) is None:
@@ -171,10 +172,10 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
         totals[1] += close.status == "completed"
         totals[2] = max(totals[2], row.started_at)
     if updates:
-        connection.execute(_CLOSE_ROW, updates)
+        _CLOSE_ROW.execute(connection, updates)
     if counted:
-        connection.execute(
-            _COUNT_PROJECT_RUNS,
+        _COUNT_PROJECT_RUNS.execute(
+            connection,
             [
                 {"project": project, "runs": runs, "successes": ok, "latest": latest}
                 for project, (runs, ok, latest) in sorted(counted.items())
@@ -200,7 +201,7 @@ _ROWS_TO_CLOSE = (
     .with_for_update(of=_executions)
 )
 _projects = cast(Table, Project.__table__)
-_COUNT_PROJECT_RUNS = (
+_COUNT_PROJECT_RUNS = PreparedWrite(
     update(_projects)
     .where(_projects.c.id == bindparam("project"))
     .values(
@@ -212,7 +213,7 @@ _COUNT_PROJECT_RUNS = (
         last_execution_at=bindparam("latest", type_=_projects.c.last_execution_at.type),
     )
 )
-_CLOSE_ROW = (
+_CLOSE_ROW = PreparedWrite(
     update(_executions)
     .where(
         _executions.c.id == bindparam("row_id"),
@@ -230,11 +231,23 @@ _CLOSE_ROW = (
 
 
 @functools.cache
-def _insert_starts(dialect: str) -> Any:
+def _insert_starts(dialect: str) -> PreparedWrite:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(_executions).on_conflict_do_nothing(
+    statement = insert(_executions).on_conflict_do_nothing(
         index_elements=["temporal_workflow_id", "temporal_run_id"]
     )
+    return PreparedWrite(statement, _START_COLUMNS)
+
+
+_START_COLUMNS = (
+    "workflow_id",
+    "version",
+    "temporal_workflow_id",
+    "temporal_run_id",
+    "status",
+    "input",
+    "started_at",
+)
 
 
 def create_execution(

@@ -1,0 +1,89 @@
+"""Batched writes run on the driver's cursor: a Core statement compiled once per dialect, then ``executemany``.
+
+The group commit runs a few small batches many times a second (execution starts and closes, activity attempts
+and their statistics). For batches that small, SQLAlchemy's per-execution work (the compiled-cache lookup, an
+execution context, parameter processing through its generic machinery) costs several times what the database
+does. A ``PreparedWrite`` keeps the SQL text and the bind processors of each dialect and does only what the
+statement needs: the same types, the same transaction, errors wrapped as SQLAlchemy would wrap them.
+
+Column defaults computed in Python are not applied: every row gives every parameter the statement names, and
+a missing one is a ``KeyError`` naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.dml import UpdateBase
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # Per placeholder (in order, for a positional dialect): its name, the row key giving its value (None for a
+    # constant of the statement), the type's processor, and the constant's processed value.
+    parameters: tuple[tuple[str, str | None, Processor, Any], ...]
+    positional: bool
+
+
+class PreparedWrite:
+    """An INSERT, UPDATE or upsert run with many parameter sets in the caller's transaction."""
+
+    def __init__(self, statement: UpdateBase, columns: Sequence[str] | None = None) -> None:
+        """``columns``: for an INSERT, the columns the rows give (the statement is compiled for them)."""
+        self._statement = statement
+        self._columns = list(columns) if columns is not None else None
+        self._compiled: dict[str, _Compiled] = {}
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        parameters = _parameters(compiled, rows)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.executemany(compiled.sql, parameters)
+        except dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(
+                compiled.sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
+        finally:
+            cursor.close()
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self._statement.compile(dialect=dialect, column_keys=self._columns)
+        parameters = []
+        for name in compiled.positiontup or compiled.binds:
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.required:
+                parameters.append((name, bind.key, process, None))
+            else:  # a literal of the statement (``status == 'running'``)
+                value = bind.effective_value
+                parameters.append((name, None, None, value if process is None else process(value)))
+        prepared = _Compiled(compiled.string, tuple(parameters), dialect.positional)
+        self._compiled[dialect.name] = prepared
+        return prepared
+
+
+def _parameters(compiled: _Compiled, rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    parameters = compiled.parameters
+    values = [
+        [
+            constant if key is None else row[key] if process is None else process(row[key])
+            for _, key, process, constant in parameters
+        ]
+        for row in rows
+    ]
+    if compiled.positional:
+        return values
+    names = [name for name, *_ in parameters]
+    return [dict(zip(names, row, strict=True)) for row in values]
