@@ -110,7 +110,8 @@ def lower_activity(lowering: StepLowering) -> dict[str, Any]:
     }
     return {
         "activity_type": py_str(activity_type),
-        "args": py_dict(args, 0),
+        # No arguments, no payload: nothing to encode in the workflow or decode in the activity.
+        "args": py_dict(args, 0) if args else None,
         "timeouts": _timeout_code(timeouts),
         "retry": retry_code(retry),
         "summary": py_str(step.summary) if step.summary else None,

@@ -13,6 +13,7 @@ STEP_IDS = (
     "group",
     "first",
     "second",
+    "nothing",
 )
 
 
@@ -104,7 +105,8 @@ class SequenceGroupWorkflow:
     async def _steps_group(self, scope: dict[str, Any]) -> Any:
         await self._step_first(scope)
         await self._step_second(scope)
-        return scope["@results"].get("second")
+        await self._step_nothing(scope)
+        return scope["@results"].get("nothing")
 
     async def _step_first(self, scope: dict[str, Any]) -> str | None:
         run_id = self._begin("first", scope)
@@ -133,4 +135,15 @@ class SequenceGroupWorkflow:
             start_to_close_timeout=timedelta(minutes=5),
         )
         self._finish("second", run_id, scope, result)
+        return None
+
+    async def _step_nothing(self, scope: dict[str, Any]) -> str | None:
+        run_id = self._begin("nothing", scope)
+        result: Any
+        result = await workflow.execute_activity(
+            "wfb.echo",
+            activity_id=run_id,
+            start_to_close_timeout=timedelta(minutes=5),
+        )
+        self._finish("nothing", run_id, scope, result)
         return None
