@@ -112,7 +112,7 @@ async def plain_round(client: Client, count: int) -> float:
 
         async def one(_: int) -> None:
             await client.execute_workflow(
-                ThreeNoops.run, None, id=f"plain-{uuid.uuid4()}", task_queue=task_queue
+                ThreeNoops.run, id=f"plain-{uuid.uuid4()}", task_queue=task_queue
             )
 
         return await run_many(count, one)
