@@ -83,11 +83,10 @@ class AttemptRecorder:
 
     async def record(self, attempt: ActivityAttempt) -> None:
         """Write the attempt, waiting (bounded) until it is committed."""
-        write = self._write([attempt])
         # A database that is slow or refuses must not hold the activity's result back for long, nor fail
         # it: the result goes on, and a refused attempt waits in ``_retry`` (``_written`` put it there).
         with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(write), self._wait_limit)
+            await _wait_at_most(self._write([attempt]), self._wait_limit)
 
     def _write(self, attempts: list[ActivityAttempt]) -> asyncio.Future[list[Any]]:
         write = group_commit(self._engine).submit(ACTIVITY_ATTEMPTS, attempts)
@@ -161,6 +160,27 @@ class AttemptRecorder:
 
     async def close(self) -> None:
         await self.flush()
+
+
+async def _wait_at_most(future: asyncio.Future[Any], seconds: float) -> None:
+    """Wait until ``future`` is done or ``seconds`` have passed, never cancelling it: what ``wait_for`` of a
+    ``shield`` does, without the two extra tasks and futures per activity attempt."""
+    if future.done():
+        return
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def release(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(seconds, release)
+    future.add_done_callback(release)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        future.remove_done_callback(release)
 
 
 class RecordingInterceptor(Interceptor):
