@@ -6,7 +6,8 @@
    built from 100 workflow modules imported from disk.
 3. Resident memory added by one in-kernel project worker.
 
-Rounds alternate between the two sides and the median ratio is printed, because these machines are noisy.
+Rounds alternate between the two sides (each goes first every other round) and the median ratio is printed,
+because these machines are noisy.
 Usage: python benchmarks/overhead.py [--workflows 500] [--versions 100] [--rounds 5]
        [--only memory|throughput|cold-start]
 """
@@ -49,6 +50,9 @@ steps:
   - {{id: b, call: noop}}
   - {{id: c, call: noop}}
 """
+
+
+WARM_UP = 100
 
 
 def start_service() -> tuple[subprocess.Popen[str], str]:
@@ -124,12 +128,18 @@ async def throughput(address: str, directory: Path, count: int, rounds: int) -> 
     store(engine, project_id, THREE_NOOPS.format(name="three-noops"))
     connection = TemporalConnection(TemporalSettings(address, "default"))
     client = await connection.get_client()
-    await plain_round(client, 20)  # warm-up: first imports and sandbox set-up on both sides
-    await managed_round(engine, project_id, connection, 20)
+    # Warm-up: first imports, sandbox set-up, database and log files grown, on both sides.
+    await plain_round(client, WARM_UP)
+    await managed_round(engine, project_id, connection, WARM_UP)
     ratios, managed_rates, plain_rates = [], [], []
-    for _ in range(rounds):
-        managed = count / await managed_round(engine, project_id, connection, count)
-        plain = count / await plain_round(client, count)
+    for index in range(rounds):
+        # Each side goes first every other round: the service's state grows with every run it keeps.
+        if index % 2 == 0:
+            managed = count / await managed_round(engine, project_id, connection, count)
+            plain = count / await plain_round(client, count)
+        else:
+            plain = count / await plain_round(client, count)
+            managed = count / await managed_round(engine, project_id, connection, count)
         managed_rates.append(managed)
         plain_rates.append(plain)
         ratios.append(managed / plain)
