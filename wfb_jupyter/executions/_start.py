@@ -210,9 +210,8 @@ def _remembered_plan(
 def _plan_start(
     engine: Engine, project_id: str, workflow_name: str, version: int | None, stale_after: float
 ) -> _StartPlan:
-    generation = (
-        activation_generation()
-    )  # read first: an activation committed meanwhile makes it stale
+    # Read before the query: an activation committed while it runs leaves this plan already stale.
+    generation = activation_generation()
     with read_connection(engine) as connection:
         row = connection.execute(
             _PLAN_ACTIVE if version is None else _PLAN_VERSION,

@@ -89,9 +89,8 @@ class ProjectWorker:
         self._worker: Worker | None = None
         self._recorder: AttemptRecorder | None = None
         self._fingerprint: tuple[tuple[int, int], ...] = ()
-        self._last_active: dict[
-            tuple[int, int], float
-        ] = {}  # (workflow id, version) -> monotonic time
+        # (workflow id, version) -> when this worker last knew it active (monotonic seconds)
+        self._last_active: dict[tuple[int, int], float] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._reload_lock = asyncio.Lock()
