@@ -143,6 +143,7 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
         if isinstance(definition, str)
         else json.dumps(model.raw, sort_keys=True, default=str),
         compiler_version=COMPILER_VERSION,
+        warnings=tuple(problem for problem in problems.items if problem.level == "warning"),
     )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from compiler._problems import Problem
+
 
 @dataclass(frozen=True)
 class CompileOptions:
@@ -41,3 +43,5 @@ class CompiledWorkflow:
     build_id: str = ""
     definition_source: str = ""
     compiler_version: str = ""
+    # What validation found suspicious but not wrong, with positions; not part of the checksum.
+    warnings: tuple[Problem, ...] = ()

@@ -174,7 +174,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                 "dry-run",
                 active=False,
                 same_as=same,
-                warnings=_warnings(text, catalogue),
+                warnings=compiled.warnings,
             )
 
         def store(session: Session) -> BuildResult:
@@ -195,7 +195,7 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                 outcome,
                 active=build.stored.is_active,
                 stored=build.stored,
-                warnings=_warnings(text, build.catalogue),
+                warnings=build.compiled.warnings,
             )
 
         result = run_write(self.engine, store)
@@ -356,13 +356,6 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             os.environ["TEMPORAL_ADDRESS"] = self.settings.temporal_address
         if self.settings.temporal_namespace:
             os.environ["TEMPORAL_NAMESPACE"] = self.settings.temporal_namespace
-
-
-def _warnings(text: str, catalogue: ComponentCatalogue) -> tuple[Any, ...]:
-    """The definition's warnings (a build with errors never gets this far)."""
-    from compiler import validate_definition
-
-    return tuple(p for p in validate_definition(text, catalogue) if p.level == "warning")
 
 
 def _check_name(kind: str, name: str) -> None:

@@ -97,6 +97,14 @@ def test_problems_carry_level_path_and_position() -> None:
     assert validate_definition(DEFINITION, CATALOGUE) == []
 
 
+def test_a_build_carries_its_warnings_with_their_positions() -> None:
+    warned = "name: x\nsteps:\n  - id: stop\n    fail: no more\n  - id: never\n    call: echo\n"
+    compiled = compile_workflow(warned, CompileOptions(catalogue=CATALOGUE))
+    assert list(compiled.warnings) == validate_definition(warned, CATALOGUE)
+    assert [(w.level, w.path, w.line) for w in compiled.warnings] == [("warning", "steps[1]", 5)]
+    assert compile_workflow(DEFINITION, CompileOptions(catalogue=CATALOGUE)).warnings == ()
+
+
 def test_without_a_catalogue_components_are_not_checked() -> None:
     text = DEFINITION.replace("call: echo", "call: anything_at_all")
     assert validate_definition(text) == []

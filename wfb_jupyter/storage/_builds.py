@@ -26,7 +26,6 @@ from wfb_jupyter.storage.repository.workflows import (
 class StoredBuild:
     compiled: CompiledWorkflow
     stored: CompiledCode  # a new version, or the stored one with the same checksum
-    catalogue: ComponentCatalogue
 
     @property
     def unchanged(self) -> bool:
@@ -52,7 +51,7 @@ def compile_and_store(
     workflow = get_or_create_workflow(session, project_id, name or parse_definition(text).name)
     compiled = compile_next(session, project_id, text, workflow.id, catalogue)
     stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
-    return StoredBuild(compiled, stored, catalogue)
+    return StoredBuild(compiled, stored)
 
 
 def compile_next(
