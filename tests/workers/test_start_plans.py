@@ -4,6 +4,7 @@ within the second."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -26,15 +27,20 @@ def _workflow_id(engine, project_id: str) -> int:
         return get_workflow_by_name(session, project_id, "greet").id
 
 
-async def test_an_activation_in_this_process_is_seen_by_the_next_start(
-    engine, project_id, build, manager, temporal
-) -> None:
+async def _two_versions_served(engine, project_id, build, manager, temporal) -> Any:
+    """v1 and v2 stored, v2 active and served, and a start that remembered its plan; returns the client."""
     build(GREET % "one")
     build(GREET % "two")
     await manager.start_worker_for_project(project_id)
     client = await temporal.get_client()
     assert (await start_execution(engine, client, project_id, "greet")).version == 2
+    return client
 
+
+async def test_an_activation_in_this_process_is_seen_by_the_next_start(
+    engine, project_id, build, manager, temporal
+) -> None:
+    client = await _two_versions_served(engine, project_id, build, manager, temporal)
     with session_scope(engine) as session:
         activate_version(session, _workflow_id(engine, project_id), 1)
     ref = await start_execution(engine, client, project_id, "greet")
@@ -45,12 +51,7 @@ async def test_an_activation_in_this_process_is_seen_by_the_next_start(
 async def test_an_activation_by_another_process_is_seen_within_a_second(
     engine, project_id, build, manager, temporal
 ) -> None:
-    build(GREET % "one")
-    build(GREET % "two")
-    await manager.start_worker_for_project(project_id)
-    client = await temporal.get_client()
-    assert (await start_execution(engine, client, project_id, "greet")).version == 2
-
+    client = await _two_versions_served(engine, project_id, build, manager, temporal)
     # Another process flips the flags: this process's activation counter does not move.
     other = create_engine(engine.url)
     with other.begin() as connection:
