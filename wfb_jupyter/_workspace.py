@@ -7,7 +7,8 @@ Temporal work runs on the runtime loop (``wfb_jupyter.runtime``), never on the c
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter._settings import WfbSettings, valid_name
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from compiler import ComponentCatalogue
     from wfb_jupyter.storage import CompiledCode, Workflow
-    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection
+    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection, TemporalSettings
 
 _CODE_COLUMNS = {
     "workflow": "workflow_code",
@@ -56,17 +57,43 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
 
     @property
     def temporal(self) -> TemporalConnection:
+        """The connection manager, configured from these settings (a changed ``%config`` takes effect on the
+        next call)."""
         from wfb_jupyter.temporal import connection
 
-        return self._temporal or connection()
+        if self._temporal is not None:
+            return self._temporal
+        manager = connection()
+        manager.configure(self.temporal_settings())
+        return manager
+
+    def temporal_settings(self) -> TemporalSettings:
+        """Where Temporal is, from these settings; TLS and API keys come from the environment."""
+        from wfb_jupyter.temporal import TemporalSettings
+
+        s = self.settings
+        environment = TemporalSettings.from_environment()
+        return replace(
+            environment,
+            pinned_address=s.temporal_address or None,
+            namespace=s.temporal_namespace or "default",
+            ui_url=s.temporal_ui_url or None,
+            data_dir=Path(s.data_dir).expanduser() if s.data_dir else environment.data_dir,
+            cli_path=s.temporal_cli or None,
+            local_port=s.local_server_port,
+        )
 
     # -- storage and projects ------------------------------------------------------------------------------
 
     @property
     def database_url(self) -> str:
-        from wfb_jupyter.storage import database_url
+        from wfb_jupyter.storage import database_url, default_database_path
 
-        return self.settings.database_url or database_url()
+        if self.settings.database_url:
+            return self.settings.database_url
+        if self.settings.data_dir:
+            return f"sqlite:///{default_database_path(Path(self.settings.data_dir).expanduser())}"
+        return database_url()
 
     @property
     def engine(self) -> Engine:
@@ -346,16 +373,8 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
     # -- Temporal ------------------------------------------------------------------------------------------
 
     def server(self) -> ResolvedServer:
-        """The Temporal server in use (resolving, and maybe starting, one on first call)."""
-        self._export_temporal_settings()
+        """The Temporal server in use (resolving, and maybe starting, the local one on first call)."""
         return self.temporal.server()
-
-    def _export_temporal_settings(self) -> None:
-        # The connection manager reads the environment (as sidecar workers do); %config values reach it here.
-        if self.settings.temporal_address:
-            os.environ["TEMPORAL_ADDRESS"] = self.settings.temporal_address
-        if self.settings.temporal_namespace:
-            os.environ["TEMPORAL_NAMESPACE"] = self.settings.temporal_namespace
 
 
 def _check_name(kind: str, name: str) -> None:

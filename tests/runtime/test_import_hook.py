@@ -64,7 +64,11 @@ def test_fetch_serves_misses_lazily(finder: CompiledModuleFinder) -> None:
 
     def fetch(fullname: str) -> ModuleSource | None:
         asked.append(fullname)
-        return ModuleSource(fullname, "FROM_DB = True\n", "wfb://db") if fullname.endswith(".v9") else None
+        return (
+            ModuleSource(fullname, "FROM_DB = True\n", "wfb://db")
+            if fullname.endswith(".v9")
+            else None
+        )
 
     lazy = CompiledModuleFinder(finder.root + "_lazy", fetch=fetch)
     lazy.install()

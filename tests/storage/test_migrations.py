@@ -84,11 +84,22 @@ class TestGetEngine:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.delenv("WFB_DATABASE_URL", raising=False)
+        monkeypatch.delenv("WFB_DATA_DIR", raising=False)
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
         try:
             engine = get_engine()
             assert engine.url.database == str(tmp_path / "wfb-jupyter" / "wfb.db")
             assert (tmp_path / "wfb-jupyter" / "wfb.db").exists()
+        finally:
+            dispose_engines()
+
+    def test_default_location_follows_wfb_data_dir(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.delenv("WFB_DATABASE_URL", raising=False)
+        monkeypatch.setenv("WFB_DATA_DIR", str(tmp_path / "mine"))
+        try:
+            assert get_engine().url.database == str(tmp_path / "mine" / "wfb.db")
         finally:
             dispose_engines()
 

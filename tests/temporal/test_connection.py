@@ -1,23 +1,23 @@
-"""Connection manager and server resolution, against real servers (embedded, or a process that looks like the CLI)."""
+"""Connection manager and server resolution, against the real Temporal server."""
 
 from __future__ import annotations
 
-import os
 import socket
-import stat
-import sys
-import textwrap
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from wfb_jupyter.temporal import (
+    LocalServer,
     TemporalConnection,
     TemporalSettings,
     TemporalUnavailableError,
     resolve_server,
 )
-from wfb_jupyter.temporal._resolution import port_answers
+from wfb_jupyter.temporal._probe import port_answers, probe, split_address
+from wfb_jupyter.temporal._resolution import guess_ui_url
 
 
 def closed_address() -> str:
@@ -28,10 +28,29 @@ def closed_address() -> str:
 
 
 @pytest.fixture
-def no_temporal_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    empty = tmp_path / "empty-bin"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
+def not_temporal() -> Iterator[str]:
+    """A TCP server that accepts connections and says nothing Temporal would."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                continue
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    server.close()
 
 
 async def test_unreachable_pinned_address_names_it_after_retrying() -> None:
@@ -58,89 +77,88 @@ async def test_pinned_server_is_used_and_healthy(temporal_address: str) -> None:
     report = await manager.check_health()
     assert report.ok, report.error
     assert (report.kind, report.address) == ("pinned", temporal_address)
-    assert report.latency_ms is not None
+    assert report.latency_ms is not None and report.server_version
     assert await manager.get_client() is await manager.get_client()
     await manager.close()
 
 
-def test_existing_server_at_default_address_is_preferred(
-    temporal_address: str, no_temporal_cli: None
+def test_pinned_server_links_to_its_web_ui() -> None:
+    server = resolve_server(TemporalSettings("temporal.example.com:7233"))
+    assert server.ui_url == "http://temporal.example.com:8233"
+    assert server.execution_url("order 1", "r1") == (
+        "http://temporal.example.com:8233/namespaces/default/workflows/order%201/r1/history"
+    )
+    cloud = resolve_server(TemporalSettings("prod.a1b2c.tmprl.cloud:7233", "prod.a1b2c"))
+    assert cloud.ui_url == "https://cloud.temporal.io"
+    chosen = resolve_server(TemporalSettings("h:7233", ui_url="https://ui.example.com/"))
+    assert chosen.ui_url == "https://ui.example.com"
+    hidden = resolve_server(TemporalSettings("h:7233", ui_url="off"))
+    assert hidden.ui_url is None and hidden.execution_url("x") is None
+    assert "Web UI" not in hidden.describe()
+
+
+def test_existing_server_at_default_address_is_used_and_said(
+    temporal_address: str, tmp_path: Path
 ) -> None:
-    server = resolve_server(TemporalSettings(None, "default", default_address=temporal_address))
+    settings = TemporalSettings(None, default_address=temporal_address, data_dir=tmp_path)
+    server = resolve_server(settings)
     assert server.kind == "existing"
     assert server.address == temporal_address
-    assert server.ui_url is not None
-    assert "already running" in server.describe()
+    assert server.ui_url == guess_ui_url(temporal_address)
+    assert "already running at" in server.describe()
+    assert not (tmp_path / "temporal" / "server.json").exists()  # nothing started
 
 
-async def test_embedded_service_when_nothing_answers_and_no_cli(no_temporal_cli: None) -> None:
-    settings = TemporalSettings(None, "analytics", default_address=closed_address())
-    manager = TemporalConnection(settings)
-    server = manager.server()
+def test_local_server_started_when_nothing_answers(tmp_path: Path) -> None:
+    settings = TemporalSettings(None, default_address=closed_address(), data_dir=tmp_path)
     try:
-        assert server.kind == "embedded"
-        assert not server.durable
-        assert "not durable" in server.describe()
-        assert server.execution_url("wf") is None
-        report = await manager.check_health()
-        assert report.ok, report.error
-        assert report.namespace == "analytics"  # registered on the embedded service for us
+        server = resolve_server(settings)
+        assert server.kind == "local" and server.local is not None
+        assert server.local.started_now
+        host, port = split_address(server.address)
+        assert host == "127.0.0.1" and port != 7233
+        assert probe(server.address).temporal
+        assert server.ui_url and server.ui_url.startswith("http://127.0.0.1:")
+        assert f"the local Temporal server at {server.address} (started now; data in " in (
+            server.describe()
+        )
+        again = resolve_server(settings)
+        assert again.kind == "local" and again.address == server.address
+        assert again.local is not None and not again.local.started_now
     finally:
-        await manager.close()
+        LocalServer(tmp_path).stop()
     assert not port_answers(server.address)
 
 
-FAKE_CLI = """\
-#!{python}
-# Stands in for the `temporal` CLI: `server start-dev --ip H --port P ...` runs wfb's embedded service on P.
-import argparse, os, sys
-parser = argparse.ArgumentParser()
-parser.add_argument("server"); parser.add_argument("start_dev")
-parser.add_argument("--ip"); parser.add_argument("--port"); parser.add_argument("--ui-port")
-parser.add_argument("--namespace"); parser.add_argument("--log-level")
-args = parser.parse_args()
-with open(os.environ["FAKE_CLI_RECORD"], "w") as record:
-    record.write(" ".join(sys.argv[1:]))
-os.execv(sys.executable, [sys.executable, "-m", "wfb_jupyter", "server", "--port", args.port])
-"""
-
-
-async def test_dev_server_sidecar_when_cli_on_path(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_running_local_server_comes_before_the_default_address(
+    temporal_address: str, tmp_path: Path
 ) -> None:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    cli = bin_dir / "temporal"
-    cli.write_text(FAKE_CLI.format(python=sys.executable))
-    cli.chmod(cli.stat().st_mode | stat.S_IEXEC)
-    record = tmp_path / "argv.txt"
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAKE_CLI_RECORD", str(record))
-
-    address = closed_address()
-    manager = TemporalConnection(TemporalSettings(None, "default", default_address=address))
-    server = manager.server()
+    local = LocalServer(tmp_path)
     try:
-        assert server.kind == "dev-server"
-        assert record.read_text().startswith("server start-dev --ip 127.0.0.1 --port ")
-        port = int(address.rsplit(":", 1)[1])
-        assert server.ui_url == f"http://127.0.0.1:{port + 1000}"
-        assert server.execution_url("order 1", "run") == (
-            f"http://127.0.0.1:{port + 1000}/namespaces/default/workflows/order%201/run/history"
-        )
-        report = await manager.check_health()
-        assert report.ok, report.error
+        started = local.ensure()
+        settings = TemporalSettings(None, default_address=temporal_address, data_dir=tmp_path)
+        server = resolve_server(settings)
+        assert (server.kind, server.address) == ("local", started.address)
     finally:
-        await manager.close()
-    assert not port_answers(address)
+        local.stop()
+
+
+def test_something_else_at_the_default_address_is_left_alone(
+    not_temporal: str, tmp_path: Path
+) -> None:
+    assert probe(not_temporal).answer == "other"
+    try:
+        server = resolve_server(
+            TemporalSettings(None, default_address=not_temporal, data_dir=tmp_path)
+        )
+        assert server.kind == "local"
+        assert f"something that is not Temporal listens at {not_temporal}" in server.describe()
+    finally:
+        LocalServer(tmp_path).stop()
 
 
 def test_malformed_address_is_refused_clearly() -> None:
-    from wfb_jupyter.temporal._resolution import split_address
-
     with pytest.raises(ValueError, match="host:port"):
         split_address("localhost")
-
-
-def test_fake_cli_text_is_valid_python() -> None:
-    compile(textwrap.dedent(FAKE_CLI.format(python=sys.executable)), "fake-cli", "exec")
+    with pytest.raises(ValueError, match="host:port"):
+        resolve_server(TemporalSettings("localhost"))

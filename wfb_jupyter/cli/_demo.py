@@ -1,6 +1,7 @@
 """``wfb demo``: the getting-started notebook, headless. Define a workflow, compile and store it, start the
-project's worker, run it, print the result and write its charts to an HTML file; on the embedded Temporal
-service unless a server answers (it says which)."""
+project's worker, run it, print the result and write its charts to an HTML file; on the local Temporal server
+(started on first use, kept running for the next time) unless TEMPORAL_ADDRESS pins one. It says which, and
+links each run to the Temporal Web UI."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ MORE_ORDERS = [
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="define, build and run a workflow, print its result and write its charts (embedded Temporal "
-        "when no server runs)",
+        help="define, build and run a workflow, print its result and write its charts (on the local "
+        "Temporal server unless TEMPORAL_ADDRESS is set)",
     )
     parser.add_argument("--name", default="ACME", help="the customer of the demo order")
     parser.add_argument(
@@ -102,6 +103,9 @@ def _demo(args: argparse.Namespace) -> None:
         charts = _write_charts(workspace, args.charts)
         runs = len(workspace.executions(DEMO_WORKFLOW, limit=None))
         print(f"Charts of {runs} executions of {DEMO_WORKFLOW!r}: {charts}", flush=True)
+        listing = workspace.executions_link(DEMO_WORKFLOW)
+        if listing:
+            print(f"All its executions in the Web UI: {listing}", flush=True)
         print(f"Result: {_json(first.result)}", flush=True)
     finally:
         _shut_down(workspace)
@@ -122,7 +126,7 @@ def _write_charts(workspace: Any, path: Path | None) -> Path:
 
 
 def _shut_down(workspace: Any) -> None:
-    """Stop the worker (flushing its activity records) before the embedded service goes with the process."""
+    """Stop the worker, flushing its activity records (the local Temporal server keeps running)."""
     from wfb_jupyter.runtime import runtime
     from wfb_jupyter.workers import kernel_worker_manager
 

@@ -22,7 +22,13 @@ from wfb_jupyter.executions._errors import (
     ExecutionFailedError,
     ExecutionNotFoundError,
 )
-from wfb_jupyter.executions._outcome import STATUS_NAMES, Outcome, await_outcome, record_outcome
+from wfb_jupyter.executions._outcome import (
+    LOST,
+    STATUS_NAMES,
+    Outcome,
+    await_outcome,
+    record_outcome,
+)
 from wfb_jupyter.executions._start import ExecutionRef, watcher_of
 from wfb_jupyter.storage import (
     find_execution,
@@ -47,10 +53,15 @@ class ExecutionState:
     started_at: datetime | None = None
     closed_at: datetime | None = None
     duration_ms: int | None = None
+    note: str | None = None  # for the user: why the run may not be moving (no worker serves it)
 
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome(self.status, self.result, self.error)
 
 
 async def wait_for_result(
@@ -69,7 +80,9 @@ async def wait_for_result(
             "`%wfb status` shows where it is"
         ) from None
     except RPCError as error:
-        raise _translate(error, ref) from error
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise _translate(error, ref) from error
+        outcome = (await _lost_state(engine, ref)).outcome
     if outcome.status != "completed":
         raise ExecutionFailedError(ref.workflow_id, outcome.status, outcome.error)
     return outcome.result
@@ -80,7 +93,9 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
     try:
         description = await handle.describe()
     except RPCError as error:
-        raise _translate(error, ref) from error
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise _translate(error, ref) from error
+        return await _lost_state(engine, ref)
     status = STATUS_NAMES.get(description.status, "running") if description.status else "running"
     outcome = Outcome(status)
     if status != "running":
@@ -119,6 +134,35 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
         closed_at=closed_at,
         duration_ms=duration,
     )
+
+
+async def _lost_state(engine: Engine, ref: ExecutionRef) -> ExecutionState:
+    """Temporal does not know the run: mark its record ``lost`` (if it was open) and describe it from there."""
+
+    def read() -> ExecutionState | None:
+        with session_scope(engine) as session:
+            record = find_execution(session, ref.workflow_id, ref.run_id)
+            if record is None:
+                return None
+            return ExecutionState(
+                workflow_id=ref.workflow_id,
+                run_id=ref.run_id,
+                status=record.status,
+                result=record.result,
+                error=record.error,
+                started_at=record.started_at,
+                closed_at=record.closed_at,
+                duration_ms=record.duration_ms,
+            )
+
+    state = await asyncio.to_thread(read)
+    if state is None:
+        raise ExecutionNotFoundError(ref.workflow_id, ref.project_id)
+    if state.running:
+        await record_outcome(engine, ref.workflow_id, ref.run_id, LOST)
+        state = await asyncio.to_thread(read)
+        assert state is not None
+    return state
 
 
 async def signal_execution(

@@ -20,6 +20,14 @@ from wfb_jupyter.executions._writes import write_close
 from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope
 from wfb_jupyter.storage._types import utc_now
 
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    result: Any = None
+    error: str | None = None
+
+
 STATUS_NAMES = {
     WorkflowExecutionStatus.RUNNING: "running",
     WorkflowExecutionStatus.COMPLETED: "completed",
@@ -30,6 +38,12 @@ STATUS_NAMES = {
     WorkflowExecutionStatus.TIMED_OUT: "timed_out",
 }
 
+
+LOST = Outcome(
+    "lost",
+    error="the Temporal server no longer knows this execution (its history was deleted, or it ran on "
+    "another server); how it ended is unknown",
+)
 
 # The runs whose end this process is waiting for (watchers started with them): reconciliation skips them.
 watched_runs: dict[tuple[str, str], asyncio.Task[Any]] = {}
@@ -108,10 +122,8 @@ async def close_finished_executions(
             except RPCError as error:
                 if error.status != RPCStatusCode.NOT_FOUND:
                     raise
-                # The server forgot the run (an embedded service that restarted): it will never finish.
-                outcome = Outcome(
-                    "failed", error="the Temporal server no longer knows this execution"
-                )
+                # Its state was deleted, or it ran on a server that is gone: it will never finish here.
+                outcome = LOST
                 await record_outcome(engine, workflow_id, run_id, outcome)
                 return True
             if description.status in (None, WorkflowExecutionStatus.RUNNING):

@@ -29,6 +29,7 @@ from wfb_jupyter.storage import (
     CompiledCode,
     ExecutionStart,
     Project,
+    User,
     Workflow,
     activation_generation,
     find_execution,
@@ -38,6 +39,7 @@ from wfb_jupyter.storage import (
     read_connection,
     read_scope,
 )
+from wfb_jupyter.temporal import available_search_attributes, execution_search_attributes
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ class _PlannedVersion:
     workflow_type: str
     task_queue: str
     schema: dict[str, Any]
+    project_name: str
+    user_name: str
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,21 @@ async def start_execution(
         await _wait_for_serving_worker(engine, project_id, planned, stale_after)
 
     workflow_id = workflow_id or f"{workflow_name}-{uuid.uuid4().hex[:12]}"
+    attributes = execution_search_attributes(
+        await available_search_attributes(client),
+        user=planned.user_name,
+        project=planned.project_name,
+        workflow=workflow_name,
+        version=planned.version,
+    )
     try:
         handle = await client.start_workflow(
-            planned.workflow_type, inputs, id=workflow_id, task_queue=planned.task_queue
+            planned.workflow_type,
+            inputs,
+            id=workflow_id,
+            task_queue=planned.task_queue,
+            search_attributes=attributes,
+            static_summary=f"{workflow_name} v{planned.version} · project {planned.project_name}",
         )
     except WorkflowAlreadyStartedError:
         raise ExecutionError(
@@ -156,12 +172,15 @@ def _plan_query(by_version: bool) -> Any:
     return (
         select(
             Project.task_queue,
+            Project.name.label("project_name"),
+            User.name.label("user_name"),
             Workflow.id.label("workflow_db_id"),
             CompiledCode.version,
             CompiledCode.workflow_type,
             CompiledCode.manifest,
         )
         .select_from(Project)
+        .join(User, User.id == Project.user_id)
         .outerjoin(
             Workflow,
             and_(Workflow.project_id == Project.id, Workflow.name == bindparam("workflow_name")),
@@ -225,6 +244,8 @@ def _plan_start(
             row.workflow_type,
             row.task_queue,
             dict(row.manifest.get("input_schema") or {}),
+            row.project_name,
+            row.user_name,
         )
         worker = _cached_serving_worker(connection, engine, project_id, stale_after)
     plans = _plans.setdefault(engine, {})

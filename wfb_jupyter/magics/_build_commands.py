@@ -135,6 +135,11 @@ def server(ctx: CommandContext, argv: list[str]) -> None:
     CommandParser("%wfb server", "which Temporal server is in use").parse_args(argv)
     resolved = ctx.workspace.server()
     print(resolved.describe())
+    link = ctx.workspace.executions_link()
+    if link:
+        print(f"Executions of project {ctx.workspace.project().name!r}: {link}")
+    if resolved.kind == "local":
+        print("Manage it from a shell with `wfb server status | logs | stop`.")
     if resolved.ui_url:
         display_html(f'<a href="{_attr(resolved.ui_url)}" target="_blank">Temporal Web UI</a>')
 

@@ -59,8 +59,12 @@ def status(ctx: CommandContext, argv: list[str]) -> None:
     parser = CommandParser("%wfb status", "where an execution is")
     parser.add_argument("workflow_id", nargs="?")
     args = parser.parse_args(argv)
-    state = ctx.workspace.status(ctx.execution(args.workflow_id))
+    execution = ctx.execution(args.workflow_id)
+    state = ctx.workspace.status(execution)
     print(describe_state(state))
+    link = ctx.workspace.execution_link(execution)
+    if link:
+        print(f"  Web UI: {link}")
 
 
 def result(ctx: CommandContext, argv: list[str]) -> Any:
@@ -86,8 +90,10 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
     payload = (
         parse_assignments(args.assignments, schema, ctx.namespace) if args.assignments else None
     )
-    ctx.workspace.signal(execution, args.signal, payload)
+    note = ctx.workspace.signal(execution, args.signal, payload)
     print(f"Sent {args.signal!r} to {_workflow_id(execution)}.")
+    if note:
+        print(f"Note: {note}.")
 
 
 def query(ctx: CommandContext, argv: list[str]) -> Any:
@@ -126,6 +132,9 @@ def executions(ctx: CommandContext, argv: list[str]) -> None:
     args = parser.parse_args(argv)
     rows = [e.row() for e in ctx.workspace.executions(args.name, args.limit)]
     print(text_table(EXECUTION_COLUMNS, rows) or "No executions yet.")
+    link = ctx.workspace.executions_link(args.name)
+    if rows and link:
+        print(f"In the Web UI: {link}")
 
 
 def workers(ctx: CommandContext, argv: list[str]) -> Any:
@@ -144,9 +153,6 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
     if args.action == "start":
         started = ws.start_worker(sidecar=args.sidecar)
         print(f"Started: {_describe_worker(started)}")
-        caveat = ws.sidecar_caveat() if args.sidecar else None
-        if caveat:
-            print(caveat)
     elif args.action == "stop":
         for stopped in ws.stop_worker(sidecar=args.sidecar):
             print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")
@@ -212,6 +218,8 @@ def describe_state(state: Any) -> str:
         lines.append(f"  error: {state.error}")
     if getattr(state, "duration_ms", None) is not None:
         lines.append(f"  duration: {state.duration_ms / 1000:.2f}s")
+    if getattr(state, "note", None):
+        lines.append(f"  note: {state.note}")
     return "\n".join(lines)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from wfb_jupyter.errors import WfbError
+
 
 class WorkspaceError(Exception):
     """A mistake the user can fix (unknown workflow or version, bad input, wrong state); the message says how."""
@@ -54,7 +56,7 @@ def definition_problems_message(
 
 def user_message(error: BaseException) -> str | None:
     """The one-line (or short) message for an error the user can act on; None for internal failures."""
-    if isinstance(error, WorkspaceError):
+    if isinstance(error, (WorkspaceError, WfbError)):
         return str(error)
     # Imported lazily: each of these packages is heavy, and only the ones already loaded can have raised.
     import sys

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from wfb_jupyter._settings import WfbSettings
-    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection
+    from wfb_jupyter.temporal import ResolvedServer, TemporalConnection, TemporalSettings
 
 T = TypeVar("T")
 ACTIVE_WORKER_STATES = ("starting", "running", "reconnecting")
@@ -48,7 +48,7 @@ class RunAndWorkerOperations:
         @property
         def temporal(self) -> TemporalConnection: ...
 
-        def _export_temporal_settings(self) -> None: ...
+        def temporal_settings(self) -> TemporalSettings: ...
 
     # -- plumbing -----------------------------------------------------------------------------------------
 
@@ -75,7 +75,6 @@ class RunAndWorkerOperations:
         call: Callable[[Client], Coroutine[Any, Any, T]],
         timeout: float | None = _CALL_TIMEOUT,
     ) -> T:
-        self._export_temporal_settings()
         temporal = self.temporal
 
         async def go() -> T:
@@ -109,29 +108,18 @@ class RunAndWorkerOperations:
                 return running[0]
             from wfb_jupyter.workers import start_sidecar_worker
 
-            self._export_temporal_settings()
             server = self.server()
             pid = start_sidecar_worker(
                 info.id,
                 database_url=self.database_url,
-                temporal_address=server.address,
+                temporal_address=None if server.kind == "local" else server.address,
                 namespace=server.namespace,
+                data_dir=self.temporal_settings().local_data_dir,
                 heartbeat_interval=self.settings.heartbeat_interval,
             )
             return next((w for w in self.workers() if w.pid == pid), None)
-        self._export_temporal_settings()
         return self._on_loop(
             self.worker_manager().start_worker_for_project(info.id), _WORKER_TIMEOUT
-        )
-
-    def sidecar_caveat(self) -> str | None:
-        """Why a sidecar would not outlive this kernel's Temporal service, when it would not."""
-        if self.server().durable:
-            return None
-        return (
-            "Note: Temporal here is the embedded service, which stops with this kernel; the sidecar then "
-            "keeps reconnecting until it is stopped (%wfb workers stop --sidecar). For a sidecar that "
-            "outlives the kernel, run `wfb server` (or a Temporal server) and set TEMPORAL_ADDRESS."
         )
 
     def stop_worker(self, sidecar: bool | None = None) -> list[Any]:
@@ -151,7 +139,6 @@ class RunAndWorkerOperations:
 
     def restart_worker(self) -> Any:
         info = self.project()
-        self._export_temporal_settings()
         return self._on_loop(
             self.worker_manager().restart_worker_for_project(info.id), _WORKER_TIMEOUT
         )
@@ -173,13 +160,18 @@ class RunAndWorkerOperations:
                 os.kill(status.pid, signal.SIGTERM)
         return running
 
-    def _ensure_worker(self, info: ProjectInfo) -> None:
-        """Before a run: a worker must serve the project; start one when allowed (settings.auto_start_worker)."""
-        if not self.settings.auto_start_worker:
-            return  # start_execution says clearly that no worker runs
+    def _ensure_worker(self, info: ProjectInfo) -> str | None:
+        """A worker must serve the project for its executions to move: start one when allowed
+        (``settings.auto_start_worker``); otherwise the note that says none does, or None."""
         if any(w.status in ACTIVE_WORKER_STATES for w in self.workers()):
-            return
-        self.start_worker()
+            return None
+        if self.settings.auto_start_worker:
+            self.start_worker()
+            return None
+        return (
+            f"no worker serves project {info.name!r} (auto_start_worker is off), so its executions "
+            "do not move; start one with %wfb workers start"
+        )
 
     def _after_activation(self, info: ProjectInfo) -> str:
         """Make sure the worker serves what is now active; returns one line saying how."""
@@ -189,7 +181,6 @@ class RunAndWorkerOperations:
             return ""
         local = manager.status(info.id)
         if local is not None and local.status in ACTIVE_WORKER_STATES:
-            self._export_temporal_settings()
             status = self._on_loop(manager.refresh_project(info.id), _WORKER_TIMEOUT)
             return f"The in-kernel worker serves: {', '.join(status.loaded_versions)}."
         sidecars = [w for w in self.workers() if w.status in ACTIVE_WORKER_STATES]
@@ -257,6 +248,9 @@ class RunAndWorkerOperations:
         from wfb_jupyter.executions import ExecutionFailedError, wait_for_result
 
         ref = self._ref(execution)
+        note = self._ensure_worker(self.project())
+        if note is not None and self._record_status(ref) == "running":
+            raise WorkspaceError(f"not waiting for {ref.workflow_id}: {note}")
         limit = None if timeout is None else timeout + 5
         try:
             result = self._with_client(
@@ -267,10 +261,14 @@ class RunAndWorkerOperations:
         return RunOutcome(ref, "completed", result, None, self.execution_link(ref))
 
     def status(self, execution: Any) -> Any:
+        from dataclasses import replace
+
         from wfb_jupyter.executions import describe_execution
 
         ref = self._ref(execution)
-        return self._with_client(lambda client: describe_execution(self.engine, client, ref))
+        note = self._ensure_worker(self.project())
+        state = self._with_client(lambda client: describe_execution(self.engine, client, ref))
+        return replace(state, note=note) if note and state.running else state
 
     def result(self, execution: Any, timeout: float | None = None) -> Any:
         outcome = self.wait(execution, timeout)
@@ -280,8 +278,11 @@ class RunAndWorkerOperations:
             )
         return outcome.result
 
-    def signal(self, execution: Any, signal: str, payload: Any = None) -> None:
-        """Send a signal; a payload that does not fit the signal's declared fields is refused unsent."""
+    def signal(self, execution: Any, signal: str, payload: Any = None) -> str | None:
+        """Send a signal; a payload that does not fit the signal's declared fields is refused unsent.
+
+        Returns a note when no worker serves the project (the signal waits in the execution until one does).
+        """
         from compiler import validate_input
         from wfb_jupyter.executions import signal_execution
 
@@ -295,9 +296,11 @@ class RunAndWorkerOperations:
                     + "; ".join(problems)
                     + f" (it takes: {describe_fields(schema)})"
                 )
+        note = self._ensure_worker(self.project())
         self._with_client(
             lambda client: signal_execution(self.engine, client, ref, signal, payload)
         )
+        return note
 
     def signal_schema(self, execution: Any, signal: str) -> dict[str, Any] | None:
         """The payload schema of a signal the execution's version declares (None for undeclared names)."""
@@ -309,6 +312,9 @@ class RunAndWorkerOperations:
         from wfb_jupyter.executions import query_execution
 
         ref = self._ref(execution)
+        note = self._ensure_worker(self.project())
+        if note is not None:
+            raise WorkspaceError(f"query {query!r} cannot be answered: {note}")
         return self._with_client(
             lambda client: query_execution(self.engine, client, ref, query, *args)
         )
@@ -317,6 +323,7 @@ class RunAndWorkerOperations:
         from wfb_jupyter.executions import cancel_execution
 
         ref = self._ref(execution)
+        self._ensure_worker(self.project())  # the execution itself carries out the cancellation
         self._with_client(lambda client: cancel_execution(client, ref))
 
     def terminate(self, execution: Any, reason: str = "") -> None:
@@ -355,10 +362,26 @@ class RunAndWorkerOperations:
                 for r in rows
             ]
 
+    def _record_status(self, ref: Any) -> str | None:
+        from wfb_jupyter.storage import find_execution, session_scope
+
+        with session_scope(self.engine) as session:
+            record = find_execution(session, ref.workflow_id, ref.run_id)
+            return record.status if record is not None else None
+
     def execution_link(self, execution: Any) -> str | None:
         """The execution in the Temporal Web UI, when the server has one."""
         ref = self._ref(execution)
         return self.server().execution_url(ref.workflow_id, ref.run_id)
+
+    def executions_link(self, name: str | None = None) -> str | None:
+        """The Web UI's list of this project's executions (of one workflow), filtered by search attributes."""
+        info = self.project()
+        terms = {"WfbUser": self.settings.user, "WfbProject": info.name, "WfbWorkflow": name}
+        query = " AND ".join(
+            f'{key}="{value.replace(chr(34), "")}"' for key, value in terms.items() if value
+        )
+        return self.server().workflows_url(query)
 
     def _ref(self, execution: Any) -> Any:
         if isinstance(execution, RunOutcome):

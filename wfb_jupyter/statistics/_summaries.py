@@ -27,6 +27,7 @@ from wfb_jupyter.statistics._sql import (
     time_window,
 )
 from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
+from wfb_jupyter.storage.orm import LOST_EXECUTION_STATUS
 
 DURATION_COLUMNS = ("mean_ms", *(f"p{percent}_ms" for percent in PERCENTILES), "max_ms")
 EXECUTION_SUMMARY_COLUMNS = (
@@ -105,7 +106,12 @@ def execution_summary(
         select()
         .select_from(run)
         .join(Workflow, Workflow.id == run.workflow_id)
-        .where(Workflow.project_id == project_id, *time_window(run.started_at, since, until))
+        .where(
+            Workflow.project_id == project_id,
+            # A lost run has no outcome and no duration: counting it would skew every figure.
+            run.status != LOST_EXECUTION_STATUS,
+            *time_window(run.started_at, since, until),
+        )
     )
     if workflow is not None:
         base = base.where(Workflow.name == workflow)

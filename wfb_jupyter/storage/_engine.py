@@ -1,7 +1,7 @@
 """Engines, sessions, and the translation of driver errors into ``StorageError``.
 
-Where the database lives: ``WFB_DATABASE_URL`` (any SQLAlchemy URL) when set, else a SQLite file at
-``$XDG_DATA_HOME/wfb-jupyter/wfb.db`` (``~/.local/share/wfb-jupyter/wfb.db`` when XDG_DATA_HOME is unset).
+Where the database lives: ``WFB_DATABASE_URL`` (any SQLAlchemy URL) when set, else ``wfb.db`` in the data
+directory: ``WFB_DATA_DIR``, else ``$XDG_DATA_HOME/wfb-jupyter`` (``~/.local/share/wfb-jupyter``).
 """
 
 from __future__ import annotations
@@ -43,9 +43,12 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def default_database_path() -> Path:
-    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "wfb-jupyter" / "wfb.db"
+def default_database_path(data_dir: Path | None = None) -> Path:
+    if data_dir is None:
+        configured = os.environ.get("WFB_DATA_DIR")
+        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        data_dir = Path(configured).expanduser() if configured else Path(data_home) / "wfb-jupyter"
+    return data_dir / "wfb.db"
 
 
 def database_url() -> str:

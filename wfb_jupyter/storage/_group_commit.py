@@ -2,13 +2,16 @@
 
 Execution rows and activity attempts arrive a few at a time from many concurrent runs. Each caller awaits its
 own write, but the writes that arrive while a commit is due are committed together: one transaction and one
-turn at SQLite's write lock for all of them. A quiet database commits at once; a busy one commits at most
-``min_interval`` apart, so the cost of committing stays bounded however fast the writes come.
+turn at SQLite's write lock for all of them. Work that will write soon (a running activity) is announced with
+``expect``: a commit waits for announced writes, up to ``min_interval`` after the last commit, and not at all
+when none are announced. So a lone workflow's writes commit at once, and a busy process commits at most
+``min_interval`` apart, keeping the cost of committing bounded however fast the writes come.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Callable, Sequence
@@ -51,6 +54,25 @@ class GroupCommit:
         self._pending: list[_Entry] = []
         self._flusher: asyncio.Task[None] | None = None
         self._last_commit = float("-inf")
+        self._expected = 0
+        self._arrived: asyncio.Event | None = None
+
+    def expect(self) -> Callable[[], None]:
+        """Announce a write that will come soon; call what this returns when it came (or never will).
+        Calling it again does nothing."""
+        self._expected += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            self._expected -= 1
+            if self._expected == 0 and self._arrived is not None:
+                self._arrived.set()
+
+        return release
 
     async def write(self, writer: BatchWriter[Item, Result], items: Sequence[Item]) -> list[Result]:
         """Write ``items`` with ``writer`` in the next group commit; returns once it is committed.
@@ -77,7 +99,8 @@ class GroupCommit:
     async def _flush_when_due(self) -> None:
         while self._pending:
             # At least one turn of the loop, so that concurrent callers join.
-            await asyncio.sleep(max(self._last_commit + self._min_interval - time.monotonic(), 0))
+            await asyncio.sleep(0)
+            await self._await_expected(self._last_commit + self._min_interval)
             batch, self._pending = self._pending, []
             self._last_commit = time.monotonic()
             try:
@@ -96,6 +119,17 @@ class GroupCommit:
             for (_, _, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    async def _await_expected(self, due: float) -> None:
+        """Wait while announced writes are still to come, until ``due`` at the latest."""
+        while self._expected > 0:
+            left = due - time.monotonic()
+            if left <= 0:
+                return
+            self._arrived = self._arrived or asyncio.Event()
+            self._arrived.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), left)
 
 
 class _ItemFailed(Exception):

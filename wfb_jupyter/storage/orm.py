@@ -41,6 +41,10 @@ WORKER_MODES = ("in-kernel", "sidecar")
 WORKER_STATUSES = ("starting", "running", "stopped", "error", "stale")
 OPEN_EXECUTION_STATUSES = ("running",)
 CLOSED_EXECUTION_STATUSES = ("completed", "failed", "cancelled", "terminated", "timed_out")
+# A run the Temporal server no longer knows (its state was deleted, or the server is gone): how it ended and
+# how long it took are unknown, so it has neither, and statistics leave it out.
+LOST_EXECUTION_STATUS = "lost"
+FINAL_EXECUTION_STATUSES = (*CLOSED_EXECUTION_STATUSES, LOST_EXECUTION_STATUS)
 
 
 class Base(DeclarativeBase):

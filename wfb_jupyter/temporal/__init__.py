@@ -1,8 +1,6 @@
-"""Temporal connection, server resolution and the embedded Temporal service.
+"""Temporal: the connection manager, which server to use, and the managed local Temporal server."""
 
-Importing this package is cheap only up to the names below; the embedded service loads when first started.
-"""
-
+from wfb_jupyter.temporal._binary import TemporalCli, find_temporal_cli
 from wfb_jupyter.temporal._connection import (
     HealthReport,
     TemporalConnection,
@@ -12,9 +10,19 @@ from wfb_jupyter.temporal._connection import (
     current_server,
     get_temporal_client,
 )
-from wfb_jupyter.temporal._errors import ServerStartError, TemporalUnavailableError
-from wfb_jupyter.temporal._resolution import ResolvedServer, resolve_server
-from wfb_jupyter.temporal._settings import TemporalSettings
+from wfb_jupyter.temporal._errors import (
+    ServerStartError,
+    TemporalCliError,
+    TemporalUnavailableError,
+)
+from wfb_jupyter.temporal._local_server import LocalServer, LocalServerStatus
+from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
+from wfb_jupyter.temporal._search_attributes import (
+    SEARCH_ATTRIBUTES,
+    available_search_attributes,
+    execution_search_attributes,
+)
+from wfb_jupyter.temporal._settings import TemporalSettings, default_data_dir
 
 __all__ = [
     # connection manager
@@ -27,9 +35,21 @@ __all__ = [
     "HealthReport",
     # resolution
     "TemporalSettings",
+    "default_data_dir",
     "ResolvedServer",
     "resolve_server",
+    # the managed local server
+    "LocalServer",
+    "LocalServerStatus",
+    "local_server",
+    "TemporalCli",
+    "find_temporal_cli",
+    # search attributes
+    "SEARCH_ATTRIBUTES",
+    "available_search_attributes",
+    "execution_search_attributes",
     # errors
     "TemporalUnavailableError",
     "ServerStartError",
+    "TemporalCliError",
 ]

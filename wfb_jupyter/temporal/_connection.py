@@ -1,4 +1,4 @@
-"""One Temporal connection manager per process (the seed's ``getTemporalClient`` and friends).
+"""One Temporal connection manager per process: ``get_client``, ``check_health``, ``close``.
 
 The server is resolved once per process. Clients are cached per event loop, because the runtime thread, tests and
 scripts may each drive their own loop.
@@ -12,13 +12,14 @@ import time
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, RegisterNamespaceRequest
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import TLSConfig
 
 from wfb_jupyter.temporal._errors import TemporalUnavailableError
-from wfb_jupyter.temporal._resolution import ResolvedServer, resolve_server
+from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
 from wfb_jupyter.temporal._settings import TemporalSettings
 
 
@@ -60,6 +61,33 @@ class TemporalConnection:
     @property
     def settings(self) -> TemporalSettings:
         return self._settings or TemporalSettings.from_environment()
+
+    def configure(self, settings: TemporalSettings) -> None:
+        """Use ``settings`` from now on; when they differ from the current ones, the next call resolves the
+        server again and connects anew (clients already handed out keep working)."""
+        with self._resolve_lock:
+            if settings == self._settings:
+                return
+            self._settings = settings
+            self._server = None
+        self._clients.clear()
+
+    def revive(self) -> bool:
+        """Start the local server again if it is the one in use and has died (a worker recovering calls this);
+        True when it did. Its ports are kept, so clients reconnect by themselves."""
+        with self._resolve_lock:
+            server = self._server
+        if server is None or server.kind != "local":
+            return False
+        local = local_server(self.settings)
+        if local.running() is not None:
+            return False
+        status = local.ensure()
+        if status.address != server.address:
+            with self._resolve_lock:
+                self._server = None
+            self._clients.clear()
+        return True
 
     def server(self) -> ResolvedServer:
         """The server in use, resolving (and possibly starting) it on first call. Thread-safe."""
@@ -111,26 +139,25 @@ class TemporalConnection:
         )
 
     async def close(self) -> None:
-        """Forget the clients and stop any server this process started. The next call resolves again."""
+        """Forget the clients and the resolved server; the next call resolves again. The local server is left
+        running: it outlives this process on purpose (``wfb server stop`` stops it)."""
         self._clients.clear()
         with self._resolve_lock:
-            server, self._server = self._server, None
-        if server is not None:
-            await asyncio.to_thread(server.stop)
+            self._server = None
 
     async def _connect_with_backoff(self, server: ResolvedServer) -> Client:
+        settings = self.settings
         delay = self._initial_backoff
         reason = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             try:
-                client = await Client.connect(
+                return await Client.connect(
                     server.address,
                     namespace=server.namespace,
+                    api_key=settings.api_key if server.kind == "pinned" else None,
+                    tls=_tls(settings) if server.kind == "pinned" else False,
                     connect_timeout=timedelta(seconds=5),
                 )
-                if server.kind == "embedded":
-                    await _ensure_namespace(client, server.namespace)
-                return client
             except Exception as error:  # noqa: BLE001 - retried, then reported with the address
                 reason = _short_reason(error)
             if attempt < self._attempts:
@@ -139,17 +166,21 @@ class TemporalConnection:
         raise TemporalUnavailableError(server.address, self._attempts, reason)
 
 
-async def _ensure_namespace(client: Client, namespace: str) -> None:
-    """The embedded service starts with only ``default``; register the configured namespace on it."""
-    if namespace == "default":
-        return
-    try:
-        await client.workflow_service.register_namespace(
-            RegisterNamespaceRequest(namespace=namespace)
-        )
-    except RPCError as error:
-        if error.status != RPCStatusCode.ALREADY_EXISTS:
-            raise
+def _tls(settings: TemporalSettings) -> TLSConfig | bool:
+    """TLS for a cluster or Temporal Cloud: client certificate and CA files when given, else the system's."""
+    if not settings.uses_tls:
+        return False
+    if not (settings.tls_cert or settings.tls_key or settings.tls_ca):
+        return True
+
+    def read(path: str | None) -> bytes | None:
+        return Path(path).expanduser().read_bytes() if path else None
+
+    return TLSConfig(
+        client_cert=read(settings.tls_cert),
+        client_private_key=read(settings.tls_key),
+        server_root_ca_cert=read(settings.tls_ca),
+    )
 
 
 def _short_reason(error: BaseException) -> str:

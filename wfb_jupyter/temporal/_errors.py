@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from wfb_jupyter.errors import WfbError
 
-class TemporalUnavailableError(ConnectionError):
+
+class TemporalUnavailableError(WfbError, ConnectionError):
     """No Temporal server answered at ``address`` after ``attempts`` tries."""
 
     def __init__(self, address: str, attempts: int, reason: str) -> None:
@@ -13,9 +15,17 @@ class TemporalUnavailableError(ConnectionError):
         super().__init__(
             f"Cannot reach Temporal at {address} after {attempts} attempt(s): {reason}. "
             "Start a Temporal server there, point TEMPORAL_ADDRESS at one that runs, "
-            "or unset TEMPORAL_ADDRESS to use the embedded service."
+            "or unset TEMPORAL_ADDRESS to use the local Temporal server."
         )
 
 
-class ServerStartError(RuntimeError):
-    """A Temporal server this process tried to start (dev server sidecar or embedded) did not come up."""
+class ServerStartError(WfbError, RuntimeError):
+    """The local Temporal server could not be started or used; the message says why and what to do."""
+
+
+class TemporalCliError(ServerStartError):
+    """No usable Temporal CLI: missing, not executable, or not a Temporal CLI."""
+
+
+class TemporalAddressError(WfbError, ValueError):
+    """A Temporal address that is not ``host:port``."""

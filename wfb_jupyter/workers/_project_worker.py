@@ -262,6 +262,8 @@ class ProjectWorker:
         while not self._stopping:
             await asyncio.sleep(delay)
             try:
+                # A local server that died is started again (with its history) by whoever needs it first.
+                await off_loop(self.connection.revive)
                 client = await self.connection.get_client()
                 await client.workflow_service.get_system_info(
                     GetSystemInfoRequest(), timeout=timedelta(seconds=5)

@@ -81,15 +81,28 @@ class AttemptRecorder:
         self._wakeup = asyncio.Event()
         self.recorded = 0
 
-    async def record(self, attempt: ActivityAttempt) -> None:
+    def expect(self) -> Callable[[], None]:
+        """Announce an attempt under way, so that a commit due meanwhile waits for its record (briefly)
+        rather than committing without it; returns the release that ``record`` calls."""
+        return group_commit(self._engine).expect()
+
+    async def record(
+        self, attempt: ActivityAttempt, announced: Callable[[], None] | None = None
+    ) -> None:
         """Write the attempt, waiting (bounded) until it is committed."""
         # A database that is slow or refuses must not hold the activity's result back for long, nor fail
         # it: the result goes on, and a refused attempt waits in ``_retry`` (``_written`` put it there).
         with contextlib.suppress(Exception, asyncio.CancelledError):
-            await _wait_at_most(self._write([attempt]), self._wait_limit)
+            await _wait_at_most(self._write([attempt], announced), self._wait_limit)
 
-    def _write(self, attempts: list[ActivityAttempt]) -> asyncio.Future[list[Any]]:
-        write = group_commit(self._engine).submit(ACTIVITY_ATTEMPTS, attempts)
+    def _write(
+        self, attempts: list[ActivityAttempt], announced: Callable[[], None] | None = None
+    ) -> asyncio.Future[list[Any]]:
+        try:
+            write = group_commit(self._engine).submit(ACTIVITY_ATTEMPTS, attempts)
+        finally:
+            if announced is not None:
+                announced()
         self._in_flight.add(write)
         write.add_done_callback(functools.partial(self._written, attempts))
         return write
@@ -203,6 +216,8 @@ class _RecordingActivityInbound(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         started = utc_now()
         status, error, error_type = "completed", None, None
+        recorder = self._recorder_of()
+        announced = recorder.expect() if recorder is not None else None
         try:
             return await super().execute_activity(input)
         except asyncio.CancelledError:
@@ -216,16 +231,20 @@ class _RecordingActivityInbound(ActivityInboundInterceptor):
             ) or type(failure).__name__
             raise
         finally:
-            recorder = self._recorder_of()
-            if recorder is not None:
-                finished = utc_now()
-                await recorder.record(
-                    recorder.attempt_for(
-                        activity.info(),
-                        status=status,
-                        started_at=started,
-                        finished_at=finished,
-                        error=error,
-                        error_type=error_type,
+            try:
+                if recorder is not None:
+                    finished = utc_now()
+                    await recorder.record(
+                        recorder.attempt_for(
+                            activity.info(),
+                            status=status,
+                            started_at=started,
+                            finished_at=finished,
+                            error=error,
+                            error_type=error_type,
+                        ),
+                        announced,
                     )
-                )
+            finally:
+                if announced is not None:
+                    announced()

@@ -29,16 +29,24 @@ def start_sidecar_worker(
     database_url: str,
     temporal_address: str | None,
     namespace: str = "default",
+    data_dir: Path | None = None,
     heartbeat_interval: float | None = None,
     log_path: Path | None = None,
     timeout: float = _START_TIMEOUT,
 ) -> int:
-    """Start ``wfb worker`` in its own session (it survives the kernel) and wait until it serves; its pid."""
+    """Start ``wfb worker`` in its own session (it survives the kernel) and wait until it serves; its pid.
+
+    ``temporal_address`` pins the sidecar to a server; without it the sidecar uses the local server of
+    ``data_dir``, which it starts again itself should that server die.
+    """
     log_path = log_path or sidecar_log_path(project_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, TEMPORAL_NAMESPACE=namespace, WFB_DATABASE_URL=database_url)
+    env.pop("TEMPORAL_ADDRESS", None)
     if temporal_address:
         env["TEMPORAL_ADDRESS"] = temporal_address
+    if data_dir is not None:
+        env["WFB_DATA_DIR"] = str(data_dir)
     if heartbeat_interval is not None:
         env["WFB_HEARTBEAT_SECONDS"] = str(heartbeat_interval)
     with log_path.open("ab") as log:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,8 +57,11 @@ def status_from_row(
     status = row.status
     if status == "error" and (row.error or "").startswith(RECONNECTING):
         status = "reconnecting"
-    # A row still claiming to run whose heartbeats stopped is stale even before anyone cleaned it up.
-    if status in ("starting", "running", "reconnecting") and age is not None and age > stale_after:
+    # A row still claiming to run whose heartbeats stopped is stale even before anyone cleaned it up; so is one
+    # whose process on this host is gone (a killed kernel), which need not wait for its heartbeats to age.
+    if status in ("starting", "running", "reconnecting") and (
+        (age is not None and age > stale_after) or _gone(row)
+    ):
         status = "stale"
     return WorkerStatus(
         worker_id=row.id,
@@ -72,6 +76,25 @@ def status_from_row(
         heartbeat_age_seconds=None if age is None else round(age, 1),
         error=row.error,
     )
+
+
+def _gone(row: WorkerRecord) -> bool:
+    """True when the row's process ran on this host and no longer exists (its pid free, or reused since)."""
+    if row.host != _HOST:
+        return False
+    import psutil
+
+    try:
+        created = psutil.Process(row.pid).create_time()
+    except (psutil.NoSuchProcess, ValueError):
+        return True
+    except psutil.AccessDenied:
+        return False
+    # A pid reused by a process that started after the worker registered is not the worker.
+    return row.started_at is not None and created > row.started_at.timestamp() + 1.0
+
+
+_HOST = socket.gethostname()
 
 
 def worker_statuses(

@@ -22,7 +22,8 @@ from wfb_jupyter.storage._errors import NotFoundError
 from wfb_jupyter.storage._prepared import PreparedWrite
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import (
-    CLOSED_EXECUTION_STATUSES,
+    FINAL_EXECUTION_STATUSES,
+    LOST_EXECUTION_STATUS,
     OPEN_EXECUTION_STATUSES,
     ExecutionRecord,
     Project,
@@ -66,7 +67,7 @@ class ExecutionStart:
 
 @dataclass(frozen=True)
 class ExecutionClose:
-    """How a run ended: one of ``CLOSED_EXECUTION_STATUSES``, with its result or error."""
+    """How a run ended: one of ``CLOSED_EXECUTION_STATUSES`` with its result or error, or ``lost``."""
 
     temporal_workflow_id: str
     temporal_run_id: str
@@ -76,9 +77,9 @@ class ExecutionClose:
     closed_at: datetime = field(default_factory=utc_now)
 
     def __post_init__(self) -> None:
-        if self.status not in CLOSED_EXECUTION_STATUSES:
+        if self.status not in FINAL_EXECUTION_STATUSES:
             raise ValueError(
-                f"a closed execution's status is one of {CLOSED_EXECUTION_STATUSES}, not {self.status!r}"
+                f"a closed execution's status is one of {FINAL_EXECUTION_STATUSES}, not {self.status!r}"
             )
 
 
@@ -156,6 +157,7 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
             continue
         closing.add(key)
         outcomes.append(CLOSED)
+        lost = close.status == LOST_EXECUTION_STATUS
         elapsed = (close.closed_at - row.started_at).total_seconds()
         updates.append(
             {
@@ -163,10 +165,12 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
                 "new_status": close.status,
                 "new_result": close.result,
                 "new_error": close.error,
-                "new_closed_at": close.closed_at,
-                "new_duration_ms": max(0, round(elapsed * 1000)),
+                "new_closed_at": None if lost else close.closed_at,
+                "new_duration_ms": None if lost else max(0, round(elapsed * 1000)),
             }
         )
+        if lost:
+            continue  # not an outcome: the project's counters leave it out
         totals = counted.setdefault(row.project_id, [0, 0, row.started_at])
         totals[0] += 1
         totals[1] += close.status == "completed"
