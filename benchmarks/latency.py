@@ -55,8 +55,11 @@ async def phases(handle: WorkflowHandle, started: float, returned: float) -> dic
             step += 1
             if previous is not None:
                 out[f"step {step - 1} done -> step {step} scheduled"] = (at - previous) * 1000
+            else:
+                out["first workflow task -> step 1 scheduled"] = (at - stamp["first task"]) * 1000
             stamp["scheduled"] = at
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            out[f"step {step} scheduled -> started"] = (at - stamp["scheduled"]) * 1000
             stamp["activity started"] = at
         elif kind == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
             out[f"step {step} run (started -> completed)"] = (at - stamp["activity started"]) * 1000
