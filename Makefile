@@ -1,5 +1,5 @@
 # The two commands a new user runs (see README.md):
-#   make demo   set up a virtual environment and run the main job on the embedded Temporal service
+#   make demo   set up a virtual environment and run the main job on the local Temporal server
 #   make test   set up a virtual environment and run every test
 PYTHON ?= python3
 VENV ?= .venv

@@ -1,4 +1,4 @@
-"""Generated code executed by a real worker on the embedded Temporal service (or TEMPORAL_ADDRESS).
+"""Generated code executed by a real worker on the real Temporal server (the local one, or TEMPORAL_ADDRESS).
 
 Each test compiles a golden definition, loads it, runs it with the real SDK worker (sandboxed) and asserts what it
 did: the branch taken, real concurrency, the for_each limit, retry counts, the signal-timeout path, the on_error

@@ -1,4 +1,4 @@
-"""``%wfb`` commands that run things, on a real in-kernel worker and the embedded Temporal service."""
+"""``%wfb`` commands that run things, on a real in-kernel worker and the real Temporal server."""
 
 from __future__ import annotations
 
