@@ -19,8 +19,12 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Style, formatting, types (mypy strict) and the import contract (which layer may import which).
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check wfb_jupyter compiler widgets tests benchmarks
+	$(VENV)/bin/ruff check wfb_jupyter compiler widgets tests benchmarks conftest.py
+	$(VENV)/bin/ruff format --check wfb_jupyter compiler widgets tests benchmarks conftest.py
+	$(VENV)/bin/mypy wfb_jupyter compiler widgets
+	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.installed
 	for b in benchmarks/[!_]*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

@@ -28,7 +28,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from wfb_jupyter.executions import start_execution, wait_for_result
+from wfb_jupyter.executions import close_finished_executions, start_execution, wait_for_result
 from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
 from wfb_jupyter.workers import ProjectWorkerManager
 
@@ -75,7 +75,9 @@ async def phases(handle: WorkflowHandle, started: float, returned: float) -> dic
 
 async def managed_runs(engine, project_id: str, connection: TemporalConnection, runs: int):
     client = await connection.get_client()
-    manager = ProjectWorkerManager(engine, connection=connection)
+    manager = ProjectWorkerManager(
+        engine, connection=connection, reconciler=close_finished_executions
+    )
     await manager.start_worker_for_project(project_id)
     latencies, breakdowns = [], []
     try:

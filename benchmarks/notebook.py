@@ -55,7 +55,7 @@ def build_times(steps: int, repeat: int) -> tuple[float, list[float]]:
     """Seconds for the first build (worker start) and for ``repeat`` rebuilds (worker reload) of new versions."""
     from IPython.core.interactiveshell import InteractiveShell
 
-    from wfb_jupyter._workspace import workspace
+    from wfb_jupyter import workspace
 
     shell = InteractiveShell.instance()
     shell.run_line_magic("config", f"WfbSettings.project = 'bench-{steps}'")
@@ -70,8 +70,8 @@ def build_times(steps: int, repeat: int) -> tuple[float, list[float]]:
             elapsed = time.perf_counter() - started
         # The magic returns once the worker serves the new version; check that it does.
         ws = workspace()
-        latest = ws.versions(name)[-1].version
-        served = ws.worker_manager().status(ws.project().id).loaded_versions
+        latest = ws.versions.list(name)[-1].version
+        served = ws.workers.manager().status(ws.projects.current().id).loaded_versions
         assert f"{name}.v{latest}" in served, served
         return elapsed
 

@@ -33,9 +33,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from compiler import CompileOptions, compile_workflow
-from wfb_jupyter.executions import start_execution, wait_for_result
+from wfb_jupyter.builds import compile_and_store
+from wfb_jupyter.executions import close_finished_executions, start_execution, wait_for_result
 from wfb_jupyter.storage import (
-    compile_and_store,
     create_storage_engine,
     get_or_create_project,
     get_or_create_user,
@@ -90,7 +90,9 @@ async def managed_round(
     engine, project_id: str, connection: TemporalConnection, count: int
 ) -> float:
     client = await connection.get_client()
-    manager = ProjectWorkerManager(engine, connection=connection)
+    manager = ProjectWorkerManager(
+        engine, connection=connection, reconciler=close_finished_executions
+    )
     await manager.start_worker_for_project(project_id)
     try:
 

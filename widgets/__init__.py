@@ -1,13 +1,20 @@
 """ipywidgets views over wfb_jupyter's public API (run form, workers, versions, statistics, graph).
 
-Only the magics import this package, and only when a widget is asked for.
+Only the magics import this package, when a widget or a graph is asked for; each name loads its module on first
+use, so drawing a graph does not load ipywidgets.
 """
 
-from widgets._graph import WorkflowGraph, workflow_graph_svg
-from widgets._run_form import RunForm
-from widgets._stats_dashboard import StatisticsDashboard, StatisticsSource
-from widgets._version_history import ActivationRequest, VersionHistory
-from widgets._worker_panel import WorkerPanel
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from widgets._graph import WorkflowGraph, workflow_graph_svg
+    from widgets._run_form import RunForm
+    from widgets._stats_dashboard import StatisticsDashboard
+    from widgets._version_history import ActivationRequest, VersionHistory
+    from widgets._worker_panel import WorkerPanel
 
 __all__ = [
     "RunForm",
@@ -19,5 +26,21 @@ __all__ = [
     "workflow_graph_svg",
     # statistics dashboard
     "StatisticsDashboard",
-    "StatisticsSource",
 ]
+
+_MODULES = {
+    "RunForm": "_run_form",
+    "WorkerPanel": "_worker_panel",
+    "VersionHistory": "_version_history",
+    "ActivationRequest": "_version_history",
+    "WorkflowGraph": "_graph",
+    "workflow_graph_svg": "_graph",
+    "StatisticsDashboard": "_stats_dashboard",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"widgets.{module}"), name)

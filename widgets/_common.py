@@ -27,11 +27,10 @@ def html_table(
 
 def error_text(error: BaseException) -> str:
     """What a widget shows for an error: the user message for mistakes, the type and text for bugs."""
-    from wfb_jupyter.notebook import user_message
+    from wfb_jupyter.errors import WfbError
 
-    message = user_message(error)
-    if message is not None:
-        return message
+    if isinstance(error, WfbError):
+        return str(error)
     return f"unexpected error (please report it): {type(error).__name__}: {error}"
 
 

@@ -3,7 +3,7 @@ control, signal and query controls, and the result or error. Logic lives in ``_r
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
@@ -20,13 +20,17 @@ from widgets._run_form_model import (
     status_html,
 )
 
+if TYPE_CHECKING:
+    from wfb_jupyter._workspace import Workspace
+    from wfb_jupyter.services import ExecutionHandle
+
 
 class RunForm(w.VBox):
     """Start and follow executions of one workflow (its active version, or ``version``)."""
 
     def __init__(
         self,
-        workspace: Any,
+        workspace: Workspace,
         name: str,
         *,
         version: int | None = None,
@@ -35,13 +39,13 @@ class RunForm(w.VBox):
         self.workspace = workspace
         self.name = name
         self.version = version
-        manifest = workspace.manifest(name, version)
+        manifest = workspace.versions.manifest(name, version)
         self.schema: dict[str, Any] = manifest.get("input_schema", {})
         self.fields: list[FormField] = form_fields(self.schema)
         self.signals: dict[str, Any] = dict(manifest.get("signals", {}))
         self.queries: list[str] = list(manifest.get("queries", []))
         self.poll_interval = poll_interval or workspace.settings.poll_interval
-        self.execution: Any = None
+        self.execution: ExecutionHandle | None = None
         self.poller: StatusPoller[Any] | None = None
         self.last_state: Any = None
 
@@ -92,8 +96,8 @@ class RunForm(w.VBox):
         raw = {name: control.value for name, control in self.inputs.items()}
         return read_values(self.fields, raw, self.schema)
 
-    def run(self) -> Any:
-        """Validate the inputs and start an execution; returns its reference, or None when refused."""
+    def run(self) -> ExecutionHandle | None:
+        """Validate the inputs and start an execution; returns its handle, or None when refused."""
         values, problems = self.values()
         if problems:
             self.message.value = error_html("Not started: " + "; ".join(problems))
@@ -102,14 +106,12 @@ class RunForm(w.VBox):
         self.message.value = ""
         self.outcome.value = ""
         try:
-            self.execution = self.workspace.run(self.name, values, version=self.version)
+            execution = self.execution = self.workspace.run(self.name, values, version=self.version)
         except Exception as error:  # noqa: BLE001 - shown in the form
             self.message.value = error_html(error_text(error))
             return None
-        self.status.value = note_html(
-            f"Started {self.execution.workflow_id} (v{self.execution.version})."
-        )
-        link = self.workspace.execution_link(self.execution)
+        self.status.value = note_html(f"Started {execution.workflow_id} (v{execution.version}).")
+        link = execution.link
         self.link.value = (
             f'<a href="{escape(link)}" target="_blank">Open in the Temporal Web UI</a>'
             if link
@@ -118,13 +120,13 @@ class RunForm(w.VBox):
         self.pause_button.disabled = False
         self.pause_button.value = False
         self.poller = StatusPoller(
-            lambda: self.workspace.status(self.execution),
+            execution.status,
             self.show_state,
             is_final=is_final,
             on_error=lambda error: setattr(self.message, "value", error_html(error_text(error))),
             interval=self.poll_interval,
         ).start()
-        return self.execution
+        return execution
 
     def show_state(self, state: Any) -> None:
         self.last_state = state
@@ -159,7 +161,7 @@ class RunForm(w.VBox):
             return
         try:
             payload = parse_payload(self.signal_payload.value)
-            self.workspace.signal(self.execution, self.signal_name.value, payload)
+            self.execution.signal(self.signal_name.value, payload)
         except ValueError as error:
             self.steer_message.value = error_html(str(error))
             return
@@ -173,7 +175,7 @@ class RunForm(w.VBox):
             self.steer_message.value = error_html("Run the workflow first.")
             return
         try:
-            answer = self.workspace.query(self.execution, self.query_name.value)
+            answer = self.execution.query(self.query_name.value)
         except Exception as error:  # noqa: BLE001 - shown in the form
             self.steer_message.value = error_html(error_text(error))
             return

@@ -85,7 +85,7 @@ def read_values(
 ) -> tuple[dict[str, Any], list[str]]:
     """The inputs the user entered (empty optional fields left out) and every problem with them."""
     from compiler import validate_input
-    from wfb_jupyter.notebook._inputs import coerce_form_value
+    from wfb_jupyter.services import coerce_form_value
 
     values: dict[str, Any] = {}
     for field in fields:

@@ -1,8 +1,8 @@
 """The statistics dashboard: filters (workflow, version, component, dates, bucket), a summary table and the
 charts of ``wfb_jupyter.charts``.
 
-The data comes from a *source*: anything with ``StatisticsSource``'s methods, so the notebook layer can pass
-its own. What the dashboard shows is computed by ``build_dashboard`` from a source and ``Filters``, a plain
+The data comes from a *source*: anything with the methods of ``wfb_jupyter.services.StatisticsSource`` (what
+``ws.stats.dashboard_source()`` gives), so tests can pass their own. What the dashboard shows is computed by ``build_dashboard`` from a source and ``Filters``, a plain
 function; the widget only reads its controls into ``Filters`` and shows the result, so it is tested by
 setting control values and reading ``dashboard.data``.
 """
@@ -10,45 +10,24 @@ setting control values and reading ``dashboard.data``.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import ipywidgets
 
+from wfb_jupyter.services import Filters
+
 if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
-    from sqlalchemy import Engine
 
 T = TypeVar("T")
 # The most recent runs whose durations the distribution chart draws; aggregates always cover every run.
 DISTRIBUTION_ROWS = 5_000
 FIGURES = ("durations", "percentiles", "workflow_success", "component_success", "slowest")
 ALL = "(all)"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What to look at: ``None`` means no restriction. ``since`` is inclusive, ``until`` exclusive."""
-
-    workflow: str | None = None
-    version: int | None = None
-    component: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def for_executions(self) -> dict[str, Any]:
-        return {
-            "workflow": self.workflow,
-            "version": self.version,
-            "since": self.since,
-            "until": self.until,
-        }
-
-    def for_activities(self) -> dict[str, Any]:
-        return {**self.for_executions(), "component": self.component}
 
 
 class StatisticsDataSource(Protocol):
@@ -64,55 +43,6 @@ class StatisticsDataSource(Protocol):
     def activity_summary(
         self, filters: Filters, by: Sequence[str], bucket: str | None = None
     ) -> pd.DataFrame: ...
-
-
-class StatisticsSource:
-    """A project's statistics read from the database, one short session per question."""
-
-    def __init__(self, engine: Engine, project_id: str) -> None:
-        self.engine = engine
-        self.project_id = project_id
-
-    def _read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        from wfb_jupyter.storage import session_scope
-
-        with session_scope(self.engine) as session:
-            return function(session, self.project_id, *args, **kwargs)
-
-    def workflows(self) -> list[str]:
-        from wfb_jupyter.storage import list_workflows
-
-        return [workflow.name for workflow in self._read(list_workflows)]
-
-    def versions(self, workflow: str | None) -> list[int]:
-        from wfb_jupyter.statistics import execution_summary
-
-        frame = self._read(execution_summary, by=("version",), workflow=workflow)
-        return sorted(int(version) for version in frame["version"])
-
-    def components(self) -> list[str]:
-        from wfb_jupyter.statistics import activity_summary
-
-        return [str(name) for name in self._read(activity_summary, by=("component",))["component"]]
-
-    def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
-        from wfb_jupyter.statistics import executions_frame
-
-        return self._read(executions_frame, **filters.for_executions(), limit=limit)
-
-    def execution_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
-        from wfb_jupyter.statistics import execution_summary
-
-        return self._read(execution_summary, by, bucket=bucket, **filters.for_executions())
-
-    def activity_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
-        from wfb_jupyter.statistics import activity_summary
-
-        return self._read(activity_summary, by, bucket=bucket, **filters.for_activities())
 
 
 @dataclass

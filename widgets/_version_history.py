@@ -4,11 +4,14 @@ activate/rollback behind a confirmation. ``ActivationRequest`` holds the confirm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
 from widgets._common import error_html, error_text, html_table, note_html
+
+if TYPE_CHECKING:
+    from wfb_jupyter._workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class ActivationRequest:
 
 
 class VersionHistory(w.VBox):
-    def __init__(self, workspace: Any, name: str) -> None:
-        from wfb_jupyter.notebook._results import VERSION_COLUMNS
+    def __init__(self, workspace: Workspace, name: str) -> None:
+        from wfb_jupyter.services import VERSION_COLUMNS
 
         self.workspace = workspace
         self.name = name
@@ -71,7 +74,7 @@ class VersionHistory(w.VBox):
         self.refresh()
 
     def refresh(self) -> None:
-        versions = self.workspace.versions(self.name)
+        versions = self.workspace.versions.list(self.name)
         self.table.value = html_table(self._columns, [v.row() for v in versions])
         numbers = [v.version for v in versions]
         self.active = next((v.version for v in versions if v.active), None)
@@ -84,7 +87,9 @@ class VersionHistory(w.VBox):
 
     def show_diff(self) -> None:
         try:
-            diff = self.workspace.diff(self.name, self.old.value, self.new.value, self.which.value)
+            diff = self.workspace.versions.diff(
+                self.name, self.old.value, self.new.value, self.which.value
+            )
         except Exception as error:  # noqa: BLE001 - shown in the widget
             self.diff.value = error_html(error_text(error))
             return
@@ -102,7 +107,7 @@ class VersionHistory(w.VBox):
         if request is None or not request.needed:
             return
         try:
-            self.workspace.activate(request.workflow, request.version)
+            self.workspace.versions.activate(request.workflow, request.version)
         except Exception as error:  # noqa: BLE001 - shown in the widget
             self.message.value = error_html(error_text(error))
             return

@@ -4,12 +4,16 @@ restart. ``worker_rows`` is the logic; the panel refreshes it after every action
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from widgets._common import error_html, error_text, html_table, note_html
 from widgets._poller import StatusPoller
+
+if TYPE_CHECKING:
+    from wfb_jupyter._workspace import Workspace
+
 
 WORKER_COLUMNS = ["mode", "status", "pid", "host", "heartbeat", "serves", "error"]
 
@@ -31,7 +35,7 @@ def worker_rows(statuses: list[Any]) -> list[list[str]]:
 
 
 class WorkerPanel(w.VBox):
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.table = w.HTML()
         self.table.add_class("wfb-worker-table")
@@ -40,9 +44,9 @@ class WorkerPanel(w.VBox):
             value=workspace.settings.worker_mode == "sidecar", description="sidecar", indent=False
         )
         buttons = {
-            "Start": lambda: self.workspace.start_worker(sidecar=self.sidecar.value),
-            "Stop": lambda: self.workspace.stop_worker(sidecar=self.sidecar.value),
-            "Restart": self.workspace.restart_worker,
+            "Start": lambda: self.workspace.workers.start(sidecar=self.sidecar.value),
+            "Stop": lambda: self.workspace.workers.stop(sidecar=self.sidecar.value),
+            "Restart": self.workspace.workers.restart,
         }
         self.buttons = {label: w.Button(description=label) for label in buttons}
         for label, button in self.buttons.items():
@@ -53,7 +57,7 @@ class WorkerPanel(w.VBox):
         self.live = w.ToggleButton(description="Live", value=False, icon="heartbeat")
         self.live.observe(lambda change: self.set_live(change["new"]), names="value")
         self.poller: StatusPoller[list[list[str]]] | None = None
-        title = w.HTML(f"<b>Workers of project {workspace.project().name!r}</b>")
+        title = w.HTML(f"<b>Workers of project {workspace.projects.current().name!r}</b>")
         super().__init__(
             [
                 title,
@@ -67,7 +71,7 @@ class WorkerPanel(w.VBox):
 
     def refresh(self) -> None:
         try:
-            rows = worker_rows(self.workspace.workers())
+            rows = worker_rows(self.workspace.workers.list())
         except Exception as error:  # noqa: BLE001 - shown in the panel
             self.message.value = error_html(error_text(error))
             return
@@ -86,7 +90,7 @@ class WorkerPanel(w.VBox):
             self.poller = None
         if live:
             self.poller = StatusPoller(
-                lambda: worker_rows(self.workspace.workers()),
+                lambda: worker_rows(self.workspace.workers.list()),
                 self.show,
                 is_final=lambda _rows: False,
                 on_error=lambda error: setattr(

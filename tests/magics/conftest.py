@@ -44,7 +44,7 @@ def ip(shell: Any, database_url: str) -> Iterator[Any]:
 
 
 def _settings(shell: Any) -> Any:
-    from wfb_jupyter._settings import WfbSettings
+    from wfb_jupyter.settings import WfbSettings
 
     return next(c for c in shell.configurables if isinstance(c, WfbSettings))
 

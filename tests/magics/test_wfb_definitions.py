@@ -51,9 +51,9 @@ def test_unknown_version_changes_nothing(two_versions: Any) -> None:
     assert str(raised.value) == (
         "workflow 'hello' has no version 7 (versions: v1, v2); see %wfb versions hello"
     )
-    from wfb_jupyter._workspace import workspace
+    from wfb_jupyter import workspace
 
-    assert [v.active for v in workspace().versions("hello")] == [False, True]
+    assert [v.active for v in workspace().versions.list("hello")] == [False, True]
 
 
 def test_unknown_workflow(two_versions: Any) -> None:
@@ -80,7 +80,7 @@ def test_diff_of_identical_code(two_versions: Any, capsys: Any) -> None:
 
 
 def test_html_diff_is_escaped() -> None:
-    from wfb_jupyter.notebook import CodeDiff
+    from wfb_jupyter.services import CodeDiff
 
     diff = CodeDiff("w<x>", "workflow", 1, 2, "x = 1\n", "x = '<script>'\n", "")
     html = diff.html()
@@ -151,7 +151,7 @@ def test_usage_mistakes(ip: Any, capsys: Any) -> None:
 
 
 def test_config_and_environment(shell: Any, monkeypatch: Any) -> None:
-    from wfb_jupyter._settings import WfbSettings
+    from wfb_jupyter.settings import WfbSettings
 
     monkeypatch.setenv("WFB_PROJECT", "from-env")
     monkeypatch.setenv("WFB_HEARTBEAT_SECONDS", "7")

@@ -7,26 +7,7 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from magic_definitions import HELLO
-
-APPROVAL = """\
-input:
-  amount: {type: number, minimum: 0}
-signals:
-  decide: {payload: {approved: boolean}, set: {approved: "${signal.approved}"}}
-queries:
-  decision: ${vars.approved}
-vars:
-  approved: null
-steps:
-  - id: check
-    call: echo
-    with: {value: "${input.amount}"}
-  - id: wait_for_decision
-    wait_signal: decide
-    timeout: 5m
-output: ${vars.approved}
-"""
+from magic_definitions import APPROVAL, HELLO
 
 
 def _project(ip: Any) -> str:
@@ -152,8 +133,11 @@ def test_no_worker_running(ip: Any) -> None:
     with pytest.raises(UsageError) as raised:
         ip.run_line_magic("wfb", "run hello who=x")
     assert str(raised.value).startswith(f"no worker serves project {_project(ip)!r}")
+    project_id = (
+        ip.magics_manager.registry["WorkflowMagics"].context.workspace.projects.current().id
+    )
     assert str(raised.value).endswith("start one with `%wfb workers start` in the notebook or "
-                                      f"`wfb worker {_project(ip)}` in a terminal")  # fmt: skip
+                                      f"`wfb worker {project_id}` in a terminal")  # fmt: skip
 
 
 def test_workers_start_status_restart_stop(ip: Any, capsys: Any) -> None:
@@ -171,7 +155,7 @@ def test_workers_start_status_restart_stop(ip: Any, capsys: Any) -> None:
     assert capsys.readouterr().out.startswith("Restarted: in-kernel worker pid ")
     ip.run_line_magic("wfb", "workers stop")
     assert capsys.readouterr().out.startswith("Stopped the in-kernel worker (pid ")
-    with pytest.raises(UsageError, match="no worker of project .* runs in this kernel"):
+    with pytest.raises(UsageError, match="no worker of project .* runs in this process"):
         ip.run_line_magic("wfb", "workers stop")
 
 
@@ -215,11 +199,11 @@ def test_a_build_is_kept_when_no_worker_can_start(ip: Any, capsys: Any) -> None:
     assert out.startswith("Built 'hello' version 1 (1 step, active;")
     assert "  Stored, but no worker serves it yet: the worker for project" in out
     assert "Cannot reach Temporal at 127.0.0.1:9 after 1 attempt(s)" in out
-    assert [v.version for v in magics.context.workspace.versions("hello")] == [1]
+    assert [v.version for v in magics.context.workspace.versions.list("hello")] == [1]
 
 
 def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
-    from wfb_jupyter._workspace import workspace
+    from wfb_jupyter import workspace
 
     ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
     ip.run_line_magic("config", "WfbSettings.heartbeat_interval = 1.0")
@@ -238,9 +222,9 @@ def test_sidecar_worker_serves_runs_and_stops(ip: Any, capsys: Any) -> None:
     assert capsys.readouterr().out.startswith("Stopped the sidecar worker (pid ")
 
     deadline = time.monotonic() + 30
-    while workspace().workers() and time.monotonic() < deadline:
+    while workspace().workers.list() and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert workspace().workers() == []
+    assert workspace().workers.list() == []
     with pytest.raises(UsageError, match="no sidecar worker of project .* runs on "):
         ip.run_line_magic("wfb", "workers stop --sidecar")
 

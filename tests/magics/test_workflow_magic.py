@@ -16,9 +16,9 @@ def quiet(ip: Any) -> Any:
 
 
 def _versions(ip: Any, name: str) -> list[tuple[int, bool]]:
-    from wfb_jupyter._workspace import workspace
+    from wfb_jupyter import workspace
 
-    return [(v.version, v.active) for v in workspace().versions(name)]
+    return [(v.version, v.active) for v in workspace().versions.list(name)]
 
 
 class TestBuild:
@@ -42,9 +42,9 @@ class TestBuild:
         assert capsys.readouterr().out.startswith(
             "Dry run: 'hello' compiles (1 step); it would be version 1; nothing stored."
         )
-        from wfb_jupyter._workspace import workspace
+        from wfb_jupyter import workspace
 
-        assert workspace().workflows() == []
+        assert workspace().versions.workflows() == []
 
     def test_no_activate_keeps_the_active_version(self, quiet: Any, capsys: Any) -> None:
         quiet.run_cell_magic("workflow", "hello", HELLO)

@@ -214,11 +214,36 @@ class TestTiming:
         began = time.monotonic()
         await commit.write(writer, [_start(workflow_id, "b")])
         assert time.monotonic() - began < 0.2
-        # Right after a commit, the next one waits for the rest of the interval.
+        # Right after a commit, with no writes announced, the next commit does not wait either.
         began = time.monotonic()
         await commit.write(writer, [_start(workflow_id, "c")])
-        assert time.monotonic() - began > 0.2
+        assert time.monotonic() - began < 0.2
         assert commits.count == 3
+
+    async def test_a_commit_waits_for_announced_writes_up_to_the_interval(
+        self, engine: Engine, workflow_id: int, commits: Commits
+    ) -> None:
+        writer = _starts_writer()
+        commit = GroupCommit(engine, min_interval=0.3)
+        await commit.write(writer, [_start(workflow_id, "a")])
+        # A write announced and never made: the next commit waits the rest of the interval for it, no more.
+        forgotten = commit.expect()
+        began = time.monotonic()
+        await commit.write(writer, [_start(workflow_id, "b")])
+        assert 0.2 < time.monotonic() - began < 1.0
+        forgotten()
+        forgotten()  # releasing twice counts once
+        # A write announced and made soon: both go in one commit, as soon as it is there.
+        announced = commit.expect()
+        began = time.monotonic()
+        first = commit.submit(writer, [_start(workflow_id, "c")])
+        await asyncio.sleep(0.05)
+        second = commit.submit(writer, [_start(workflow_id, "d")])
+        announced()
+        assert await first == ["c"] and await second == ["d"]
+        assert time.monotonic() - began < 0.25
+        assert commits.count == 3
+        assert _stored(engine) == ["a", "b", "c", "d"]
 
     async def test_under_load_commits_are_at_least_min_interval_apart(
         self, engine: Engine, workflow_id: int, commits: Commits
@@ -230,13 +255,20 @@ class TestTiming:
         written: list[str] = []
 
         async def busy(task: int) -> None:
+            """Like a worker with activities always under way: the next one is running (announced) while
+            the record of the last one waits for its commit."""
             n = 0
+            release = commit.expect()
             while time.monotonic() < deadline:
                 key = f"t{task}-{n}"
-                assert await commit.write(writer, [_start(workflow_id, key)]) == [key]
+                await asyncio.sleep(0.003)
+                future = commit.submit(writer, [_start(workflow_id, key)])
+                release, finished = commit.expect(), release
+                finished()
+                assert await future == [key]
                 written.append(key)
                 n += 1
-                await asyncio.sleep(0.003)
+            release()
 
         began = time.monotonic()
         await asyncio.gather(*(busy(task) for task in range(10)))

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from wfb_jupyter.cli import main as wfb
+from wfb_jupyter.settings import WfbSettings
 from wfb_jupyter.storage import (
     Base,
     SchemaTooNewError,
@@ -87,7 +88,7 @@ class TestGetEngine:
         monkeypatch.delenv("WFB_DATA_DIR", raising=False)
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
         try:
-            engine = get_engine()
+            engine = get_engine(WfbSettings().resolve().database_url)
             assert engine.url.database == str(tmp_path / "wfb-jupyter" / "wfb.db")
             assert (tmp_path / "wfb-jupyter" / "wfb.db").exists()
         finally:
@@ -99,7 +100,8 @@ class TestGetEngine:
         monkeypatch.delenv("WFB_DATABASE_URL", raising=False)
         monkeypatch.setenv("WFB_DATA_DIR", str(tmp_path / "mine"))
         try:
-            assert get_engine().url.database == str(tmp_path / "mine" / "wfb.db")
+            url = WfbSettings().resolve().database_url
+            assert get_engine(url).url.database == str(tmp_path / "mine" / "wfb.db")
         finally:
             dispose_engines()
 
@@ -108,7 +110,8 @@ class TestGetEngine:
     ) -> None:
         monkeypatch.setenv("WFB_DATABASE_URL", f"sqlite:///{tmp_path}/elsewhere.db")
         try:
-            assert get_engine().url.database == f"{tmp_path}/elsewhere.db"
+            url = WfbSettings().resolve().database_url
+            assert get_engine(url).url.database == f"{tmp_path}/elsewhere.db"
         finally:
             dispose_engines()
 

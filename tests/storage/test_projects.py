@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -9,6 +12,7 @@ from wfb_jupyter.storage import (
     NotFoundError,
     Project,
     create_project,
+    create_storage_engine,
     create_user,
     get_or_create_project,
     get_or_create_user,
@@ -18,6 +22,7 @@ from wfb_jupyter.storage import (
     list_projects,
     session_scope,
     slugify,
+    upgrade_database,
 )
 
 
@@ -64,7 +69,8 @@ class TestCreateProject:
     def test_task_queue_is_user_id_dash_project_id(self, session: Session) -> None:
         user = create_user(session, "Alice")
         project = create_project(session, user.id, "ETL jobs", "nightly loads")
-        assert (project.id, project.task_queue) == ("etl-jobs", "alice-etl-jobs")
+        assert re.fullmatch(r"etl-jobs-[0-9a-f]{8}", project.id)
+        assert project.task_queue == f"alice-{project.id}"
         assert project.execution_count == 0 and project.description == "nightly loads"
 
     def test_names_are_unique_per_user_not_globally(self, session: Session) -> None:
@@ -76,13 +82,22 @@ class TestCreateProject:
         with pytest.raises(ConflictError):
             create_project(session, alice.id, "etl")
 
-    def test_coinciding_task_queues_are_avoided(self, session: Session) -> None:
-        # "a" + "b-c" and "a-b" + "c" would both give the task queue "a-b-c".
-        a, a_b = create_user(session, "a"), create_user(session, "a b")
-        first = create_project(session, a.id, "b c")
-        second = create_project(session, a_b.id, "c")
-        assert first.task_queue == "a-b-c"
-        assert second.task_queue != first.task_queue
+    def test_task_queues_differ_between_databases(self, tmp_path: Path) -> None:
+        """Two databases (a tutorial's and the default one, say) with the same user and project names share
+        one Temporal namespace: their projects must not share a task queue."""
+        queues = []
+        for name in ("one.db", "two.db"):
+            engine = create_storage_engine(f"sqlite:///{tmp_path / name}")
+            upgrade_database(engine)
+            with session_scope(engine) as session:
+                queues.append(
+                    get_or_create_project(
+                        session, create_user(session, "tutorial").id, "default"
+                    ).task_queue
+                )
+            engine.dispose()
+        assert queues[0] != queues[1]
+        assert all(queue.startswith("tutorial-default-") for queue in queues)
 
     def test_unknown_user(self, session: Session) -> None:
         with pytest.raises(NotFoundError):
@@ -93,7 +108,7 @@ class TestGetProject:
     def test_loads_the_user_with_the_project(self, engine: Engine, project: Project) -> None:
         with session_scope(engine) as session:
             loaded = get_project(session, project.id)
-        assert (loaded.user.name, loaded.task_queue) == ("Alice", "alice-etl-jobs")
+        assert (loaded.user.name, loaded.task_queue) == ("Alice", f"alice-{project.id}")
 
     def test_missing(self, session: Session) -> None:
         with pytest.raises(NotFoundError, match="project"):

@@ -27,7 +27,7 @@ class TestRegisterWorker:
     ) -> None:
         worker = register_worker(session, project.id, "in-kernel", loaded_versions=[["orders", 1]])
         assert (worker.task_queue, worker.pid, worker.status) == (
-            "alice-etl-jobs",
+            project.task_queue,
             os.getpid(),
             "starting",
         )

@@ -13,10 +13,9 @@ import pytest
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Iterator[Any]:
-    from wfb_jupyter._settings import WfbSettings
-    from wfb_jupyter._workspace import Workspace
+    from wfb_jupyter import Workspace
     from wfb_jupyter.runtime import runtime
-    from wfb_jupyter.workers import kernel_worker_manager
+    from wfb_jupyter.settings import WfbSettings
 
     settings = WfbSettings(
         database_url=f"sqlite:///{tmp_path / 'wfb.db'}",
@@ -25,4 +24,4 @@ def workspace(tmp_path: Path) -> Iterator[Any]:
     )
     ws = Workspace(settings)
     yield ws
-    runtime().run(kernel_worker_manager(ws.engine).stop_all(), 60)
+    runtime().run(ws.workers.manager().stop_all(), 60)

@@ -37,7 +37,7 @@ def test_worker_panel_starts_restarts_and_stops(workspace: Any) -> None:
     panel.buttons["Stop"].click()
     assert "No worker serves this project" in panel.table.value
     panel.buttons["Stop"].click()
-    assert "runs in this kernel" in panel.message.value and "wfb-error" in panel.message.value
+    assert "runs in this process" in panel.message.value and "wfb-error" in panel.message.value
 
 
 def test_worker_rows() -> None:
@@ -64,11 +64,11 @@ def test_version_history_diff_and_confirmed_rollback(workspace: Any) -> None:
     assert "Roll back &#x27;hello&#x27; to v1 (active now: v2)?" in history.message.value
     assert history.confirm_button.layout.display is None and history.activate_button.disabled
     history.cancel_button.click()
-    assert [v.active for v in workspace.versions("hello")] == [False, True]
+    assert [v.active for v in workspace.versions.list("hello")] == [False, True]
     history.activate_button.click()
     history.confirm_button.click()
     assert history.message.value.endswith("v1 is now active.</div>")
-    assert [v.active for v in workspace.versions("hello")] == [True, False]
+    assert [v.active for v in workspace.versions.list("hello")] == [True, False]
     assert "<td>v1</td><td>active</td>" in history.table.value
     assert history.confirm_button.layout.display == "none"
 
@@ -126,7 +126,7 @@ def test_worker_panel_live_updates_start_and_stop(workspace: Any) -> None:
     panel.live.value = True
     poller = panel.poller
     assert poller is not None
-    workspace.start_worker()
+    workspace.workers.start()
     deadline = time.monotonic() + 30
     while "<td>running</td>" not in panel.table.value and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -103,7 +103,7 @@ def test_invalid_input_is_refused_in_the_form(workspace: Any) -> None:
     form.inputs["amount"].value = "0"
     assert form.run() is None
     assert "Not started: customer is required; amount must be at least 1" in form.message.value
-    assert workspace.executions() == []
+    assert workspace.runs.list() == []
 
 
 def test_a_run_is_followed_live_steered_and_shows_its_result(workspace: Any) -> None:

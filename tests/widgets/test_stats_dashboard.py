@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from wfb_jupyter.charts import NO_DATA
+from wfb_jupyter.services import Filters, StatisticsSource
 from wfb_jupyter.statistics import record_activity_executions, record_workflow_execution
 from wfb_jupyter.storage import (
     create_project,
@@ -20,8 +21,8 @@ from wfb_jupyter.storage import (
     session_scope,
     upgrade_database,
 )
-from widgets import StatisticsDashboard, StatisticsSource
-from widgets._stats_dashboard import Filters, build_dashboard, day_range
+from widgets import StatisticsDashboard
+from widgets._stats_dashboard import build_dashboard, day_range
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 HOSTILE = "<script>alert(1)</script>"

@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from sqlalchemy import Engine
 
+from wfb_jupyter.builds import compile_and_store
+from wfb_jupyter.executions import close_finished_executions
 from wfb_jupyter.storage import (
-    compile_and_store,
     create_storage_engine,
     get_or_create_project,
     get_or_create_user,
@@ -67,6 +68,7 @@ async def manager(
         heartbeat_interval=0.5,
         version_check_interval=0.3,
         reconcile_interval=0.5,
+        reconciler=close_finished_executions,
     )
     yield manager
     await manager.stop_all()

@@ -66,8 +66,8 @@ output: ${steps.done.result}
 STARTER = """
 import sys, time
 import wfb_jupyter
-from wfb_jupyter._settings import WfbSettings
-from wfb_jupyter._workspace import Workspace
+from wfb_jupyter.settings import WfbSettings
+from wfb_jupyter import Workspace
 ws = Workspace(WfbSettings(database_url=sys.argv[1], project="durable", user="durable"))
 ws.build("approval", sys.argv[2])
 ref = ws.run("approval", {"amount": 250})
@@ -78,15 +78,15 @@ time.sleep(600)
 # Another process, later: signals the run by its id, waits for it, prints how it ended.
 FINISHER = """
 import json, sys
-from wfb_jupyter._settings import WfbSettings
-from wfb_jupyter._workspace import Workspace
+from wfb_jupyter.settings import WfbSettings
+from wfb_jupyter import Workspace
 ws = Workspace(WfbSettings(database_url=sys.argv[1], project="durable", user="durable"))
-ws.signal(sys.argv[2], "approve", {"by": "grace"})
-outcome = ws.wait(sys.argv[2], timeout=60)
+run = ws.runs.get(sys.argv[2])
+run.signal("approve", {"by": "grace"})
+outcome = run.wait(timeout=60)
 print(json.dumps({"status": outcome.status, "result": outcome.result}), flush=True)
 from wfb_jupyter.runtime import runtime
-from wfb_jupyter.workers import kernel_worker_manager
-runtime().run(kernel_worker_manager(ws.engine).stop_all(), 60)
+runtime().run(ws.workers.manager().stop_all(), 60)
 """
 
 

@@ -18,10 +18,12 @@ from wfb_jupyter.storage import (
     list_projects,
     list_workers,
     register_worker,
+    serving_worker,
     session_scope,
+    worker_statuses,
 )
 from wfb_jupyter.storage._types import utc_now
-from wfb_jupyter.workers import WorkerStartError, serving_worker, worker_statuses
+from wfb_jupyter.workers import WorkerStartError
 
 ECHO = """
 name: %s

@@ -61,7 +61,7 @@ def group_labels(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
 
 
 def is_missing(value: object) -> bool:
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))  # type: ignore[call-overload]
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def _label(value: object) -> str:

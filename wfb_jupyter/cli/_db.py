@@ -33,11 +33,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_upgrade(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
-    from wfb_jupyter.storage import StorageError, create_storage_engine, database_url
-    from wfb_jupyter.storage._engine import describe
-    from wfb_jupyter.storage._migrations import current_revision, upgrade_database
+    from wfb_jupyter.settings import WfbSettings
+    from wfb_jupyter.storage import (
+        StorageError,
+        create_storage_engine,
+        current_revision,
+        describe,
+        upgrade_database,
+    )
 
-    url = args.url or database_url()
+    url = args.url or WfbSettings().resolve().database_url
     try:
         engine = create_storage_engine(url)
         try:
@@ -57,11 +62,17 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 def run_status(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
-    from wfb_jupyter.storage import StorageError, create_storage_engine, database_url
-    from wfb_jupyter.storage._engine import describe
-    from wfb_jupyter.storage._migrations import current_revision, head_revision, is_known_revision
+    from wfb_jupyter.settings import WfbSettings
+    from wfb_jupyter.storage import (
+        StorageError,
+        create_storage_engine,
+        current_revision,
+        describe,
+        head_revision,
+        is_known_revision,
+    )
 
-    url = args.url or database_url()
+    url = args.url or WfbSettings().resolve().database_url
     try:
         engine = create_storage_engine(url)
         try:

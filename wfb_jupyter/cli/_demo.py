@@ -8,7 +8,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wfb_jupyter._workspace import Workspace
 
 DEMO_PROJECT = "demo"
 DEMO_WORKFLOW = "order-report"
@@ -65,22 +68,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
-    from wfb_jupyter.notebook import user_message
+    from wfb_jupyter.errors import WfbError
 
     try:
         _demo(args)
-    except Exception as error:
-        message = user_message(error)
-        if message is None:
-            raise
-        raise CommandError(message) from error
+    except WfbError as error:
+        raise CommandError(str(error)) from error
     return 0
 
 
 def _demo(args: argparse.Namespace) -> None:
-    from wfb_jupyter._settings import WfbSettings
     from wfb_jupyter._workspace import Workspace
-    from wfb_jupyter.storage._engine import describe
+    from wfb_jupyter.settings import WfbSettings
+    from wfb_jupyter.storage import describe
 
     database = args.database
     if args.temp_database:
@@ -91,46 +91,34 @@ def _demo(args: argparse.Namespace) -> None:
     try:
         built = workspace.build(DEMO_WORKFLOW, DEMO_DEFINITION)
         print(built.summary(), flush=True)
-        first = workspace.run(DEMO_WORKFLOW, {"customer": args.name}, wait=True, timeout=60)
-        _require_completed(first)
-        print(f"Execution {first.ref.workflow_id}: {first.status}", flush=True)
+        first = workspace.run(DEMO_WORKFLOW, {"customer": args.name})
+        result = first.result(timeout=60)
+        print(f"Execution {first.workflow_id}: completed", flush=True)
         if first.link:
             print(f"Execution: {first.link}", flush=True)
         for lines in MORE_ORDERS:
-            _require_completed(
-                workspace.run(DEMO_WORKFLOW, {"lines": lines}, wait=True, timeout=60)
-            )
+            workspace.run(DEMO_WORKFLOW, {"lines": lines}).result(timeout=60)
         charts = _write_charts(workspace, args.charts)
-        runs = len(workspace.executions(DEMO_WORKFLOW, limit=None))
+        runs = len(workspace.runs.list(DEMO_WORKFLOW, limit=None))
         print(f"Charts of {runs} executions of {DEMO_WORKFLOW!r}: {charts}", flush=True)
-        listing = workspace.executions_link(DEMO_WORKFLOW)
+        listing = workspace.runs.link(DEMO_WORKFLOW)
         if listing:
             print(f"All its executions in the Web UI: {listing}", flush=True)
-        print(f"Result: {_json(first.result)}", flush=True)
+        print(f"Result: {_json(result)}", flush=True)
     finally:
         _shut_down(workspace)
 
 
-def _require_completed(outcome: Any) -> None:
-    if outcome.status != "completed":
-        from wfb_jupyter.notebook import WorkspaceError
-
-        raise WorkspaceError(
-            f"the demo execution {outcome.ref.workflow_id} {outcome.status}: {outcome.error}"
-        )
-
-
-def _write_charts(workspace: Any, path: Path | None) -> Path:
+def _write_charts(workspace: Workspace, path: Path | None) -> Path:
     target = path or Path(tempfile.mkdtemp(prefix="wfb-demo-")) / "charts.html"
-    return workspace.write_charts(target, DEMO_WORKFLOW)
+    return workspace.stats.write_charts(target, DEMO_WORKFLOW)
 
 
-def _shut_down(workspace: Any) -> None:
+def _shut_down(workspace: Workspace) -> None:
     """Stop the worker, flushing its activity records (the local Temporal server keeps running)."""
     from wfb_jupyter.runtime import runtime
-    from wfb_jupyter.workers import kernel_worker_manager
 
-    runtime().run(kernel_worker_manager(workspace.engine).stop_all(), 60)
+    runtime().run(workspace.workers.manager().stop_all(), 60)
     runtime().run(workspace.temporal.close(), 30)
 
 

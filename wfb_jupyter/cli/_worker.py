@@ -19,20 +19,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("project", help="project id, or project name of --user")
     parser.add_argument("--user", help="the user whose project name PROJECT is (default: WFB_USER)")
     parser.add_argument(
-        "--database-url", help="SQLAlchemy URL (default: WFB_DATABASE_URL or the per-user file)"
+        "--database-url", help="SQLAlchemy URL (default: WFB_DATABASE_URL or the data directory's)"
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from wfb_jupyter._settings import WfbSettings
     from wfb_jupyter.cli import CommandError
-    from wfb_jupyter.storage import StorageError, get_engine
-    from wfb_jupyter.temporal import ServerStartError, TemporalUnavailableError
-    from wfb_jupyter.workers import WorkerStartError
-    from wfb_jupyter.workers._sidecar import serve_project
+    from wfb_jupyter.errors import WfbError
+    from wfb_jupyter.executions import close_finished_executions
+    from wfb_jupyter.settings import WfbSettings
+    from wfb_jupyter.storage import get_engine
+    from wfb_jupyter.temporal import TemporalConnection
+    from wfb_jupyter.workers import serve_project
 
-    settings = WfbSettings()
+    settings = WfbSettings().resolve()
     try:
         engine = get_engine(args.database_url or settings.database_url)
         project_id = _project_id(engine, args.project, args.user or settings.user)
@@ -40,11 +41,13 @@ def run(args: argparse.Namespace) -> int:
             serve_project(
                 engine,
                 project_id,
+                connection=TemporalConnection(settings.temporal),
                 heartbeat_interval=settings.heartbeat_interval,
                 stale_after=settings.stale_after,
+                reconciler=close_finished_executions,
             )
         )
-    except (StorageError, WorkerStartError, TemporalUnavailableError, ServerStartError) as error:
+    except WfbError as error:
         raise CommandError(str(error)) from error
     return 0
 

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
+from wfb_jupyter.errors import ComponentError
+
 # Decorator spellings that capture strips from the source (the stored function is undecorated).
 _OUR_DECORATORS = frozenset({"component"})
 _NOTEBOOK_MODULES = frozenset({"__main__", "builtins"})
 
 
-class ComponentCaptureError(ValueError):
+class ComponentCaptureError(ComponentError, ValueError):
     """The function cannot be stored as a component; ``problems`` lists each reason with its fix."""
 
     def __init__(self, function_name: str, problems: list[str]) -> None:

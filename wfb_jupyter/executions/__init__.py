@@ -16,6 +16,7 @@ from wfb_jupyter.executions._errors import (
     ExecutionNotFoundError,
     InvalidInputError,
     NoWorkerError,
+    StillRunningError,
     UnknownWorkflowError,
 )
 from wfb_jupyter.executions._outcome import Outcome, close_finished_executions, failure_text
@@ -45,5 +46,6 @@ __all__ = [
     "ExecutionNotFoundError",
     "InvalidInputError",
     "NoWorkerError",
+    "StillRunningError",
     "UnknownWorkflowError",
 ]

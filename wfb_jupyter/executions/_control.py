@@ -21,6 +21,7 @@ from wfb_jupyter.executions._errors import (
     ExecutionError,
     ExecutionFailedError,
     ExecutionNotFoundError,
+    StillRunningError,
 )
 from wfb_jupyter.executions._outcome import (
     LOST,
@@ -75,10 +76,7 @@ async def wait_for_result(
             outcome = await await_outcome(client, _handle(client, ref), timeout)
             await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
     except asyncio.TimeoutError:
-        raise ExecutionError(
-            f"execution {ref.workflow_id!r} is still running after {timeout:g} s; "
-            "`%wfb status` shows where it is"
-        ) from None
+        raise StillRunningError(ref.workflow_id, timeout or 0.0) from None
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise _translate(error, ref) from error

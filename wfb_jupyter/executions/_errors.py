@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from wfb_jupyter import errors
 
-class ExecutionError(Exception):
+
+class ExecutionError(errors.WfbError):
     """Base of the errors a user can cause when starting or steering an execution."""
 
 
-class UnknownWorkflowError(ExecutionError):
+class UnknownWorkflowError(ExecutionError, errors.NotFoundError):
     def __init__(
         self, project_id: str, name: str, known: Sequence[object], version: int | None = None
     ):
@@ -19,37 +21,32 @@ class UnknownWorkflowError(ExecutionError):
             message += f"; stored versions: {', '.join(map(str, known))}" if known else ""
         else:
             listing = ", ".join(repr(k) for k in known) if known else "none yet"
-            message = (
-                f"no workflow named {name!r} in project {project_id!r} (workflows: {listing}); "
-                "define it with a %%workflow cell first"
-            )
+            message = f"no workflow named {name!r} in project {project_id!r} (workflows: {listing})"
         super().__init__(message)
 
 
-class InvalidInputError(ExecutionError):
+class InvalidInputError(ExecutionError, errors.InputError):
     def __init__(self, name: str, problems: Sequence[str]) -> None:
         self.problems = list(problems)
         super().__init__(f"invalid input for {name!r}: " + "; ".join(self.problems))
 
 
-class NoWorkerError(ExecutionError):
-    def __init__(self, project_id: str, task_queue: str) -> None:
+class NoWorkerError(ExecutionError, errors.StateError):
+    def __init__(self, project_id: str, task_queue: str, project_name: str | None = None) -> None:
         self.project_id, self.task_queue = project_id, task_queue
+        self.project_name = project_name or project_id
         super().__init__(
-            f"no worker serves project {project_id!r} (task queue {task_queue!r}); start one with "
-            f"`%wfb workers start` in the notebook or `wfb worker {project_id}` in a terminal"
+            f"no worker serves project {self.project_name!r} (task queue {task_queue!r})"
         )
 
 
-class ExecutionNotFoundError(ExecutionError):
+class ExecutionNotFoundError(ExecutionError, errors.NotFoundError):
     def __init__(self, workflow_id: str, project_id: str | None = None) -> None:
         where = f" in project {project_id!r}" if project_id else ""
-        super().__init__(
-            f"no execution with id {workflow_id!r}{where}; `%wfb executions` lists them"
-        )
+        super().__init__(f"no execution with id {workflow_id!r}{where}")
 
 
-class ExecutionClosedError(ExecutionError):
+class ExecutionClosedError(ExecutionError, errors.StateError):
     def __init__(self, workflow_id: str, status: str, action: str) -> None:
         self.status = status
         super().__init__(
@@ -58,9 +55,17 @@ class ExecutionClosedError(ExecutionError):
         )
 
 
-class ExecutionFailedError(ExecutionError):
+class ExecutionFailedError(ExecutionError, errors.StateError):
     """The execution ended without a result (failed, cancelled, terminated or timed out)."""
 
     def __init__(self, workflow_id: str, status: str, error: str | None) -> None:
         self.workflow_id, self.status, self.error = workflow_id, status, error
         super().__init__(f"execution {workflow_id!r} {status}" + (f": {error}" if error else ""))
+
+
+class StillRunningError(ExecutionError, errors.StateError):
+    """Waiting for a run's outcome took longer than the caller allowed; the run goes on."""
+
+    def __init__(self, workflow_id: str, waited: float) -> None:
+        self.workflow_id, self.waited = workflow_id, waited
+        super().__init__(f"execution {workflow_id!r} is still running after {waited:g} s")

@@ -17,8 +17,7 @@ from temporalio.client import (
 from temporalio.service import RPCError, RPCStatusCode
 
 from wfb_jupyter.executions._writes import write_close
-from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope
-from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope, utc_now
 
 
 @dataclass(frozen=True)
@@ -47,13 +46,6 @@ LOST = Outcome(
 
 # The runs whose end this process is waiting for (watchers started with them): reconciliation skips them.
 watched_runs: dict[tuple[str, str], asyncio.Task[Any]] = {}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    result: Any = None
-    error: str | None = None
 
 
 def failure_text(error: BaseException) -> str:

@@ -30,6 +30,7 @@ from wfb_jupyter.storage import (
     ExecutionStart,
     Project,
     User,
+    WorkerStatus,
     Workflow,
     activation_generation,
     find_execution,
@@ -38,9 +39,10 @@ from wfb_jupyter.storage import (
     list_workflows,
     read_connection,
     read_scope,
+    serving_worker,
+    storage_sessions,
 )
 from wfb_jupyter.temporal import available_search_attributes, execution_search_attributes
-from wfb_jupyter.workers._status import WorkerStatus, serving_worker
 
 logger = logging.getLogger(__name__)
 
@@ -91,15 +93,17 @@ async def start_execution(
 ) -> ExecutionRef:
     """Start a run of the workflow's active version (or ``version``) on the project's task queue."""
     inputs = dict(inputs or {})
-    plan = _remembered_plan(engine, project_id, workflow_name, version) or await asyncio.to_thread(
-        _plan_start, engine, project_id, workflow_name, version, stale_after
-    )
+    plan = _remembered_plan(engine, project_id, workflow_name, version)
+    if plan is None:
+        plan = await asyncio.to_thread(
+            _plan_start, engine, project_id, workflow_name, version, stale_after
+        )
     planned = plan.planned
     problems = validate_input(planned.schema, inputs)
     if problems:
         raise InvalidInputError(workflow_name, problems)
     if plan.worker is None:
-        raise NoWorkerError(project_id, planned.task_queue)
+        raise NoWorkerError(project_id, planned.task_queue, planned.project_name)
     if planned.workflow_type not in plan.worker.loaded_versions:
         await _wait_for_serving_worker(engine, project_id, planned, stale_after)
 
@@ -278,7 +282,7 @@ def _cached_serving_worker(
     cached = serving.get(project_id)
     if cached is not None and now - cached[0] < _SERVING_CACHE_SECONDS:
         return cached[1]
-    with Session(bind=connection) as session:
+    with storage_sessions(bind=connection) as session:
         worker = serving_worker(session, project_id, stale_after=stale_after)
     if worker is None:
         serving.pop(project_id, None)
@@ -296,7 +300,7 @@ async def _wait_for_serving_worker(
     while True:
         worker = await asyncio.to_thread(_serving_worker, engine, project_id, stale_after)
         if worker is None:
-            raise NoWorkerError(project_id, planned.task_queue)
+            raise NoWorkerError(project_id, planned.task_queue, planned.project_name)
         if planned.workflow_type in worker.loaded_versions or loop.time() > deadline:
             return
         await asyncio.sleep(0.2)

@@ -14,13 +14,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage import (
+    BatchWriter,
     ExecutionClose,
     ExecutionStart,
     NotFoundError,
+    group_commit,
     record_execution_closes,
     record_execution_starts,
 )
-from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
 from wfb_jupyter.storage.repository.executions import MISSING
 
 

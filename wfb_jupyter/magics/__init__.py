@@ -13,8 +13,8 @@ __all__ = ["register"]
 
 def register(shell: Any) -> None:
     """Register the magics and make ``WfbSettings`` reachable with ``%config`` (loading twice is harmless)."""
-    from wfb_jupyter._settings import WfbSettings
     from wfb_jupyter.magics._magics import WorkflowMagics
+    from wfb_jupyter.settings import WfbSettings
 
     settings = next((c for c in shell.configurables if isinstance(c, WfbSettings)), None)
     if settings is None:

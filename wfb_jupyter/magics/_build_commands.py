@@ -9,11 +9,7 @@ from IPython.core.error import UsageError
 
 from wfb_jupyter.magics._context import CommandContext, display_html
 from wfb_jupyter.magics._errors import CommandParser
-from wfb_jupyter.notebook._results import (
-    COMPONENT_COLUMNS,
-    VERSION_COLUMNS,
-    text_table,
-)
+from wfb_jupyter.services import CODE_KINDS, COMPONENT_COLUMNS, VERSION_COLUMNS, text_table
 
 
 def project(ctx: CommandContext, argv: list[str]) -> None:
@@ -25,19 +21,21 @@ def project(ctx: CommandContext, argv: list[str]) -> None:
     if args.action in ("create", "use") and not args.name:
         raise UsageError(f"%wfb project {args.action} needs a project name")
     if args.action == "create":
-        info = ws.create_project(args.name)
+        info = ws.projects.create(args.name)
         print(
             f"Created project {info.name!r} (task queue {info.task_queue!r}); it is now the current project."
         )
     elif args.action == "use":
-        info = ws.use_project(args.name)
+        info = ws.projects.use(args.name)
         print(f"Current project: {info.name!r} (task queue {info.task_queue!r}).")
     elif args.action == "list":
         current = ws.settings.project
-        rows = [["*" if p.name == current else "", p.name, p.task_queue] for p in ws.projects()]
+        rows = [
+            ["*" if p.name == current else "", p.name, p.task_queue] for p in ws.projects.list()
+        ]
         print(text_table(["", "project", "task queue"], rows) or "No projects yet.")
     else:
-        info = ws.project()
+        info = ws.projects.current()
         print(
             f"Current project: {info.name!r} (user {info.user_id!r}, task queue {info.task_queue!r})."
         )
@@ -69,7 +67,7 @@ def versions(ctx: CommandContext, argv: list[str]) -> None:
     parser = CommandParser("%wfb versions", "list a workflow's versions")
     parser.add_argument("name")
     args = parser.parse_args(argv)
-    rows = [v.row() for v in ctx.workspace.versions(args.name)]
+    rows = [v.row() for v in ctx.workspace.versions.list(args.name)]
     print(f"Versions of {args.name!r}:")
     print(text_table(VERSION_COLUMNS, rows))
 
@@ -90,8 +88,8 @@ def activate(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("name")
     parser.add_argument("version", type=_version)
     args = parser.parse_args(argv)
-    before = next((v.version for v in ctx.workspace.versions(args.name) if v.active), None)
-    info = ctx.workspace.activate(args.name, args.version)
+    before = next((v.version for v in ctx.workspace.versions.list(args.name) if v.active), None)
+    info = ctx.workspace.versions.activate(args.name, args.version)
     if before == info.version:
         print(f"{args.name!r} v{info.version} was already active.")
     else:
@@ -109,7 +107,7 @@ def diff(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("--which", default="workflow", choices=_code_kinds())
     parser.add_argument("--html", action="store_true", help="side by side")
     args = parser.parse_args(argv)
-    result = ctx.workspace.diff(args.name, args.old, args.new, args.which)
+    result = ctx.workspace.versions.diff(args.name, args.old, args.new, args.which)
     if args.html and result.changed:
         display_html(result.html())
     else:
@@ -122,12 +120,12 @@ def code(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("--version", type=_version)
     parser.add_argument("--which", default="workflow", choices=_code_kinds())
     args = parser.parse_args(argv)
-    print(ctx.workspace.code(args.name, args.version, args.which), end="")
+    print(ctx.workspace.versions.code(args.name, args.version, args.which), end="")
 
 
 def components(ctx: CommandContext, argv: list[str]) -> None:
     CommandParser("%wfb components", "list the components workflows can call").parse_args(argv)
-    rows = [c.row() for c in ctx.workspace.components()]
+    rows = [c.row() for c in ctx.workspace.versions.components()]
     print(text_table(COMPONENT_COLUMNS, rows))
 
 
@@ -135,9 +133,9 @@ def server(ctx: CommandContext, argv: list[str]) -> None:
     CommandParser("%wfb server", "which Temporal server is in use").parse_args(argv)
     resolved = ctx.workspace.server()
     print(resolved.describe())
-    link = ctx.workspace.executions_link()
+    link = ctx.workspace.runs.link()
     if link:
-        print(f"Executions of project {ctx.workspace.project().name!r}: {link}")
+        print(f"Executions of project {ctx.workspace.projects.current().name!r}: {link}")
     if resolved.kind == "local":
         print("Manage it from a shell with `wfb server status | logs | stop`.")
     if resolved.ui_url:
@@ -152,8 +150,6 @@ def _version(text: str) -> int:
 
 
 def _code_kinds() -> tuple[str, ...]:
-    from wfb_jupyter._workspace import CODE_KINDS
-
     return CODE_KINDS
 
 

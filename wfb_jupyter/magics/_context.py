@@ -10,6 +10,7 @@ from IPython.core.error import UsageError
 
 if TYPE_CHECKING:
     from wfb_jupyter._workspace import Workspace
+    from wfb_jupyter.services import ExecutionHandle
 
 
 @dataclass
@@ -17,13 +18,13 @@ class CommandContext:
     workspace: Workspace
     namespace: dict[str, Any]
     display: Callable[[Any], None]
-    last_execution: Any = None
+    last_execution: ExecutionHandle | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
-    def execution(self, workflow_id: str | None) -> Any:
+    def execution(self, workflow_id: str | None) -> ExecutionHandle:
         """The execution a command names, or the last one started from this notebook."""
         if workflow_id:
-            return workflow_id
+            return self.workspace.runs.get(workflow_id)
         if self.last_execution is None:
             raise UsageError(
                 "no execution started from this notebook yet; give its workflow id (--id ID), "

@@ -1,4 +1,4 @@
-"""How magics report a user's mistake: one ``UsageError`` message, no traceback."""
+"""How magics report a user's mistake: one ``UsageError`` message, no traceback, with the command to type next."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from IPython.core.error import UsageError
+
+from wfb_jupyter.errors import WfbError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,22 +27,52 @@ class CommandParser(argparse.ArgumentParser):
         raise UsageError(message or f"{self.prog} stopped")
 
 
+def notebook_message(error: WfbError) -> str:
+    """The error's message, with what to type in the notebook next where there is an obvious next step."""
+    hint = _hint(error)
+    return f"{error}; {hint}" if hint else str(error)
+
+
+def _hint(error: WfbError) -> str | None:
+    # Imported here: each of these packages is heavy, and a magic that failed early may not have loaded them.
+    from wfb_jupyter import executions, services
+
+    name = getattr(error, "name", None)
+    if isinstance(error, services.UnknownWorkflowNameError):
+        return "define it in a %%workflow cell"
+    if isinstance(error, services.UnknownVersionError):
+        return f"see %wfb versions {name}"
+    if isinstance(error, services.ProjectExistsError):
+        return f"switch to it with %wfb project use {name}"
+    if isinstance(error, services.UnknownProjectError):
+        return f"create it with %wfb project create {name}"
+    if isinstance(error, services.NoLocalWorkerError):
+        return "a sidecar is stopped with %wfb workers stop --sidecar"
+    if isinstance(error, executions.NoWorkerError):
+        return (
+            "start one with `%wfb workers start` in the notebook or "
+            f"`wfb worker {error.project_id}` in a terminal"
+        )
+    if isinstance(error, executions.UnknownWorkflowError) and error.version is None:
+        return "define it with a %%workflow cell first"
+    if isinstance(error, executions.ExecutionNotFoundError):
+        return "`%wfb executions` lists them"
+    if isinstance(error, executions.StillRunningError):
+        return "`%wfb status` shows where it is"
+    return None
+
+
 def user_errors(function: F) -> F:
-    """Turn the errors a user can act on (bad definitions, unknown names, no worker, Temporal down) into one
-    ``UsageError``; anything else keeps its traceback, because it is a bug to report."""
+    """Turn the errors a user can act on (every ``WfbError``) into one ``UsageError``; anything else keeps
+    its traceback, because it is a bug to report."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from wfb_jupyter.notebook._errors import user_message
-
         try:
             return function(*args, **kwargs)
         except UsageError:
             raise
-        except Exception as error:
-            message = user_message(error)
-            if message is None:
-                raise
-            raise UsageError(message) from None
+        except WfbError as error:
+            raise UsageError(notebook_message(error)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -9,13 +9,13 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
-from IPython.utils.process import arg_split
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-exported, untyped
 
-from wfb_jupyter._settings import WfbSettings
 from wfb_jupyter.magics import _build_commands as build_commands
 from wfb_jupyter.magics import _run_commands as run_commands
 from wfb_jupyter.magics._context import CommandContext
 from wfb_jupyter.magics._errors import user_errors
+from wfb_jupyter.settings import WfbSettings
 
 Command = Callable[[CommandContext, list[str]], Any]
 

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 
 from wfb_jupyter.magics._context import CommandContext
 from wfb_jupyter.magics._errors import CommandParser
-from wfb_jupyter.notebook._results import EXECUTION_COLUMNS, text_table
+from wfb_jupyter.services import EXECUTION_COLUMNS, text_table
 
 
 def run(ctx: CommandContext, argv: list[str]) -> Any:
@@ -23,10 +23,10 @@ def run(ctx: CommandContext, argv: list[str]) -> Any:
     parser.add_argument("--wait", action="store_true", help="block until it ends, show the result")
     parser.add_argument("--timeout", type=float, help="seconds to wait with --wait")
     args = parser.parse_args(argv)
-    from wfb_jupyter.notebook._inputs import namespace_inputs, parse_assignments
+    from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
 
     ws = ctx.workspace
-    schema = ws.manifest(args.name, args.version).get("input_schema", {})
+    schema = ws.versions.manifest(args.name, args.version).get("input_schema", {})
     values = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
     values.update(parse_assignments(args.assignments, schema, ctx.namespace))
     started = ws.run(args.name, values, version=args.version, workflow_id=args.workflow_id)
@@ -34,12 +34,12 @@ def run(ctx: CommandContext, argv: list[str]) -> Any:
     print(
         f"Started {started.workflow_name!r} v{started.version}: workflow id {started.workflow_id}"
     )
-    link = ws.execution_link(started)
+    link = started.link
     if link:
         print(f"  {link}")
     if not args.wait:
         return None
-    outcome = ws.wait(started, args.timeout)
+    outcome = started.wait(args.timeout)
     if outcome.status != "completed":
         raise UsageError(f"execution {started.workflow_id} ended {outcome.status}: {outcome.error}")
     print(f"Completed: {_show(outcome.result)}")
@@ -60,9 +60,9 @@ def status(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("workflow_id", nargs="?")
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
-    state = ctx.workspace.status(execution)
+    state = execution.status()
     print(describe_state(state))
-    link = ctx.workspace.execution_link(execution)
+    link = execution.link
     if link:
         print(f"  Web UI: {link}")
 
@@ -72,7 +72,7 @@ def result(ctx: CommandContext, argv: list[str]) -> Any:
     parser.add_argument("workflow_id", nargs="?")
     parser.add_argument("--timeout", type=float)
     args = parser.parse_args(argv)
-    return ctx.workspace.result(ctx.execution(args.workflow_id), args.timeout)
+    return ctx.execution(args.workflow_id).result(args.timeout)
 
 
 def signal(ctx: CommandContext, argv: list[str]) -> None:
@@ -83,15 +83,15 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("assignments", nargs="*", metavar="key=value")
     parser.add_argument("--id", dest="workflow_id")
     args = parser.parse_args(argv)
-    from wfb_jupyter.notebook._inputs import parse_assignments
+    from wfb_jupyter.magics._inputs import parse_assignments
 
     execution = ctx.execution(args.workflow_id)
-    schema = ctx.workspace.signal_schema(execution, args.signal) or {}
+    schema = execution.signal_schema(args.signal) or {}
     payload = (
         parse_assignments(args.assignments, schema, ctx.namespace) if args.assignments else None
     )
-    note = ctx.workspace.signal(execution, args.signal, payload)
-    print(f"Sent {args.signal!r} to {_workflow_id(execution)}.")
+    note = execution.signal(args.signal, payload)
+    print(f"Sent {args.signal!r} to {execution.workflow_id}.")
     if note:
         print(f"Note: {note}.")
 
@@ -103,7 +103,7 @@ def query(ctx: CommandContext, argv: list[str]) -> Any:
     parser.add_argument("--id", dest="workflow_id")
     args = parser.parse_args(argv)
     values = [_json_or_text(a) for a in args.arguments]
-    return ctx.workspace.query(ctx.execution(args.workflow_id), args.query, *values)
+    return ctx.execution(args.workflow_id).query(args.query, *values)
 
 
 def cancel(ctx: CommandContext, argv: list[str]) -> None:
@@ -111,8 +111,8 @@ def cancel(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("workflow_id", nargs="?")
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
-    ctx.workspace.cancel(execution)
-    print(f"Asked {_workflow_id(execution)} to cancel.")
+    execution.cancel()
+    print(f"Asked {execution.workflow_id} to cancel.")
 
 
 def terminate(ctx: CommandContext, argv: list[str]) -> None:
@@ -121,8 +121,8 @@ def terminate(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("--reason", default="terminated from the notebook")
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
-    ctx.workspace.terminate(execution, args.reason)
-    print(f"Terminated {_workflow_id(execution)}.")
+    execution.terminate(args.reason)
+    print(f"Terminated {execution.workflow_id}.")
 
 
 def executions(ctx: CommandContext, argv: list[str]) -> None:
@@ -130,9 +130,9 @@ def executions(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("name", nargs="?")
     parser.add_argument("--limit", type=int, default=20)
     args = parser.parse_args(argv)
-    rows = [e.row() for e in ctx.workspace.executions(args.name, args.limit)]
+    rows = [e.row() for e in ctx.workspace.runs.list(args.name, args.limit)]
     print(text_table(EXECUTION_COLUMNS, rows) or "No executions yet.")
-    link = ctx.workspace.executions_link(args.name)
+    link = ctx.workspace.runs.link(args.name)
     if rows and link:
         print(f"In the Web UI: {link}")
 
@@ -151,22 +151,23 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
 
         return WorkerPanel(ws)
     if args.action == "start":
-        started = ws.start_worker(sidecar=args.sidecar)
+        started = ws.workers.start(sidecar=args.sidecar)
         print(f"Started: {_describe_worker(started)}")
     elif args.action == "stop":
-        for stopped in ws.stop_worker(sidecar=args.sidecar):
+        for stopped in ws.workers.stop(sidecar=args.sidecar):
             print(f"Stopped the {stopped.mode} worker (pid {stopped.pid}).")
     elif args.action == "restart":
         if args.sidecar:
             raise UsageError(
                 "restart a sidecar with %wfb workers stop --sidecar, then start --sidecar"
             )
-        print(f"Restarted: {_describe_worker(ws.restart_worker())}")
+        print(f"Restarted: {_describe_worker(ws.workers.restart())}")
     else:
-        statuses = ws.workers()
+        statuses = ws.workers.list()
         if not statuses:
             print(
-                f"No worker has served project {ws.project().name!r}; start one with %wfb workers start."
+                f"No worker has served project {ws.projects.current().name!r}; "
+                "start one with %wfb workers start."
             )
         for worker in statuses:
             print(_describe_worker(worker))
@@ -186,12 +187,12 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
     ws = ctx.workspace
     if args.timeline:
         execution = ctx.execution(None if args.timeline == "last" else args.timeline)
-        return ws.timeline(execution)
+        return ws.stats.timeline(execution)
     if args.table:
-        return ws.stats(args.name)
-    from widgets._stats_dashboard import StatisticsDashboard, StatisticsSource
+        return ws.stats.summary(args.name)
+    from widgets import StatisticsDashboard
 
-    dashboard = StatisticsDashboard(StatisticsSource(ws.engine, ws.project().id))
+    dashboard = StatisticsDashboard(ws.stats.dashboard_source())
     if args.name:
         dashboard.workflow.value = args.name
     return dashboard
@@ -199,7 +200,7 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
 
 def describe_state(state: Any) -> str:
     progress = getattr(state, "progress", None) or {}
-    lines = [f"{_workflow_id(state)}: {state.status}"]
+    lines = [f"{state.workflow_id}: {state.status}"]
     if progress.get("current_step"):
         lines.append(f"  current step: {progress['current_step']}")
     if progress.get("completed_steps"):
@@ -234,13 +235,6 @@ def _describe_worker(worker: Any) -> str:
         f"task queue {worker.task_queue!r}; serves {versions}"
     )
     return line + (f"; error: {worker.error}" if worker.error else "")
-
-
-def _workflow_id(execution: Any) -> str:
-    if isinstance(execution, str):
-        return execution
-    ref = getattr(execution, "ref", execution)
-    return str(getattr(ref, "workflow_id", execution))
 
 
 def _json_or_text(text: str) -> Any:

@@ -19,15 +19,15 @@ def build_and_show(
     dry_run: bool,
     first_line: int = 2,
 ) -> Any:
-    from compiler import WorkflowDefinitionError
-    from wfb_jupyter.notebook._errors import definition_problems_message
+    from wfb_jupyter.errors import DefinitionError
+    from wfb_jupyter.services import definition_problems_message
 
     try:
         result = ctx.workspace.build(
             name, text, project=project, activate=activate, dry_run=dry_run
         )
-    except WorkflowDefinitionError as error:
-        from wfb_jupyter.notebook._naming import declared_name
+    except DefinitionError as error:
+        from wfb_jupyter.services import declared_name
 
         declared = declared_name(text)
         given_as = None
@@ -48,6 +48,6 @@ def show_graph(ctx: CommandContext, definition_source: str) -> None:
     """The rendered graph of the definition, as SVG (deterministic: the same definition, the same picture)."""
     from IPython.display import SVG
 
-    from widgets._graph import workflow_graph_svg
+    from widgets import workflow_graph_svg
 
     ctx.display(SVG(workflow_graph_svg(definition_source)))

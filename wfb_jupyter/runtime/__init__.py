@@ -7,12 +7,14 @@ from wfb_jupyter.runtime._import_hook import (
     compiled_modules,
 )
 from wfb_jupyter.runtime._loop import BackgroundLoop, RuntimeStoppedError, runtime
+from wfb_jupyter.runtime._threads import off_loop
 
 __all__ = [
     # background loop
     "BackgroundLoop",
     "RuntimeStoppedError",
     "runtime",
+    "off_loop",
     # stored code as modules
     "ROOT_PACKAGE",
     "CompiledModuleFinder",

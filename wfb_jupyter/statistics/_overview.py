@@ -17,8 +17,8 @@ from wfb_jupyter.storage import (
     WorkerRecord,
     Workflow,
     get_project,
+    utc_now,
 )
-from wfb_jupyter.storage._types import utc_now
 
 LIVE_WORKER_STATUSES = ("starting", "running")
 

@@ -1,23 +1,20 @@
 """Storage: the database behind projects, workflow versions, components, workers, executions and statistics.
 
-SQLite by default (a per-user file, see ``default_database_path``), any SQLAlchemy URL through
+SQLite by default (a file in the data directory, see ``wfb_jupyter.settings``), any SQLAlchemy URL through
 ``WFB_DATABASE_URL``; PostgreSQL is supported. The schema is migrated on first use (``get_engine``) and by
 ``wfb db upgrade``. Repository functions take a ``Session`` and never commit: wrap them in ``session_scope``,
 or in ``run_write`` for writes that race with other processes.
 """
 
-from wfb_jupyter.storage._builds import StoredBuild, compile_and_store, compile_next
+from wfb_jupyter.storage._database import dispose_engines, get_engine
 from wfb_jupyter.storage._engine import (
-    DATABASE_URL_VARIABLE,
     create_storage_engine,
-    database_url,
-    default_database_path,
-    dispose_engines,
-    get_engine,
+    describe,
     read_connection,
     read_scope,
     run_write,
     session_scope,
+    storage_sessions,
 )
 from wfb_jupyter.storage._errors import (
     ConflictError,
@@ -30,7 +27,21 @@ from wfb_jupyter.storage._errors import (
     SchemaTooNewError,
     StorageError,
 )
-from wfb_jupyter.storage._migrations import current_revision, head_revision, upgrade_database
+from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
+from wfb_jupyter.storage._migrations import (
+    current_revision,
+    head_revision,
+    is_known_revision,
+    upgrade_database,
+)
+from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.storage._worker_status import (
+    RECONNECTING,
+    WorkerStatus,
+    serving_worker,
+    status_from_row,
+    worker_statuses,
+)
 from wfb_jupyter.storage.orm import (
     ActivityAttemptRecord,
     ActivityStatistics,
@@ -90,6 +101,7 @@ from wfb_jupyter.storage.repository.workers import (
     update_worker,
 )
 from wfb_jupyter.storage.repository.workflows import (
+    CompiledVersion,
     activate_version,
     activation_generation,
     get_compiled_code,
@@ -104,12 +116,21 @@ from wfb_jupyter.storage.repository.workflows import (
 )
 
 __all__ = [
+    "describe",
+    "is_known_revision",
+    "BatchWriter",
+    "group_commit",
+    "utc_now",
+    "CompiledVersion",
+    # worker liveness
+    "RECONNECTING",
+    "WorkerStatus",
+    "serving_worker",
+    "status_from_row",
+    "worker_statuses",
     # engine, sessions, migrations
-    "DATABASE_URL_VARIABLE",
     "create_storage_engine",
     "current_revision",
-    "database_url",
-    "default_database_path",
     "dispose_engines",
     "get_engine",
     "head_revision",
@@ -117,6 +138,7 @@ __all__ = [
     "read_scope",
     "run_write",
     "session_scope",
+    "storage_sessions",
     "upgrade_database",
     # errors
     "ConflictError",
@@ -176,9 +198,6 @@ __all__ = [
     "register_worker",
     "update_worker",
     # builds
-    "StoredBuild",
-    "compile_and_store",
-    "compile_next",
     # executions
     "ExecutionClose",
     "ExecutionStart",

@@ -1,7 +1,6 @@
 """Engines, sessions, and the translation of driver errors into ``StorageError``.
 
-Where the database lives: ``WFB_DATABASE_URL`` (any SQLAlchemy URL) when set, else ``wfb.db`` in the data
-directory: ``WFB_DATA_DIR``, else ``$XDG_DATA_HOME/wfb-jupyter`` (``~/.local/share/wfb-jupyter``).
+Where the database lives is decided by the settings (``Settings.database_url``); storage is given the URL.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from wfb_jupyter.storage._errors import (
     ConflictError,
@@ -34,26 +33,9 @@ from wfb_jupyter.storage._errors import (
 
 T = TypeVar("T")
 
-DATABASE_URL_VARIABLE = "WFB_DATABASE_URL"
 # How long one SQLite statement waits for another process's lock before the retry loop takes over.
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 WRITE_ATTEMPTS = 8
-
-_engines: dict[str, Engine] = {}
-_engines_lock = threading.Lock()
-
-
-def default_database_path(data_dir: Path | None = None) -> Path:
-    if data_dir is None:
-        configured = os.environ.get("WFB_DATA_DIR")
-        data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        data_dir = Path(configured).expanduser() if configured else Path(data_home) / "wfb-jupyter"
-    return data_dir / "wfb.db"
-
-
-def database_url() -> str:
-    """The configured database URL: ``WFB_DATABASE_URL``, else the per-user SQLite file."""
-    return os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{default_database_path()}"
 
 
 def describe(url: str | URL) -> str:
@@ -62,37 +44,6 @@ def describe(url: str | URL) -> str:
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
     return parsed.render_as_string(hide_password=True)
-
-
-def get_engine(url: str | None = None, *, upgrade: bool = True) -> Engine:
-    """The process-wide engine for ``url`` (default: ``database_url()``), migrated to the current schema.
-
-    The first call for a URL creates the SQLite file's directory, configures the connection and applies any
-    pending migrations; later calls return the same engine.
-    """
-    resolved = url or database_url()
-    with _engines_lock:
-        engine = _engines.get(resolved)
-        if engine is None:
-            engine = create_storage_engine(resolved)
-            if upgrade:
-                from wfb_jupyter.storage._migrations import upgrade_database
-
-                try:
-                    upgrade_database(engine)
-                except BaseException:
-                    engine.dispose()
-                    raise
-            _engines[resolved] = engine
-        return engine
-
-
-def dispose_engines() -> None:
-    """Close every cached engine (tests, and processes about to fork)."""
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
 
 
 def create_storage_engine(url: str | URL) -> Engine:
@@ -104,7 +55,7 @@ def create_storage_engine(url: str | URL) -> Engine:
     except (ArgumentError, ImportError) as error:
         shown = url if isinstance(url, str) and "@" not in url else "the database URL"
         raise DatabaseUnavailableError(
-            f"cannot use {shown}: {error}. Check {DATABASE_URL_VARIABLE}; PostgreSQL needs "
+            f"cannot use {shown}: {error}. Check WFB_DATABASE_URL; PostgreSQL needs "
             "`pip install 'wfb-jupyter[postgres]'` and a URL like postgresql+psycopg://user:pw@host/db",
             location=shown,
         ) from error
@@ -124,7 +75,7 @@ def _ensure_directory(path: Path) -> None:
     except OSError as error:
         raise DatabaseUnavailableError(
             f"cannot create the database directory {path.parent}: {error.strerror}. "
-            f"Choose a writable location with {DATABASE_URL_VARIABLE}=sqlite:////path/to/wfb.db",
+            f"Choose a writable location with WFB_DATABASE_URL=sqlite:////path/to/wfb.db",
             location=str(path),
         ) from error
 
@@ -161,14 +112,19 @@ def _begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+# Every session of the package comes from here, so that its session events (workflows.py) are its own and never
+# run for other sessions in the user's process. Objects stay readable after commit: notebook code keeps using
+# them once the session is closed.
+storage_sessions = sessionmaker(expire_on_commit=False)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back if it raises.
 
     Driver errors are raised as ``StorageError`` subclasses naming the database and the fix.
     """
-    # Objects stay readable after commit: notebook code keeps using them once the session is closed.
-    session = Session(bind=engine, expire_on_commit=False)
+    session = storage_sessions(bind=engine)
     try:
         yield session
         session.commit()
@@ -186,7 +142,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A session for reading only: on SQLite it takes no write lock, so it never waits behind writers.
     Anything it writes is rolled back."""
-    session = Session(bind=_read_only(engine), expire_on_commit=False)
+    session = storage_sessions(bind=_read_only(engine))
     try:
         yield session
     except DBAPIError as error:
@@ -249,7 +205,9 @@ def _writer_turn(engine: Engine) -> contextlib.AbstractContextManager[Any]:
         return contextlib.nullcontext()
     key = engine.url.render_as_string(hide_password=False)
     with _writer_locks_guard:
-        lock = _writer_locks.setdefault(key, threading.RLock())
+        lock: contextlib.AbstractContextManager[Any] = _writer_locks.setdefault(
+            key, threading.RLock()
+        )
     return lock
 
 
@@ -297,14 +255,14 @@ def translate_error(error: DBAPIError, url: str | URL) -> StorageError:
     if "file is not a database" in text or "database disk image is malformed" in text:
         return NotADatabaseError(
             f"{where} is not a wfb-jupyter database (or is damaged). Nothing was changed. Move the file "
-            f"aside, or set {DATABASE_URL_VARIABLE} to another location.",
+            f"aside, or set WFB_DATABASE_URL to another location.",
             location=where,
         )
     read_only_markers = ("readonly database", "read-only", "permission denied")
     if any(marker in text for marker in read_only_markers) or _sqlite_location_read_only(url):
         return DatabaseReadOnlyError(
             f"cannot write to the database {where}: the file or its directory is read-only. Make it writable, "
-            f"or set {DATABASE_URL_VARIABLE} to a writable location.",
+            f"or set WFB_DATABASE_URL to a writable location.",
             location=where,
         )
     if "database or disk is full" in text or "no space left" in text or "disk full" in text:
@@ -323,7 +281,7 @@ def translate_error(error: DBAPIError, url: str | URL) -> StorageError:
     ):
         return DatabaseUnavailableError(
             f"cannot open the database {where}: {str(error.orig).strip()}. Check the location and that the "
-            f"server is running, or set {DATABASE_URL_VARIABLE}.",
+            f"server is running, or set WFB_DATABASE_URL.",
             location=where,
         )
     if isinstance(error, IntegrityError):

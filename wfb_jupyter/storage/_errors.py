@@ -5,8 +5,10 @@ User-facing layers (magics, CLI) print ``str(error)``; code that needs to react 
 
 from __future__ import annotations
 
+from wfb_jupyter import errors
 
-class StorageError(Exception):
+
+class StorageError(errors.StorageError):
     """Base class of every error the storage layer raises on purpose."""
 
     def __init__(self, message: str, *, location: str = "") -> None:
@@ -42,7 +44,7 @@ class DatabaseBusyError(StorageError):
     """Other processes kept the database locked longer than every retry waited."""
 
 
-class NotFoundError(StorageError):
+class NotFoundError(StorageError, errors.NotFoundError):
     """A row the caller named does not exist."""
 
     def __init__(self, entity: str, key: object) -> None:

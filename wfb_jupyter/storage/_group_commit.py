@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.runtime._threads import off_loop
+from wfb_jupyter.runtime import off_loop
 from wfb_jupyter.storage._engine import run_write
 
 Item = TypeVar("Item")

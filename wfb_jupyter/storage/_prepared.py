@@ -60,7 +60,7 @@ class PreparedWrite:
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self._statement.compile(dialect=dialect, column_keys=self._columns)
-        parameters = []
+        parameters: list[tuple[str, str | None, Any, Any]] = []
         for name in compiled.positiontup or compiled.binds:
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)

@@ -1,5 +1,6 @@
 """Temporal: the connection manager, which server to use, and the managed local Temporal server."""
 
+from wfb_jupyter.settings import TemporalSettings
 from wfb_jupyter.temporal._binary import TemporalCli, find_temporal_cli
 from wfb_jupyter.temporal._connection import (
     HealthReport,
@@ -22,7 +23,6 @@ from wfb_jupyter.temporal._search_attributes import (
     available_search_attributes,
     execution_search_attributes,
 )
-from wfb_jupyter.temporal._settings import TemporalSettings, default_data_dir
 
 __all__ = [
     # connection manager
@@ -35,7 +35,6 @@ __all__ = [
     "HealthReport",
     # resolution
     "TemporalSettings",
-    "default_data_dir",
     "ResolvedServer",
     "resolve_server",
     # the managed local server

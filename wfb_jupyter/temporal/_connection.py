@@ -18,9 +18,9 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import TLSConfig
 
+from wfb_jupyter.settings import TemporalSettings
 from wfb_jupyter.temporal._errors import TemporalUnavailableError
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
-from wfb_jupyter.temporal._settings import TemporalSettings
 
 
 @dataclass(frozen=True)

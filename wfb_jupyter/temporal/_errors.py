@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wfb_jupyter.errors import WfbError
+from wfb_jupyter.errors import SettingsError, TemporalError
 
 
-class TemporalUnavailableError(WfbError, ConnectionError):
+class TemporalUnavailableError(TemporalError, ConnectionError):
     """No Temporal server answered at ``address`` after ``attempts`` tries."""
 
     def __init__(self, address: str, attempts: int, reason: str) -> None:
@@ -19,7 +19,7 @@ class TemporalUnavailableError(WfbError, ConnectionError):
         )
 
 
-class ServerStartError(WfbError, RuntimeError):
+class ServerStartError(TemporalError, RuntimeError):
     """The local Temporal server could not be started or used; the message says why and what to do."""
 
 
@@ -27,5 +27,5 @@ class TemporalCliError(ServerStartError):
     """No usable Temporal CLI: missing, not executable, or not a Temporal CLI."""
 
 
-class TemporalAddressError(WfbError, ValueError):
+class TemporalAddressError(SettingsError, ValueError):
     """A Temporal address that is not ``host:port``."""

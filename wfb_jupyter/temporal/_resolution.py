@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import quote
 
+from wfb_jupyter.settings import TemporalSettings
 from wfb_jupyter.temporal._local_server import LocalServer, LocalServerStatus
 from wfb_jupyter.temporal._probe import probe, split_address
-from wfb_jupyter.temporal._settings import TemporalSettings
 
 ServerKind = Literal["pinned", "existing", "local"]
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Mapping
+from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -89,20 +90,12 @@ async def _ensure(client: Client) -> frozenset[str]:
 def execution_search_attributes(
     available: frozenset[str], *, user: str, project: str, workflow: str, version: int
 ) -> TypedSearchAttributes:
-    values: dict[str, str | int] = {
-        "WfbUser": user,
-        "WfbProject": project,
-        "WfbWorkflow": workflow,
-        "WfbVersion": version,
-    }
-    pairs: list[SearchAttributePair[object]] = []
-    for name, value in values.items():
-        if name not in available:
-            continue
-        key = (
-            SearchAttributeKey.for_int(name)
-            if isinstance(value, int)
-            else SearchAttributeKey.for_keyword(name)
-        )
-        pairs.append(SearchAttributePair(key, value))  # type: ignore[arg-type]
+    keywords = {"WfbUser": user, "WfbProject": project, "WfbWorkflow": workflow}
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(SearchAttributeKey.for_keyword(name), value)
+        for name, value in keywords.items()
+        if name in available
+    ]
+    if "WfbVersion" in available:
+        pairs.append(SearchAttributePair(SearchAttributeKey.for_int("WfbVersion"), version))
     return TypedSearchAttributes(pairs)

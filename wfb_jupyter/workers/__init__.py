@@ -11,9 +11,9 @@ from wfb_jupyter.workers._manager import (
     WorkerStartError,
     kernel_worker_manager,
 )
+from wfb_jupyter.workers._project_worker import Reconciler
 from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
 from wfb_jupyter.workers._sidecar import serve_project, start_sidecar_worker
-from wfb_jupyter.workers._status import WorkerStatus, serving_worker, worker_statuses
 
 __all__ = [
     # manager
@@ -23,10 +23,7 @@ __all__ = [
     # sidecar processes
     "start_sidecar_worker",
     "serve_project",
-    # status
-    "WorkerStatus",
-    "serving_worker",
-    "worker_statuses",
+    "Reconciler",
     # code and recording
     "CodeLoadError",
     "LoadedVersion",

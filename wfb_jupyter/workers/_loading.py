@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select
 
 from compiler import ComponentSpec, render_activities_module
 from wfb_jupyter.components import BUILTIN_SPECS, spec_from_row
+from wfb_jupyter.errors import WorkerError
 from wfb_jupyter.runtime import ROOT_PACKAGE, CompiledModuleFinder, ModuleSource, compiled_modules
 from wfb_jupyter.storage import (
     CompiledCode,
@@ -32,7 +33,7 @@ from wfb_jupyter.storage import (
 BUILTIN_ACTIVITY_PREFIX = "wfb."
 
 
-class CodeLoadError(RuntimeError):
+class CodeLoadError(WorkerError, RuntimeError):
     """Stored code that cannot be turned into a worker: says which version or component, and why."""
 
 

@@ -5,19 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from temporalio.client import Client
 
+from wfb_jupyter.errors import WorkerError
+from wfb_jupyter.storage import WorkerStatus
 from wfb_jupyter.temporal import TemporalConnection, connection
 from wfb_jupyter.workers._loading import CodeLoadError
 from wfb_jupyter.workers._project_worker import ProjectWorker, Reconciler
-from wfb_jupyter.workers._status import WorkerStatus
 
 logger = logging.getLogger(__name__)
 
+# (engine, client, project id) -> closes the records of the project's runs that have ended
+ExecutionReconciler = Callable[[Engine, Client, str], Awaitable[Any]]
 
-class WorkerStartError(RuntimeError):
+
+class WorkerStartError(WorkerError, RuntimeError):
     """A project's worker could not start; the message says why and the worker row says ``error``."""
 
 
@@ -33,7 +39,7 @@ class ProjectWorkerManager:
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
-        record_executions: bool = True,
+        reconciler: ExecutionReconciler | None = None,
     ) -> None:
         self.engine = engine
         self._connection = connection
@@ -43,7 +49,8 @@ class ProjectWorkerManager:
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
         self.retain_versions_for = retain_versions_for
-        self.record_executions = record_executions
+        # Closes the records of runs whose starter is gone; given by the layer above, which knows executions.
+        self.reconciler = reconciler
         self._workers: dict[str, ProjectWorker] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -69,7 +76,7 @@ class ProjectWorkerManager:
                 version_check_interval=self.version_check_interval,
                 reconcile_interval=self.reconcile_interval,
                 retain_versions_for=self.retain_versions_for,
-                reconciler=self._reconciler() if self.record_executions else None,
+                reconciler=self._reconcile_with() if self.reconciler is not None else None,
             )
             try:
                 await worker.start()
@@ -125,11 +132,12 @@ class ProjectWorkerManager:
     def _lock(self, project_id: str) -> asyncio.Lock:
         return self._locks.setdefault(project_id, asyncio.Lock())
 
-    def _reconciler(self) -> Reconciler:
-        from wfb_jupyter.executions import close_finished_executions
+    def _reconcile_with(self) -> Reconciler:
+        reconciler = self.reconciler
+        assert reconciler is not None
 
-        async def reconcile(client: Any, project_id: str) -> None:
-            await close_finished_executions(self.engine, client, project_id)
+        async def reconcile(client: Client, project_id: str) -> None:
+            await reconciler(self.engine, client, project_id)
 
         return reconcile
 

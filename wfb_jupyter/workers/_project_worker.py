@@ -28,15 +28,17 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from wfb_jupyter.runtime._threads import off_loop
+from wfb_jupyter.runtime import off_loop
 from wfb_jupyter.storage import (
+    RECONNECTING,
+    WorkerStatus,
     heartbeat_worker,
     mark_stale_workers,
     register_worker,
     run_write,
     update_worker,
+    utc_now,
 )
-from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.temporal import TemporalConnection
 from wfb_jupyter.workers._loading import (
     CodeLoadError,
@@ -45,7 +47,6 @@ from wfb_jupyter.workers._loading import (
     load_project_code,
 )
 from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
-from wfb_jupyter.workers._status import RECONNECTING, WorkerStatus
 
 logger = logging.getLogger(__name__)
 

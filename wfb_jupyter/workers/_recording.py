@@ -19,9 +19,13 @@ from temporalio.worker import (
     Interceptor,
 )
 
-from wfb_jupyter.storage import ActivityAttempt, record_activity_attempts
-from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
-from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.storage import (
+    ActivityAttempt,
+    BatchWriter,
+    group_commit,
+    record_activity_attempts,
+    utc_now,
+)
 from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
 
 logger = logging.getLogger(__name__)

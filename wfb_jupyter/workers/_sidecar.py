@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from wfb_jupyter.storage import create_storage_engine, list_workers, session_scope
-from wfb_jupyter.workers._manager import ProjectWorkerManager, WorkerStartError
+from wfb_jupyter.temporal import TemporalConnection
+from wfb_jupyter.workers._manager import ExecutionReconciler, ProjectWorkerManager, WorkerStartError
 
 _START_TIMEOUT = 60.0
 
@@ -99,7 +100,13 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 
 async def serve_project(
-    engine: Engine, project_id: str, *, heartbeat_interval: float, stale_after: float
+    engine: Engine,
+    project_id: str,
+    *,
+    connection: TemporalConnection,
+    heartbeat_interval: float,
+    stale_after: float,
+    reconciler: ExecutionReconciler | None = None,
 ) -> None:
     """Run the project's worker in this process until SIGINT or SIGTERM, then stop it cleanly."""
     stop = asyncio.Event()
@@ -107,7 +114,12 @@ async def serve_project(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     manager = ProjectWorkerManager(
-        engine, mode="sidecar", heartbeat_interval=heartbeat_interval, stale_after=stale_after
+        engine,
+        connection=connection,
+        mode="sidecar",
+        heartbeat_interval=heartbeat_interval,
+        stale_after=stale_after,
+        reconciler=reconciler,
     )
     status = await manager.start_worker_for_project(project_id)
     print(status.describe(), flush=True)

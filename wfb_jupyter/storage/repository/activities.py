@@ -182,7 +182,10 @@ def _statistics_upsert(dialect: str, per_workflow: bool) -> PreparedWrite:
     def combine(pick: Any, column: str) -> ColumnElement[Any]:
         # Either side may be NULL (no timed attempt yet); COALESCE keeps the other side then.
         mine, theirs = _statistics.c[column], new[column]
-        return pick(func.coalesce(mine, theirs), func.coalesce(theirs, mine))
+        combined: ColumnElement[Any] = pick(
+            func.coalesce(mine, theirs), func.coalesce(theirs, mine)
+        )
+        return combined
 
     workflow_column = _statistics.c.workflow_id
     upsert = statement.on_conflict_do_update(

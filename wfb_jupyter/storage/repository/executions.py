@@ -138,10 +138,10 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
         rows = connection.execute(
             _ROWS_TO_CLOSE, {"workflow_ids": workflow_ids[chunk : chunk + _IN_LIST_CHUNK]}
         )
-        for row in rows:
-            key = (row.temporal_workflow_id, row.temporal_run_id)
+        for locked in rows:
+            key = (locked.temporal_workflow_id, locked.temporal_run_id)
             if key in wanted:
-                found[key] = row
+                found[key] = locked
     outcomes: list[str] = []
     updates: list[dict[str, Any]] = []
     counted: dict[str, list[Any]] = {}  # project -> [runs, successes, latest start]

@@ -1,13 +1,17 @@
 """Users and projects.
 
-Ids are slugs of the names (``Alice Smith`` -> ``alice-smith``), made unique with a numeric suffix when two
-names slugify alike. A project's task queue is ``f"{user_id}-{project_id}"``, computed once at creation and
-stored; it is unique, which also settles the rare names whose concatenations coincide.
+A user's id is the slug of the name (``Alice Smith`` -> ``alice-smith``), made unique with a numeric suffix when
+two names slugify alike. A project's id is the slug of its name and a random suffix (``etl-jobs-3fa91c0e``),
+and its task queue ``f"{user_id}-{project_id}"``, computed once at creation and stored. The suffix makes the
+task queue unique beyond this database: every database whose projects run on the same Temporal namespace (a
+tutorial's, a colleague's, the default one) shares that namespace's task queues, and two projects polling one
+queue would take each other's work.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 
 from sqlalchemy import select
@@ -63,11 +67,16 @@ def create_project(session: Session, user_id: str, name: str, description: str =
     user = get_user(session, user_id)
     if get_project_by_name(session, user_id, name) is not None:
         raise ConflictError(f"user {user_id!r} already has a project named {name!r}")
-    project_id = _free_id(session, Project, slugify(name))
-    while session.scalars(
-        select(Project.id).where(Project.task_queue == f"{user_id}-{project_id}")
-    ).first():
-        project_id = _free_id(session, Project, f"{project_id}-2")
+    while True:
+        project_id = f"{slugify(name)}-{secrets.token_hex(4)}"
+        taken = (
+            session.get(Project, project_id) is not None
+            or session.scalars(
+                select(Project.id).where(Project.task_queue == f"{user_id}-{project_id}")
+            ).first()
+        )
+        if not taken:
+            break
     project = Project(
         id=project_id,
         user_id=user_id,

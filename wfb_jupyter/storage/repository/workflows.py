@@ -8,14 +8,14 @@ flags, so the code of a version never changes once stored.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from sqlalchemy import event, exists, false, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, contains_eager
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.storage._engine import storage_sessions
 from wfb_jupyter.storage._errors import ConflictError, NotFoundError
 from wfb_jupyter.storage.orm import (
     OPEN_EXECUTION_STATUSES,
@@ -80,10 +80,42 @@ def _lock_workflow(session: Session, workflow_id: int) -> Workflow:
     return workflow
 
 
+class CompiledVersion(Protocol):
+    """What a build hands to storage (the compiler's ``CompiledWorkflow`` is one): storage keeps it as it is,
+    without knowing the compiler."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def checksum(self) -> str: ...
+    @property
+    def build_id(self) -> str: ...
+    @property
+    def workflow_type(self) -> str: ...
+    @property
+    def workflow_class(self) -> str: ...
+    @property
+    def module_name(self) -> str: ...
+    @property
+    def workflow_code(self) -> str: ...
+    @property
+    def activities_code(self) -> str: ...
+    @property
+    def worker_code(self) -> str: ...
+    @property
+    def requirements(self) -> str: ...
+    @property
+    def manifest(self) -> Mapping[str, Any]: ...
+    @property
+    def definition_source(self) -> str: ...
+    @property
+    def compiler_version(self) -> str: ...
+
+
 def store_compiled_code(
     session: Session,
     workflow_id: int,
-    code: CompiledWorkflow,
+    code: CompiledVersion,
     version: int | None = None,
     *,
     activate: bool = True,
@@ -215,14 +247,14 @@ def activation_generation() -> int:
     return _activation_generation
 
 
-@event.listens_for(Session, "after_commit")
+@event.listens_for(storage_sessions, "after_commit")
 def _count_activation_commit(session: Session) -> None:
     global _activation_generation
     if session.info.pop(_CHANGES_ACTIVATION, False):
         _activation_generation = next(_activation_commits)
 
 
-@event.listens_for(Session, "after_soft_rollback")
+@event.listens_for(storage_sessions, "after_soft_rollback")
 def _forget_activation(session: Session, previous_transaction: object) -> None:
     session.info.pop(_CHANGES_ACTIVATION, None)
 

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import difflib
 import html
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from wfb_jupyter.notebook._results import CodeDiff
 
 
 def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
@@ -17,13 +13,13 @@ def unified_diff(old: str, new: str, old_label: str, new_label: str) -> str:
     return "".join(lines)
 
 
-def side_by_side_html(diff: CodeDiff) -> str:
+def side_by_side_html(old: str, new: str, old_label: str, new_label: str) -> str:
     """A side-by-side table (difflib.HtmlDiff escapes the code itself; the labels are escaped here)."""
     table = difflib.HtmlDiff(tabsize=4, wrapcolumn=90).make_table(
-        diff.old_code.splitlines(),
-        diff.new_code.splitlines(),
-        html.escape(f"{diff.workflow} v{diff.old_version} ({diff.which})"),
-        html.escape(f"{diff.workflow} v{diff.new_version} ({diff.which})"),
+        old.splitlines(),
+        new.splitlines(),
+        html.escape(old_label),
+        html.escape(new_label),
         context=True,
         numlines=3,
     )

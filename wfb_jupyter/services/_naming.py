@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from wfb_jupyter.notebook._errors import WorkspaceError
+from wfb_jupyter.errors import InputError
 
 
 def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
@@ -21,7 +21,7 @@ def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
         return text, name
     declared = data.get("name")
     if name is None and declared is None:
-        raise WorkspaceError(
+        raise InputError(
             "the workflow needs a name: write it after the magic (%%workflow NAME) or in the definition "
             "(name: NAME)"
         )
@@ -29,7 +29,7 @@ def named_definition(text: str, name: str | None) -> tuple[str, str | None]:
         return text, declared if isinstance(declared, str) else None
     if declared is not None:
         if declared != name:
-            raise WorkspaceError(
+            raise InputError(
                 f"the cell is named {name!r} but its definition says name: {declared!r}; "
                 "use the same name in both places, or leave one out"
             )

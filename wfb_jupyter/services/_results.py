@@ -5,9 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from wfb_jupyter.services._diff import side_by_side_html
+
+if TYPE_CHECKING:
+    from wfb_jupyter.executions import ExecutionRef
 
 BuildOutcome = Literal["created", "unchanged", "dry-run"]
+CODE_KINDS = ("workflow", "activities", "worker", "requirements", "definition")
 _STEPS_SHOWN = 12  # a build summary names this many steps; the graph below it shows them all
 
 
@@ -129,9 +135,13 @@ class CodeDiff:
         return self.unified
 
     def html(self) -> str:
-        from wfb_jupyter.notebook._diff import side_by_side_html
-
-        return side_by_side_html(self)
+        """Side by side, for widgets (difflib escapes the code; the labels are escaped here)."""
+        return side_by_side_html(
+            self.old_code,
+            self.new_code,
+            f"{self.workflow} v{self.old_version} ({self.which})",
+            f"{self.workflow} v{self.new_version} ({self.which})",
+        )
 
 
 @dataclass(frozen=True)
@@ -183,9 +193,9 @@ EXECUTION_COLUMNS = ["workflow id", "workflow", "status", "started (UTC)", "dura
 
 @dataclass(frozen=True)
 class RunOutcome:
-    """A run started with ``wait=True``: its reference and how it ended."""
+    """How an execution ended: its status, with its result or error, and its link in the Web UI."""
 
-    ref: Any
+    ref: ExecutionRef
     status: str
     result: Any = None
     error: str | None = None

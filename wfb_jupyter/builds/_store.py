@@ -13,10 +13,11 @@ from compiler import (
     compile_workflow,
     parse_definition,
 )
-from wfb_jupyter.storage.orm import CompiledCode
-from wfb_jupyter.storage.repository.projects import get_project
-from wfb_jupyter.storage.repository.workflows import (
+from wfb_jupyter.components import load_catalogue
+from wfb_jupyter.storage import (
+    CompiledCode,
     get_or_create_workflow,
+    get_project,
     next_version,
     store_compiled_code,
 )
@@ -45,8 +46,6 @@ def compile_and_store(
     project's components (or ``catalogue``), and store it; raises ``WorkflowDefinitionError`` on a bad
     definition, and the transaction then stores nothing."""
     if catalogue is None:
-        from wfb_jupyter.components import load_catalogue  # components import storage: import late
-
         catalogue = load_catalogue(session, project_id)
     workflow = get_or_create_workflow(session, project_id, name or parse_definition(text).name)
     compiled = compile_next(session, project_id, text, workflow.id, catalogue)

@@ -8,8 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.storage import WorkerRecord, list_workers
 from wfb_jupyter.storage._types import utc_now
+from wfb_jupyter.storage.orm import WorkerRecord
+from wfb_jupyter.storage.repository.workers import list_workers
 
 WORKER_STATES = ("starting", "running", "reconnecting", "stopped", "error", "stale")
 # A worker recovering by itself keeps beating with status ``error`` and a reason starting with this word.
@@ -85,7 +86,7 @@ def _gone(row: WorkerRecord) -> bool:
     import psutil
 
     try:
-        created = psutil.Process(row.pid).create_time()
+        created = float(psutil.Process(row.pid).create_time())
     except (psutil.NoSuchProcess, ValueError):
         return True
     except psutil.AccessDenied:

@@ -1,0 +1,15 @@
+"""Builds: compile a definition against a project's components and store it as the next version.
+
+Above storage (which keeps versions and knows no compiler) and components (which make the catalogue).
+"""
+
+from wfb_jupyter.builds._catalogue import notebook_catalogue, register_notebook_components
+from wfb_jupyter.builds._store import StoredBuild, compile_and_store, compile_next
+
+__all__ = [
+    "StoredBuild",
+    "compile_and_store",
+    "compile_next",
+    "notebook_catalogue",
+    "register_notebook_components",
+]

