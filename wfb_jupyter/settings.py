@@ -51,6 +51,7 @@ class TemporalSettings:
     tls_cert: str | None = None
     tls_key: str | None = None
     tls_ca: str | None = None
+    sdk_log_level: str = "ERROR"
 
     @property
     def local_data_dir(self) -> Path:
@@ -158,6 +159,11 @@ class WfbSettings(Configurable):
     poll_interval = Float(1.0, help="Seconds between live status updates in widgets.").tag(
         config=True
     )
+    sdk_log_level = Enum(
+        ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="Level of the Temporal SDK core's log lines, sent to the Python logger 'temporalio.core' "
+        "(env WFB_SDK_LOG_LEVEL; default ERROR, so worker warnings stay out of notebook cells).",
+    ).tag(config=True)
     auto_start_worker = Bool(
         True, help="Start the project's worker when a workflow is built or run and none serves it."
     ).tag(config=True)
@@ -183,6 +189,7 @@ class WfbSettings(Configurable):
             tls_cert=env.get("TEMPORAL_TLS_CLIENT_CERT_PATH") or None,
             tls_key=env.get("TEMPORAL_TLS_CLIENT_KEY_PATH") or None,
             tls_ca=env.get("TEMPORAL_TLS_SERVER_CA_CERT_PATH") or None,
+            sdk_log_level=self.sdk_log_level,
         )
         return Settings(
             user=self.user,
@@ -255,6 +262,11 @@ class WfbSettings(Configurable):
     @default("worker_mode")
     def _worker_mode_default(self) -> str:
         return self._env("WFB_WORKER_MODE") or "kernel"
+
+    @default("sdk_log_level")
+    def _sdk_log_level_default(self) -> str:
+        level = (self._env("WFB_SDK_LOG_LEVEL") or "ERROR").upper()
+        return "WARNING" if level == "WARN" else level
 
     @default("heartbeat_interval")
     def _heartbeat_default(self) -> float:

@@ -93,7 +93,10 @@ class VersionHistory(w.VBox):
         except Exception as error:  # noqa: BLE001 - shown in the widget
             self.diff.value = error_html(error_text(error))
             return
-        self.diff.value = diff.html() if diff.changed else note_html(str(diff))
+        summary = note_html(diff.summary())
+        self.diff.value = summary + (
+            diff.html() if diff.changed else note_html(str(diff).split("\n\n")[-1])
+        )
 
     def request_activation(self) -> ActivationRequest:
         self.pending = ActivationRequest(self.name, self.target.value, self.active)

@@ -69,7 +69,11 @@ def test_unknown_workflow(two_versions: Any) -> None:
 def test_diff_shows_the_changed_lines(two_versions: Any, capsys: Any) -> None:
     two_versions.run_line_magic("wfb", "diff hello 1 2 --which definition")
     out = capsys.readouterr().out
-    assert out.startswith("--- hello v1 (definition)\n+++ hello v2 (definition)\n")
+    summary, code = out.split("\n\n", 1)
+    assert summary == (
+        "'hello' v1 -> v2:\n  definition: 1 line(s) added, 1 removed (--which definition)"
+    )
+    assert code.startswith("--- hello v1 (definition)\n+++ hello v2 (definition)\n")
     assert '-    with: {value: "Hello ${input.who}"}' in out
     assert '+    with: {value: "Hi ${input.who}"}' in out
 

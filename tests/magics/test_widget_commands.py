@@ -51,7 +51,8 @@ def test_build_from_a_file_or_a_variable(ip: Any, tmp_path: Path, capsys: Any) -
     with pytest.raises(UsageError) as raised:
         ip.run_line_magic("wfb", "build nowhere.yaml")
     assert (
-        str(raised.value) == "'nowhere.yaml' is neither a file nor a notebook variable holding text"
+        str(raised.value)
+        == "'nowhere.yaml' is neither a file nor a notebook variable holding a definition (its text, or a dict)"
     )
 
 

@@ -113,6 +113,7 @@ def test_run_returns_a_handle_and_the_records_behind_statistics(
         "Percentiles over time",
         "Success rate",
         "Slowest components",
+        "Retries",
     ]
     page = ws.stats.write_charts(tmp_path / "charts.html", "hello")
     assert page.exists() and "Latest execution" in page.read_text()

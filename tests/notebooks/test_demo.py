@@ -59,6 +59,7 @@ def test_demo_starts_the_local_server_builds_runs_and_writes_charts(tmp_path: Pa
         "Percentiles over time",
         "Success rate",
         "Slowest components",
+        "Retries",
     ):
         assert f">{heading}<" in page
     assert "Traceback" not in done.stderr

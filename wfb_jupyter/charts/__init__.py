@@ -8,6 +8,7 @@ import it lazily from code that runs when the extension loads.
 from wfb_jupyter.charts._aggregates import (
     duration_distribution,
     percentiles_over_time,
+    retries,
     slowest_components,
     success_rate,
 )
@@ -27,6 +28,7 @@ __all__ = [
     # many executions
     "duration_distribution",
     "percentiles_over_time",
+    "retries",
     "slowest_components",
     "success_rate",
     # export

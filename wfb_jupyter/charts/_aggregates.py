@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from wfb_jupyter.charts._common import (
     COMPLETED_COLOUR,
     DURATION_AXIS,
+    FAILED_COLOUR,
     TEMPLATE,
     colour_of,
     empty_figure,
@@ -202,6 +203,42 @@ def slowest_components(
         title=title,
         template=TEMPLATE,
         xaxis_title=f"{metric.removesuffix('_ms')} {DURATION_AXIS}",
+        yaxis={"title": {"text": "component"}, "autorange": "reversed"},
+    )
+    return figure
+
+
+def retries(summary: pd.DataFrame) -> go.Figure:
+    """Retries and failed attempts per component (``activity_summary(by="component")``), most retried on top:
+    where the flaky work is."""
+    title = "Retries per component"
+    require_columns(summary, ("component", "retries", "failures"), "retries")
+    counted = summary[(summary["retries"].fillna(0) > 0) | (summary["failures"].fillna(0) > 0)]
+    if counted.empty:
+        return empty_figure(title)
+    keys = [name for name in summary.columns if name not in _MEASURES]
+    ranked = counted.assign(_group=group_labels(counted, keys)).sort_values(
+        ["retries", "_group"], ascending=[False, True], kind="stable"
+    )
+    figure = go.Figure()
+    for column, label, colour in (
+        ("retries", "retries", colour_of(1)),
+        ("failures", "failed attempts", FAILED_COLOUR),
+    ):
+        figure.add_trace(
+            go.Bar(
+                name=label,
+                orientation="h",
+                y=list(ranked["_group"]),
+                x=ranked[column].fillna(0).astype(int).tolist(),
+                marker_color=colour,
+            )
+        )
+    figure.update_layout(
+        title=title,
+        template=TEMPLATE,
+        barmode="group",
+        xaxis_title="attempts",
         yaxis={"title": {"text": "component"}, "autorange": "reversed"},
     )
     return figure

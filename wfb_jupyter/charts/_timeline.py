@@ -1,4 +1,5 @@
-"""The timeline of one execution: a Gantt chart with one row per step and one bar per attempt."""
+"""The timeline of one execution: a Gantt chart with one row per step (per iteration in a for_each) and one
+bar per attempt."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ OUTCOMES = (
     ("running", RUNNING_COLOUR),
 )
 _NEEDED = ("step_id", "attempt", "status", "started_at")
+# Up to this many rows a for_each gets one row per iteration; past it, one row per step (hover names the item).
+MAX_ROWS = 60
 
 
 def execution_timeline(attempts: pd.DataFrame, *, title: str = TITLE) -> go.Figure:
@@ -39,7 +42,8 @@ def execution_timeline(attempts: pd.DataFrame, *, title: str = TITLE) -> go.Figu
     frame = attempts.sort_values(["started_at", "step_id", "attempt"], kind="stable").copy()
     frame["end"] = _ends(frame)
     frame["outcome"] = frame["status"].map(_outcome)
-    steps = list(dict.fromkeys(frame["step_id"].astype(str)))
+    frame["row"] = _rows(frame)
+    steps = list(dict.fromkeys(frame["row"]))
 
     figure = go.Figure()
     for outcome, colour in OUTCOMES:
@@ -50,7 +54,7 @@ def execution_timeline(attempts: pd.DataFrame, *, title: str = TITLE) -> go.Figu
             go.Bar(
                 name=outcome,
                 orientation="h",
-                y=[hover_text(step) for step in bars["step_id"].astype(str)],
+                y=[hover_text(row) for row in bars["row"]],
                 base=[start.isoformat() for start in bars["started_at"]],
                 # On a date axis a bar's length is in milliseconds.
                 x=[
@@ -85,6 +89,19 @@ def execution_timeline(attempts: pd.DataFrame, *, title: str = TITLE) -> go.Figu
     return figure
 
 
+def _rows(frame: pd.DataFrame) -> pd.Series:
+    """Each attempt's row: its iteration (``enrich[3]``) when the frame knows activity ids and there are not
+    too many of them, else its step."""
+    steps = frame["step_id"].astype(str)
+    if "activity_id" not in frame:
+        return steps
+    iterations = frame["activity_id"].map(
+        lambda activity_id: None if is_missing(activity_id) else str(activity_id).split("#", 1)[0]
+    )
+    rows = iterations.where(iterations.notna(), steps)
+    return rows if rows.nunique() <= MAX_ROWS else steps
+
+
 def _outcome(status: object) -> str:
     if status == "completed":
         return "completed"
@@ -110,8 +127,10 @@ def _ends(frame: pd.DataFrame) -> pd.Series:
 def _hover_fields(row: pd.Series) -> list[str]:
     duration = row["end"] - row["started_at"]
     error = row.get("error")
+    item = row.get("item")
+    where = "" if is_missing(item) else f" (item {int(item)})"
     return [
-        hover_text(row.get("component")),
+        hover_text(row.get("component")) + where,
         str(int(row["attempt"])),
         hover_text(row["status"]),
         f"{duration.total_seconds() * 1000:.0f} ms",

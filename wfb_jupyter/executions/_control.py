@@ -118,8 +118,11 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
     closed_at = description.close_time
     started_at = description.start_time
     duration = None
-    if closed_at is not None and started_at is not None:
-        duration = round((closed_at - started_at).total_seconds() * 1000)
+    if closed_at is not None:
+        # The duration the record keeps (what executions, statistics and charts show), so that every place
+        # shows one number for one run; the server's own span only when there is no record.
+        recorded = await asyncio.to_thread(_recorded_duration, engine, ref)
+        duration = recorded if recorded is not None else _span_ms(started_at, closed_at)
     return ExecutionState(
         workflow_id=ref.workflow_id,
         run_id=ref.run_id,
@@ -132,6 +135,16 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
         closed_at=closed_at,
         duration_ms=duration,
     )
+
+
+def _recorded_duration(engine: Engine, ref: ExecutionRef) -> int | None:
+    with session_scope(engine) as session:
+        record = find_execution(session, ref.workflow_id, ref.run_id)
+        return record.duration_ms if record is not None else None
+
+
+def _span_ms(started_at: datetime | None, closed_at: datetime) -> int | None:
+    return None if started_at is None else round((closed_at - started_at).total_seconds() * 1000)
 
 
 async def _lost_state(engine: Engine, ref: ExecutionRef) -> ExecutionState:
@@ -240,7 +253,8 @@ def _declared(engine: Engine, ref: ExecutionRef, key: str) -> list[str] | None:
 
 def _unknown_name(kind: str, name: str, ref: ExecutionRef, declared: list[str]) -> str:
     listing = ", ".join(repr(n) for n in declared) or "none"
-    return f"{ref.workflow_name} v{ref.version} declares no {kind} {name!r} ({kind}s: {listing})"
+    plural = "queries" if kind == "query" else f"{kind}s"
+    return f"{ref.workflow_name} v{ref.version} declares no {kind} {name!r} ({plural}: {listing})"
 
 
 def _translate(error: RPCError, ref: ExecutionRef) -> ExecutionError:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
 from wfb_jupyter.magics._context import CommandContext, display_html
 from wfb_jupyter.magics._errors import CommandParser
 from wfb_jupyter.services import CODE_KINDS, COMPONENT_COLUMNS, VERSION_COLUMNS, text_table
+
+if TYPE_CHECKING:
+    from wfb_jupyter.services import VersionInfo
 
 
 def project(ctx: CommandContext, argv: list[str]) -> None:
@@ -44,23 +48,41 @@ def project(ctx: CommandContext, argv: list[str]) -> None:
 def build(ctx: CommandContext, argv: list[str]) -> None:
     parser = CommandParser("%wfb build", "build a definition from a file or a notebook variable")
     parser.add_argument(
-        "source", help="a file path, or the name of a variable holding the definition"
+        "source", help="a file path, or a variable holding the definition (its text, or a dict)"
     )
     parser.add_argument("--name")
     parser.add_argument("--project")
     parser.add_argument("--no-activate", action="store_true")
     parser.add_argument("--dry-run", action="store_true")
     args = parser.parse_args(argv)
-    if args.source in ctx.namespace and isinstance(ctx.namespace[args.source], str):
-        text = ctx.namespace[args.source]
+    value = ctx.namespace.get(args.source)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, Mapping):
+        text = _definition_text(args.source, value)
     elif Path(args.source).is_file():
         text = Path(args.source).read_text(encoding="utf-8")
     else:
-        raise UsageError(f"{args.source!r} is neither a file nor a notebook variable holding text")
+        raise UsageError(
+            f"{args.source!r} is neither a file nor a notebook variable holding a definition "
+            "(its text, or a dict)"
+        )
     from wfb_jupyter.magics._workflow import build_and_show
 
     build_and_show(ctx, args.name, text, project=args.project, activate=not args.no_activate,
                    dry_run=args.dry_run, first_line=1)  # fmt: skip
+
+
+def _definition_text(variable: str, definition: Mapping[str, Any]) -> str:
+    """A definition given as a dict, as the YAML text the build stores (in the dict's own key order)."""
+    import yaml
+
+    try:
+        return str(yaml.safe_dump(dict(definition), sort_keys=False, allow_unicode=True))
+    except yaml.YAMLError as error:
+        raise UsageError(
+            f"the dict in {variable!r} holds something a definition cannot: {error}"
+        ) from None
 
 
 def versions(ctx: CommandContext, argv: list[str]) -> None:
@@ -84,17 +106,36 @@ def history(ctx: CommandContext, argv: list[str]) -> Any:
 
 
 def activate(ctx: CommandContext, argv: list[str]) -> None:
-    parser = CommandParser("%wfb activate", "make a version the one new executions use (rollback)")
+    parser = CommandParser("%wfb activate", "make a version the one new executions use")
     parser.add_argument("name")
     parser.add_argument("version", type=_version)
     args = parser.parse_args(argv)
-    before = next((v.version for v in ctx.workspace.versions.list(args.name) if v.active), None)
-    info = ctx.workspace.versions.activate(args.name, args.version)
+    _show_activation(
+        ctx, args.name, lambda: ctx.workspace.versions.activate(args.name, args.version)
+    )
+
+
+def rollback(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser(
+        "%wfb rollback",
+        "go back to the version active before (or to VERSION): %wfb rollback NAME [VERSION]",
+    )
+    parser.add_argument("name")
+    parser.add_argument("version", type=_version, nargs="?")
+    args = parser.parse_args(argv)
+    _show_activation(
+        ctx, args.name, lambda: ctx.workspace.versions.rollback(args.name, args.version)
+    )
+
+
+def _show_activation(ctx: CommandContext, name: str, activate: Callable[[], VersionInfo]) -> None:
+    before = next((v.version for v in ctx.workspace.versions.list(name) if v.active), None)
+    info = activate()
     if before == info.version:
-        print(f"{args.name!r} v{info.version} was already active.")
+        print(f"{name!r} v{info.version} was already active.")
     else:
         print(
-            f"{args.name!r} v{info.version} is now active (was v{before}); new executions use it, "
+            f"{name!r} v{info.version} is now active (was v{before}); new executions use it, "
             "running ones finish on their own version."
         )
 

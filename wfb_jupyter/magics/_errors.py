@@ -21,6 +21,18 @@ class CommandParser(argparse.ArgumentParser):
         super().__init__(prog=prog, description=description, add_help=False, allow_abbrev=False)
 
     def error(self, message: str) -> NoReturn:
+        required = "the following arguments are required: "
+        if message.startswith(required):
+            # argparse lists positionals that take any number of values (key=value ...) as required too.
+            optional = {
+                action.metavar or action.dest
+                for action in self._actions
+                if not action.option_strings and action.nargs in ("*", "?", argparse.REMAINDER)
+            }
+            missing = [
+                name for name in message[len(required) :].split(", ") if name not in optional
+            ]
+            message = required + ", ".join(missing)
         raise UsageError(f"{message}\nusage: {self.format_usage().removeprefix('usage: ').strip()}")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
@@ -46,6 +58,8 @@ def _hint(error: WfbError) -> str | None:
         return f"switch to it with %wfb project use {name}"
     if isinstance(error, services.UnknownProjectError):
         return f"create it with %wfb project create {name}"
+    if isinstance(error, services.NoEarlierVersionError):
+        return f"choose one with %wfb rollback {name} VERSION (see %wfb versions {name})"
     if isinstance(error, services.NoLocalWorkerError):
         return "a sidecar is stopped with %wfb workers stop --sidecar"
     if isinstance(error, executions.NoWorkerError):

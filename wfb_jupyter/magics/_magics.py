@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,13 +20,40 @@ from wfb_jupyter.settings import WfbSettings
 
 Command = Callable[[CommandContext, list[str]], Any]
 
+
+def _suggestion(command: str) -> str:
+    """The commands closest to a mistyped one (by edit distance), or the list of them all."""
+    distances = sorted((_distance(command, known), known) for known in COMMANDS)
+    best = distances[0][0]
+    close = [known for distance, known in distances if distance == best and distance <= 2]
+    if not close:
+        return f"; commands: {', '.join(COMMANDS)}"
+    return "; did you mean " + " or ".join(repr(known) for known in close) + "?"
+
+
+def _distance(a: str, b: str) -> int:
+    """Edit distance with transpositions (``stauts`` is one step from ``status``)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            cost = 0 if char_a == char_b else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
+                value = min(value, previous2[j - 2] + 1)
+            current.append(value)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
 COMMANDS: dict[str, Command] = {
     "project": build_commands.project,
     "build": build_commands.build,
     "versions": build_commands.versions,
     "history": build_commands.history,
     "activate": build_commands.activate,
-    "rollback": build_commands.activate,
+    "rollback": build_commands.rollback,
     "diff": build_commands.diff,
     "code": build_commands.code,
     "components": build_commands.components,
@@ -99,18 +127,29 @@ class WorkflowMagics(Magics):
         terminate [ID], executions [NAME], workers [status|start|stop|restart|panel] [--sidecar],
         stats [NAME]. Inputs: ``key=value`` (JSON for non-text fields) or ``key=$variable``.
         """
-        words = arg_split(line, posix=True)
+        words = [self._expand(word) for word in arg_split(line, posix=True)]
         if not words:
             print("%wfb commands: " + ", ".join(COMMANDS) + ". Details: %wfb?")
             return None
         command, argv = words[0], words[1:]
         handler = COMMANDS.get(command)
         if handler is None:
-            import difflib
-
-            close = difflib.get_close_matches(command, list(COMMANDS), n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?" if close else f"; commands: {', '.join(COMMANDS)}"
-            )
-            raise UsageError(f"%wfb has no command {command!r}{hint}")
+            raise UsageError(f"%wfb has no command {command!r}{_suggestion(command)}")
         return handler(self.context, argv)
+
+    def _expand(self, word: str) -> str:
+        """IPython's ``$name`` and ``{expression}`` expansion, word by word, except where the word means
+        something of its own: ``key=$name`` passes the notebook object itself (a dict, a DataFrame), and a
+        value that is JSON (``{"a": 1}``, ``[1, 2]``) stays as written."""
+        key, sep, value = word.partition("=")
+        text = value if sep and key.isidentifier() else word
+        if text.startswith("$") and text[1:].isidentifier() and sep and key.isidentifier():
+            return word
+        if "$" not in text and "{" not in text:
+            return word
+        try:
+            json.loads(text)
+        except ValueError:
+            expanded = self.shell.var_expand(text) if self.shell is not None else text
+            return f"{key}={expanded}" if text is value else str(expanded)
+        return word

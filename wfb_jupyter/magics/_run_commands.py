@@ -77,19 +77,22 @@ def result(ctx: CommandContext, argv: list[str]) -> Any:
 
 def signal(ctx: CommandContext, argv: list[str]) -> None:
     parser = CommandParser(
-        "%wfb signal", "send a signal: %wfb signal NAME [key=value ...] [--id ID]"
+        "%wfb signal",
+        "send a signal: %wfb signal NAME [key=value ...] [--inputs VARIABLE] [--id ID]",
     )
     parser.add_argument("signal")
     parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
     parser.add_argument("--id", dest="workflow_id")
     args = parser.parse_args(argv)
-    from wfb_jupyter.magics._inputs import parse_assignments
+    from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
 
     execution = ctx.execution(args.workflow_id)
     schema = execution.signal_schema(args.signal) or {}
-    payload = (
-        parse_assignments(args.assignments, schema, ctx.namespace) if args.assignments else None
-    )
+    payload: dict[str, Any] | None = None
+    if args.inputs or args.assignments:
+        payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
+        payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
     note = execution.signal(args.signal, payload)
     print(f"Sent {args.signal!r} to {execution.workflow_id}.")
     if note:
@@ -188,6 +191,8 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
     if args.timeline:
         execution = ctx.execution(None if args.timeline == "last" else args.timeline)
         return ws.stats.timeline(execution)
+    if args.name is not None:
+        ws.stats.check_workflow(args.name)
     if args.table:
         return ws.stats.summary(args.name)
     from widgets import StatisticsDashboard

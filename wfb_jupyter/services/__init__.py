@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wfb_jupyter.services._context import ServiceContext
     from wfb_jupyter.services._errors import (
+        NoEarlierVersionError,
         NoLocalWorkerError,
         NoSidecarError,
         ProjectExistsError,
@@ -66,6 +67,7 @@ __all__ = [
     "ACTIVE_WORKER_STATES",
     "CODE_KINDS",
     # errors
+    "NoEarlierVersionError",
     "NoLocalWorkerError",
     "NoSidecarError",
     "ProjectExistsError",
@@ -87,6 +89,7 @@ __all__ = [
 
 _MODULES = {
     "ServiceContext": "_context",
+    "NoEarlierVersionError": "_errors",
     "NoLocalWorkerError": "_errors",
     "NoSidecarError": "_errors",
     "ProjectExistsError": "_errors",

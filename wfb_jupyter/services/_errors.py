@@ -46,3 +46,9 @@ class NoSidecarError(StateError):
     def __init__(self, project: str, host: str) -> None:
         self.project, self.host = project, host
         super().__init__(f"no sidecar worker of project {project!r} runs on {host}")
+
+
+class NoEarlierVersionError(StateError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"workflow {name!r} has no version that was active before the current one")

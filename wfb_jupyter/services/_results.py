@@ -121,18 +121,29 @@ class CodeDiff:
     old_code: str
     new_code: str
     unified: str
+    changes: tuple[
+        str, ...
+    ] = ()  # what changed between the versions, one line each (see version_changes)
 
     @property
     def changed(self) -> bool:
         return self.old_code != self.new_code
 
+    def summary(self) -> str:
+        head = f"{self.workflow!r} v{self.old_version} -> v{self.new_version}:"
+        if not self.changes:
+            return f"{head} nothing changed but the version."
+        return "\n".join([head, *(f"  {change}" for change in self.changes)])
+
     def __str__(self) -> str:
         if not self.changed:
-            return (
+            code = (
                 f"The {self.which} code of {self.workflow!r} v{self.old_version} and "
                 f"v{self.new_version} is identical."
             )
-        return self.unified
+        else:
+            code = self.unified
+        return f"{self.summary()}\n\n{code}" if self.changes or self.changed else code
 
     def html(self) -> str:
         """Side by side, for widgets (difflib escapes the code; the labels are escaped here)."""

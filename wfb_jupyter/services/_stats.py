@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.services._context import ServiceContext
+from wfb_jupyter.services._errors import UnknownWorkflowNameError
 from wfb_jupyter.services._handle import ExecutionHandle
 from wfb_jupyter.services._projects import Projects
 from wfb_jupyter.services._runs import Runs
 from wfb_jupyter.services._statistics_source import StatisticsSource
+from wfb_jupyter.storage import list_workflows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +37,7 @@ class Stats:
         bucket: str | None = None,
     ) -> pd.DataFrame:
         """Executions per group: counts by outcome, success rate, mean and percentile durations."""
+        self._known(name)
         from wfb_jupyter.statistics import execution_summary
 
         return self._read(
@@ -45,6 +48,7 @@ class Stats:
         self, name: str | None = None, by: Sequence[str] = ("component",), bucket: str | None = None
     ) -> pd.DataFrame:
         """Activity attempts per group (component by default): counts, retries, failures, durations."""
+        self._known(name)
         from wfb_jupyter.statistics import activity_summary
 
         return self._read(
@@ -53,6 +57,7 @@ class Stats:
 
     def executions_frame(self, name: str | None = None, limit: int | None = None) -> pd.DataFrame:
         """One row per execution, newest first."""
+        self._known(name)
         from wfb_jupyter.statistics import executions_frame
 
         return self._read(
@@ -63,6 +68,7 @@ class Stats:
         self, name: str | None = None, execution: ExecutionHandle | str | None = None
     ) -> pd.DataFrame:
         """One row per activity attempt, of a workflow or of one execution (a handle or workflow id)."""
+        self._known(name)
         from wfb_jupyter.statistics import activity_attempts_frame
 
         run = None
@@ -82,6 +88,7 @@ class Stats:
     def charts(self, name: str | None = None) -> dict[str, go.Figure]:
         """The standard charts of the project (or one workflow), by heading: the latest execution's timeline,
         durations, percentiles over time, success rates and the slowest components."""
+        self._known(name)
         from wfb_jupyter import charts
         from wfb_jupyter.statistics import activity_attempts_frame
 
@@ -99,7 +106,9 @@ class Stats:
         figures["Success rate"] = charts.success_rate(
             self.summary(name, ("workflow",)), by="workflow"
         )
-        figures["Slowest components"] = charts.slowest_components(self.activities(name))
+        components = self.activities(name)
+        figures["Slowest components"] = charts.slowest_components(components)
+        figures["Retries"] = charts.retries(components)
         return figures
 
     def write_charts(self, path: str | Path, name: str | None = None) -> Path:
@@ -108,6 +117,18 @@ class Stats:
 
         title = f"wfb-jupyter: {name or self._projects.current().name}"
         return write_charts_html(self.charts(name), path, title=title)
+
+    def check_workflow(self, name: str) -> None:
+        """``UnknownWorkflowNameError`` when the project has no workflow ``name`` (statistics of a name that
+        was never built would be silently empty)."""
+        info = self._projects.current()
+        known = self._context.read(lambda s: [w.name for w in list_workflows(s, info.id)])
+        if name not in known:
+            raise UnknownWorkflowNameError(name, info.name, known)
+
+    def _known(self, name: str | None) -> None:
+        if name is not None:
+            self.check_workflow(name)
 
     def dashboard_source(self) -> StatisticsSource:
         """What the statistics dashboard reads, for the current project."""

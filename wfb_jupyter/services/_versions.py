@@ -17,8 +17,12 @@ from wfb_jupyter.builds import (
 )
 from wfb_jupyter.errors import DefinitionError, InputError, WfbError
 from wfb_jupyter.services._context import ServiceContext
-from wfb_jupyter.services._diff import unified_diff
-from wfb_jupyter.services._errors import UnknownVersionError, UnknownWorkflowNameError
+from wfb_jupyter.services._diff import unified_diff, version_changes
+from wfb_jupyter.services._errors import (
+    NoEarlierVersionError,
+    UnknownVersionError,
+    UnknownWorkflowNameError,
+)
 from wfb_jupyter.services._naming import declared_name, named_definition
 from wfb_jupyter.services._problems import definition_problems_message
 from wfb_jupyter.services._projects import Projects
@@ -41,6 +45,7 @@ from wfb_jupyter.storage import (
     list_compiled_versions,
     list_open_executions,
     list_workflows,
+    previous_active_version,
 )
 from wfb_jupyter.storage import (
     NotFoundError as RowNotFoundError,
@@ -170,6 +175,20 @@ class Versions:
         self._serve(self._projects.current())
         return activated
 
+    def rollback(self, name: str, version: int | None = None) -> VersionInfo:
+        """Activate ``version``, or without one the version that was active before the current one."""
+        if version is None:
+
+            def previous(session: Session) -> int:
+                workflow = self._workflow(session, name)
+                found = previous_active_version(session, workflow.id)
+                if found is None:
+                    raise NoEarlierVersionError(name)
+                return found
+
+            version = self._context.read(previous)
+        return self.activate(name, version)
+
     def code(self, name: str, version: int | None = None, which: str = "workflow") -> str:
         """Generated code (or the definition) of a version; the active version by default."""
         if which not in CODE_KINDS:
@@ -182,11 +201,18 @@ class Versions:
         return self._context.read(read)
 
     def diff(self, name: str, old: int, new: int, which: str = "workflow") -> CodeDiff:
+        """The code of one kind (``which``) of two versions, compared, with a summary of what changed."""
         old_code, new_code = self.code(name, old, which), self.code(name, new, which)
         text = unified_diff(
             old_code, new_code, f"{name} v{old} ({which})", f"{name} v{new} ({which})"
         )
-        return CodeDiff(name, which, old, new, old_code, new_code, text)
+        changes = version_changes(
+            self.manifest(name, old),
+            self.manifest(name, new),
+            self.code(name, old, "definition"),
+            self.code(name, new, "definition"),
+        )
+        return CodeDiff(name, which, old, new, old_code, new_code, text, tuple(changes))
 
     def manifest(self, name: str, version: int | None = None) -> dict[str, Any]:
         return self._context.read(

@@ -6,6 +6,7 @@ never special-case an empty project. Timestamps are ``datetime64[ns, UTC]``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,10 @@ EXECUTION_COLUMNS = (
     "closed_at",
     "duration_ms",
     "error",
+    "input",  # what the run was given, as a dict
+    "result",  # the result as text, cut at RESULT_TEXT_LIMIT characters
 )
+RESULT_TEXT_LIMIT = 200
 ATTEMPT_COLUMNS = (
     "workflow",
     "workflow_id",
@@ -42,6 +46,8 @@ ATTEMPT_COLUMNS = (
     "duration_ms",
     "error",
     "error_type",
+    "activity_id",  # as the workflow named the attempt: enrich[3] (a for_each's iteration), rerun #2
+    "item",  # the iteration index of a for_each step, from the activity id (None outside loops)
 )
 TIMESTAMP_COLUMNS = frozenset({"started_at", "closed_at", "scheduled_at", "finished_at", "bucket"})
 INTEGER_COLUMNS = frozenset({"version", "attempt"})
@@ -74,6 +80,8 @@ def executions_frame(
             run.closed_at,
             run.duration_ms,
             run.error,
+            run.input,
+            run.result,
         )
         .join(Workflow, Workflow.id == run.workflow_id)
         .where(Workflow.project_id == project_id, *time_window(run.started_at, since, until))
@@ -88,7 +96,17 @@ def executions_frame(
         statement = statement.where(run.status.in_(wanted))
     if limit is not None:
         statement = statement.limit(limit)
-    return to_frame(session.execute(statement).all(), EXECUTION_COLUMNS)
+    frame = to_frame(session.execute(statement).all(), EXECUTION_COLUMNS)
+    frame["result"] = frame["result"].map(_shown_result)
+    return frame
+
+
+def _shown_result(value: Any) -> str | None:
+    """A result as short text (results can be large; the record keeps all of it)."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= RESULT_TEXT_LIMIT else text[: RESULT_TEXT_LIMIT - 1] + "…"
 
 
 def activity_attempts_frame(
@@ -128,6 +146,7 @@ def activity_attempts_frame(
             attempt.duration_ms,
             attempt.error,
             attempt.error_type,
+            attempt.activity_id,
         ),
         with_executions=with_executions,
     )
@@ -136,7 +155,18 @@ def activity_attempts_frame(
     )
     if limit is not None:
         statement = statement.limit(limit)
-    return to_frame(session.execute(statement).all(), ATTEMPT_COLUMNS)
+    frame = to_frame(session.execute(statement).all(), ATTEMPT_COLUMNS[:-1])
+    frame["item"] = frame["activity_id"].map(item_index).astype("Int64")
+    return frame
+
+
+def item_index(activity_id: str | None) -> int | None:
+    """The for_each iteration an activity id names (``enrich[3]`` and ``enrich[3]#2`` -> 3; nested loops:
+    the innermost), or None outside loops."""
+    if not activity_id or "[" not in activity_id:
+        return None
+    inner = activity_id.split("#", 1)[0].rstrip("]").rsplit("[", 1)[-1]
+    return int(inner) if inner.isdigit() else None
 
 
 def to_frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:

@@ -112,6 +112,7 @@ from wfb_jupyter.storage.repository.workflows import (
     list_workflows,
     load_workflows_for_project,
     next_version,
+    previous_active_version,
     store_compiled_code,
 )
 
@@ -183,6 +184,7 @@ __all__ = [
     "list_workflows",
     "load_workflows_for_project",
     "next_version",
+    "previous_active_version",
     "store_compiled_code",
     # components
     "get_component",

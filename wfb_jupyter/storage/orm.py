@@ -158,6 +158,8 @@ class CompiledCode(Base):
     compiler_version: Mapped[str] = mapped_column(String(64), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _created_at()
+    # When it was last made active (None: never); a rollback without a version goes to the latest before now.
+    activated_at: Mapped[datetime | None]
 
     workflow: Mapped[Workflow] = relationship(lazy="raise")
 
@@ -236,6 +238,8 @@ class ActivityAttemptRecord(Base):
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
     error_type: Mapped[str | None] = mapped_column(String(200))
+    # The activity id the workflow gave: the step, with ``[i]`` per for_each iteration and ``#n`` per rerun.
+    activity_id: Mapped[str | None] = mapped_column(String(300))
 
 
 class ActivityStatistics(Base):

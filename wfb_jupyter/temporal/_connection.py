@@ -21,6 +21,7 @@ from temporalio.service import TLSConfig
 from wfb_jupyter.settings import TemporalSettings
 from wfb_jupyter.temporal._errors import TemporalUnavailableError
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
+from wfb_jupyter.temporal._runtime import sdk_runtime, set_sdk_log_level
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class TemporalConnection:
         max_backoff: float = 5.0,
     ) -> None:
         self._settings = settings
+        if settings is not None:
+            set_sdk_log_level(settings.sdk_log_level)
         self._attempts = max(1, attempts)
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -65,6 +68,7 @@ class TemporalConnection:
     def configure(self, settings: TemporalSettings) -> None:
         """Use ``settings`` from now on; when they differ from the current ones, the next call resolves the
         server again and connects anew (clients already handed out keep working)."""
+        set_sdk_log_level(settings.sdk_log_level)
         with self._resolve_lock:
             if settings == self._settings:
                 return
@@ -153,6 +157,7 @@ class TemporalConnection:
             try:
                 return await Client.connect(
                     server.address,
+                    runtime=sdk_runtime(),
                     namespace=server.namespace,
                     api_key=settings.api_key if server.kind == "pinned" else None,
                     tls=_tls(settings) if server.kind == "pinned" else False,

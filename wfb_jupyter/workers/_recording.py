@@ -143,6 +143,7 @@ class AttemptRecorder:
             temporal_workflow_id=info.workflow_id or "",
             temporal_run_id=info.workflow_run_id or "",
             step_id=step_id_of(info.activity_id),
+            activity_id=info.activity_id,
             component=component_of(info.activity_type),
             attempt=info.attempt,
             scheduled_at=info.current_attempt_scheduled_time,

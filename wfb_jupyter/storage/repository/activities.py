@@ -43,6 +43,7 @@ class ActivityAttempt:
     duration_ms: int | None = None
     error: str | None = None
     error_type: str | None = None
+    activity_id: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = {name: getattr(self, name) for name in _ATTEMPT_FIELDS}  # asdict would deep-copy

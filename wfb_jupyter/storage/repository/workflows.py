@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from wfb_jupyter.storage._engine import storage_sessions
 from wfb_jupyter.storage._errors import ConflictError, NotFoundError
+from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import (
     OPEN_EXECUTION_STATUSES,
     CompiledCode,
@@ -228,10 +229,28 @@ def _activate(session: Session, workflow_id: int, version: int) -> None:
     )
     session.execute(
         update(CompiledCode)
-        .where(CompiledCode.workflow_id == workflow_id, CompiledCode.version == version)
-        .values(is_active=True)
+        .where(
+            CompiledCode.workflow_id == workflow_id,
+            CompiledCode.version == version,
+            CompiledCode.is_active.is_(False),
+        )
+        .values(is_active=True, activated_at=utc_now())
         .execution_options(synchronize_session="fetch")
     )
+
+
+def previous_active_version(session: Session, workflow_id: int) -> int | None:
+    """The version that was active before the current one (the latest activated of the others), if any."""
+    return session.scalars(
+        select(CompiledCode.version)
+        .where(
+            CompiledCode.workflow_id == workflow_id,
+            CompiledCode.is_active.is_(False),
+            CompiledCode.activated_at.is_not(None),
+        )
+        .order_by(CompiledCode.activated_at.desc(), CompiledCode.version.desc())
+        .limit(1)
+    ).first()
 
 
 _CHANGES_ACTIVATION = "wfb.changes_activation"
