@@ -107,6 +107,8 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
             *(r for spec in view.components.values() for r in spec.requirements),
         }
     )
+    modules = {"workflow": workflow_code, "activities": activities_code, "worker": worker_code}
+    _check_compiles(model, modules, problems)
     checksum = _checksum(model, view)
     manifest = {
         "name": model.name,
@@ -145,6 +147,35 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
         compiler_version=COMPILER_VERSION,
         warnings=tuple(problem for problem in problems.items if problem.level == "warning"),
     )
+
+
+def _check_compiles(model: WorkflowDefinition, modules: dict[str, str], problems: Problems) -> None:
+    """Every generated module must compile: a definition that passes validation but makes Python the parser
+    refuses (nesting beyond its limits, say) is the definition's error, reported where it was written."""
+    for which, code in modules.items():
+        try:
+            compile(code, f"<{which} module>", "exec", dont_inherit=True)
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as error:
+            reason = error.msg if isinstance(error, SyntaxError) else type(error).__name__
+            line = error.lineno if isinstance(error, SyntaxError) else None
+            problems.error(
+                _step_at(model, code, line),
+                f"the generated {which} module does not compile ({reason}); "
+                "simplify the expressions or values here",
+            )
+            raise WorkflowDefinitionError(problems.items) from error
+
+
+def _step_at(model: WorkflowDefinition, code: str, line: int | None) -> tuple[str | int, ...]:
+    """The path of the step whose method holds generated line ``line``, or the whole definition."""
+    if line is None:
+        return ()
+    methods = {f"_step_{step.id}": step.path for step in walk(model.steps)}
+    for text in reversed(code.split("\n")[:line]):
+        match = re.match(r"\s*(?:async )?def (\w+)\(", text)
+        if match:
+            return methods.get(match.group(1), ())
+    return ()
 
 
 def input_schema_of(definition: Definition) -> dict[str, Any]:
@@ -188,6 +219,7 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "pending_signals": py_literal({signal.name: 0 for signal in model.signals}),
         "var_values": view.var_values,
         "output": view.output,
+        "run_budget": view.run_budget,
         "signals": view.signals,
         "queries": view.queries,
         "methods": view.methods,

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_activity_retry_v1 import ActivityRetryWorkflow
 from wfb_activity_retry_v1_activities import ACTIVITIES
 
-BUILD_ID = "696b2025eb2356edae27"
+BUILD_ID = "f6db90c75d8f808c0c72"
 DEFAULT_TASK_QUEUE = "golden"
 
 

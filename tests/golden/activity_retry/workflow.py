@@ -21,8 +21,15 @@ class ActivityRetryInput(TypedDict, total=False):
 
 @workflow.defn(
     name="activity-retry.v1",
-    # Expression errors (a missing key, a wrong type) fail the run, not retry forever.
-    failure_exception_types=[ArithmeticError, LookupError, TypeError, ValueError],
+    # Expression errors (a missing key, a wrong type, too much data) fail the run.
+    failure_exception_types=[
+        ArithmeticError,
+        LookupError,
+        MemoryError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ],
 )
 class ActivityRetryWorkflow:
     def __init__(self) -> None:

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parent_flow_v1 import ParentFlowWorkflow
 from wfb_parent_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "85f2d8502db893eda9fc"
+BUILD_ID = "57193c57a60b8bc3ee56"
 DEFAULT_TASK_QUEUE = "golden"
 
 

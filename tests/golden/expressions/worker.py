@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_expressions_v1 import ExpressionsWorkflow
 from wfb_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "e94373868179ef3aa0e4"
+BUILD_ID = "ee8af15f6b88bf3279e1"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -11,23 +11,71 @@ WORKFLOW_TYPE = "expressions.v1"
 STEP_IDS = ("compute",)
 
 
-def _text(*parts: Any) -> str:
+class _Budget:
+    """What the expressions of a step, query or signal may build and go through: 10 MB.
+
+    Helpers count the size of what they are about to build before building it, so that
+    a value too large fails the run with a clear error instead of exhausting the worker.
+    """
+
+    def __init__(self) -> None:
+        self.left = 10_000_000
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise ValueError(
+                "expressions would build or go through more than 10 MB of data; "
+                "keep large data in activities and pass smaller values"
+            )
+
+
+def _size(value: Any) -> int:
+    """The bytes a value holds itself, not counting what it shares with other values."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else 4 * len(value)
+    if isinstance(value, (list, dict)):
+        return 8 * len(value)
+    if isinstance(value, int):
+        return value.bit_length() // 8
+    return 8
+
+
+def _as_text(budget: _Budget, value: Any) -> str:
+    """``str(value)``, once its length is known to fit (the walk to find it counts)."""
+    if isinstance(value, str):
+        return value
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            plain = item.isascii() and item.isprintable()
+            budget.spend(2 + (len(item) if plain else 4 * len(item)))
+        elif isinstance(item, dict):
+            budget.spend(24 * len(item))
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            budget.spend(12 * len(item))
+            pending.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            budget.spend(item.bit_length() // 3 + 2)
+        else:
+            budget.spend(24)
+    return str(value)
+
+
+def _text(budget: _Budget, *parts: Any) -> str:
     """Join the pieces of an interpolated string: None is empty, booleans lower case."""
-    return "".join(_piece(part) for part in parts)
+    pieces = [_piece(budget, part) for part in parts]
+    budget.spend(sum(_size(piece) for piece in pieces))
+    return "".join(pieces)
 
 
-def _piece(part: Any) -> str:
+def _piece(budget: _Budget, part: Any) -> str:
     if part is None:
         return ""
-    return str(part).lower() if isinstance(part, bool) else str(part)
-
-
-def _times(left: Any, right: Any) -> Any:
-    if isinstance(left, (str, list)) or isinstance(right, (str, list)):
-        size = len(left) * right if isinstance(left, (str, list)) else len(right) * left
-        if size > 1_000_000:
-            raise ValueError(f"repetition would make {size} items (at most 1000000)")
-    return left * right
+    return str(part).lower() if isinstance(part, bool) else _as_text(budget, part)
 
 
 def _fn_abs(value: Any) -> Any:
@@ -50,11 +98,16 @@ def _fn_int(value: Any) -> int:
     return int(value)
 
 
-def _fn_join(values: Any, separator: Any = ",") -> str:
-    return str(separator).join(str(value) for value in values)
+def _fn_join(budget: _Budget, values: Any, separator: Any = ",") -> str:
+    budget.spend(8 * len(values))
+    glue = _as_text(budget, separator)
+    pieces = [_as_text(budget, value) for value in values]
+    budget.spend(sum(_size(piece) for piece in pieces) + _size(glue) * len(pieces))
+    return glue.join(pieces)
 
 
-def _fn_keys(mapping: Any) -> list[Any]:
+def _fn_keys(budget: _Budget, mapping: Any) -> list[Any]:
+    budget.spend(16 * len(mapping))
     return list(dict(mapping))
 
 
@@ -62,36 +115,51 @@ def _fn_len(value: Any) -> int:
     return len(value)
 
 
-def _fn_lower(value: Any) -> str:
-    return str(value).lower()
+def _fn_lower(budget: _Budget, value: Any) -> str:
+    text = _as_text(budget, value)
+    budget.spend(_size(text))
+    return text.lower()
 
 
-def _fn_max(*values: Any) -> Any:
-    return max(values[0]) if len(values) == 1 else max(values)
+def _fn_max(budget: _Budget, *values: Any) -> Any:
+    if len(values) == 1:
+        budget.spend(len(values[0]))
+        return max(values[0])
+    return max(values)
 
 
-def _fn_min(*values: Any) -> Any:
-    return min(values[0]) if len(values) == 1 else min(values)
+def _fn_min(budget: _Budget, *values: Any) -> Any:
+    if len(values) == 1:
+        budget.spend(len(values[0]))
+        return min(values[0])
+    return min(values)
 
 
-def _fn_round(value: Any, digits: Any = 0) -> Any:
-    return round(value, int(digits))
+def _fn_round(budget: _Budget, value: Any, digits: Any = 0) -> Any:
+    places = int(digits)
+    budget.spend(abs(places) // 2)  # round() works with 10 ** places
+    return round(value, places)
 
 
-def _fn_str(value: Any) -> str:
-    return str(value)
+def _fn_str(budget: _Budget, value: Any) -> str:
+    return _as_text(budget, value)
 
 
-def _fn_sum(values: Any) -> Any:
+def _fn_sum(budget: _Budget, values: Any) -> Any:
+    budget.spend(len(values))
     return sum(values)
 
 
-def _fn_trim(value: Any) -> str:
-    return str(value).strip()
+def _fn_trim(budget: _Budget, value: Any) -> str:
+    text = _as_text(budget, value)
+    budget.spend(_size(text))
+    return text.strip()
 
 
-def _fn_upper(value: Any) -> str:
-    return str(value).upper()
+def _fn_upper(budget: _Budget, value: Any) -> str:
+    text = _as_text(budget, value)
+    budget.spend(_size(text))
+    return text.upper()
 
 
 class ExpressionsInput(TypedDict, total=False):
@@ -105,8 +173,15 @@ class ExpressionsInput(TypedDict, total=False):
 
 @workflow.defn(
     name="expressions.v1",
-    # Expression errors (a missing key, a wrong type) fail the run, not retry forever.
-    failure_exception_types=[ArithmeticError, LookupError, TypeError, ValueError],
+    # Expression errors (a missing key, a wrong type, too much data) fail the run.
+    failure_exception_types=[
+        ArithmeticError,
+        LookupError,
+        MemoryError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ],
 )
 class ExpressionsWorkflow:
     def __init__(self) -> None:
@@ -199,26 +274,33 @@ class ExpressionsWorkflow:
         return scope["@results"].get("compute")
 
     async def _step_compute(self, scope: dict[str, Any]) -> str | None:
+        budget = _Budget()
         run_id = self._begin("compute", scope)
         result: Any
         self._vars["greeting"] = _text(
-            "Hi ", _fn_upper(_fn_trim(self._input["name"])), "!"
+            budget, "Hi ", _fn_upper(budget, _fn_trim(budget, self._input["name"])), "!"
         )
-        self._vars["total"] = _times(_fn_sum(self._input["scores"]), 2) - 1
-        self._vars["best"] = _fn_max(self._input["scores"])
-        self._vars["low"] = _fn_min(1, -2, 3) + _fn_abs(-4)
+        self._vars["total"] = _fn_sum(budget, self._input["scores"]) * 2 - 1
+        self._vars["best"] = _fn_max(budget, self._input["scores"])
+        self._vars["low"] = _fn_min(budget, 1, -2, 3) + _fn_abs(-4)
         self._vars["count"] = _fn_len(self._input["scores"])
         self._vars["first_tag"] = self._input["user"]["tags"][0]
         self._vars["has_a"] = _fn_contains(self._input["user"]["tags"], "a")
         self._vars["not_empty"] = _fn_len(self._input["name"]) != 0
         self._vars["fallback"] = _fn_default(self._input["user"]["tags"][5 - 5], "none")
-        self._vars["ratio"] = _fn_round(_fn_sum(self._input["scores"]) / 4, 2)
-        self._vars["joined"] = _fn_join(self._input["user"]["tags"], "-")
-        self._vars["mixed"] = _times(1 + 2, 3) % 4 // 1 >= 0 or False
-        self._vars["in_list"] = _fn_lower("B") in ["a", "b"] and _fn_int("3") == 3
-        self._vars["as_float"] = _fn_float(1) == 1.0 and _fn_str(True) != ""
-        self._vars["text"] = _fn_str(_fn_len(_fn_keys(self._input["user"])))
-        self._vars["literal"] = _text("costs ${not an expression}")
+        self._vars["ratio"] = _fn_round(
+            budget, _fn_sum(budget, self._input["scores"]) / 4, 2
+        )
+        self._vars["joined"] = _fn_join(budget, self._input["user"]["tags"], "-")
+        self._vars["mixed"] = (1 + 2) * 3 % 4 // 1 >= 0 or False
+        self._vars["in_list"] = (
+            _fn_lower(budget, "B") in ["a", "b"] and _fn_int("3") == 3
+        )
+        self._vars["as_float"] = _fn_float(1) == 1.0 and _fn_str(budget, True) != ""
+        self._vars["text"] = _fn_str(
+            budget, _fn_len(_fn_keys(budget, self._input["user"]))
+        )
+        self._vars["literal"] = "costs ${not an expression}"
         result = None
         self._finish("compute", run_id, scope, result)
         return None

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_fail_step_v1 import FailStepWorkflow
 from wfb_fail_step_v1_activities import ACTIVITIES
 
-BUILD_ID = "53152b3baf1e26c53c7b"
+BUILD_ID = "e8fd021cef8d71ba77b2"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_for_each_v1 import ForEachWorkflow
 from wfb_for_each_v1_activities import ACTIVITIES
 
-BUILD_ID = "5f5a8d823eadcfd7a2ce"
+BUILD_ID = "855c06ca9afa84005b77"
 DEFAULT_TASK_QUEUE = "golden"
 
 

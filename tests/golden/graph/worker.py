@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_graph_flow_v1 import GraphFlowWorkflow
 from wfb_graph_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "b8055c63dd672059cef1"
+BUILD_ID = "30305873935fbdc537e3"
 DEFAULT_TASK_QUEUE = "golden"
 
 

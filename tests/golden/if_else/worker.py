@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_if_else_v1 import IfElseWorkflow
 from wfb_if_else_v1_activities import ACTIVITIES
 
-BUILD_ID = "84bd2bb4cc4aa473fa40"
+BUILD_ID = "13ca17e4a22a0603be04"
 DEFAULT_TASK_QUEUE = "golden"
 
 

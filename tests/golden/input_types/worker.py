@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_input_types_v1 import InputTypesWorkflow
 from wfb_input_types_v1_activities import ACTIVITIES
 
-BUILD_ID = "e01c1817e02f9d9776fc"
+BUILD_ID = "a3ca21b4fae7f0e3d9f8"
 DEFAULT_TASK_QUEUE = "golden"
 
 

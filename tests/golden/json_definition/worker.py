@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_json_flow_v1 import JsonFlowWorkflow
 from wfb_json_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "9b83add123fae5095fed"
+BUILD_ID = "be5df27028121bb606a5"
 DEFAULT_TASK_QUEUE = "golden"
 
 

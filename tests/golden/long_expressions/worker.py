@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_long_expressions_v1 import LongExpressionsWorkflow
 from wfb_long_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "1d0e7a5753a5baa66413"
+BUILD_ID = "7493e298b85d7633416c"
 DEFAULT_TASK_QUEUE = "golden"
 
 

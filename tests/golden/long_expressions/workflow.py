@@ -22,51 +22,108 @@ STEP_IDS = (
 )
 
 
-def _text(*parts: Any) -> str:
+class _Budget:
+    """What the expressions of a step, query or signal may build and go through: 10 MB.
+
+    Helpers count the size of what they are about to build before building it, so that
+    a value too large fails the run with a clear error instead of exhausting the worker.
+    """
+
+    def __init__(self) -> None:
+        self.left = 10_000_000
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise ValueError(
+                "expressions would build or go through more than 10 MB of data; "
+                "keep large data in activities and pass smaller values"
+            )
+
+
+def _size(value: Any) -> int:
+    """The bytes a value holds itself, not counting what it shares with other values."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else 4 * len(value)
+    if isinstance(value, (list, dict)):
+        return 8 * len(value)
+    if isinstance(value, int):
+        return value.bit_length() // 8
+    return 8
+
+
+def _as_text(budget: _Budget, value: Any) -> str:
+    """``str(value)``, once its length is known to fit (the walk to find it counts)."""
+    if isinstance(value, str):
+        return value
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            plain = item.isascii() and item.isprintable()
+            budget.spend(2 + (len(item) if plain else 4 * len(item)))
+        elif isinstance(item, dict):
+            budget.spend(24 * len(item))
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            budget.spend(12 * len(item))
+            pending.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            budget.spend(item.bit_length() // 3 + 2)
+        else:
+            budget.spend(24)
+    return str(value)
+
+
+def _text(budget: _Budget, *parts: Any) -> str:
     """Join the pieces of an interpolated string: None is empty, booleans lower case."""
-    return "".join(_piece(part) for part in parts)
+    pieces = [_piece(budget, part) for part in parts]
+    budget.spend(sum(_size(piece) for piece in pieces))
+    return "".join(pieces)
 
 
-def _piece(part: Any) -> str:
+def _piece(budget: _Budget, part: Any) -> str:
     if part is None:
         return ""
-    return str(part).lower() if isinstance(part, bool) else str(part)
-
-
-def _times(left: Any, right: Any) -> Any:
-    if isinstance(left, (str, list)) or isinstance(right, (str, list)):
-        size = len(left) * right if isinstance(left, (str, list)) else len(right) * left
-        if size > 1_000_000:
-            raise ValueError(f"repetition would make {size} items (at most 1000000)")
-    return left * right
+    return str(part).lower() if isinstance(part, bool) else _as_text(budget, part)
 
 
 def _fn_contains(container: Any, item: Any) -> bool:
     return item in container
 
 
-def _fn_join(values: Any, separator: Any = ",") -> str:
-    return str(separator).join(str(value) for value in values)
+def _fn_join(budget: _Budget, values: Any, separator: Any = ",") -> str:
+    budget.spend(8 * len(values))
+    glue = _as_text(budget, separator)
+    pieces = [_as_text(budget, value) for value in values]
+    budget.spend(sum(_size(piece) for piece in pieces) + _size(glue) * len(pieces))
+    return glue.join(pieces)
 
 
 def _fn_len(value: Any) -> int:
     return len(value)
 
 
-def _fn_str(value: Any) -> str:
-    return str(value)
+def _fn_str(budget: _Budget, value: Any) -> str:
+    return _as_text(budget, value)
 
 
-def _fn_sum(values: Any) -> Any:
+def _fn_sum(budget: _Budget, values: Any) -> Any:
+    budget.spend(len(values))
     return sum(values)
 
 
-def _fn_trim(value: Any) -> str:
-    return str(value).strip()
+def _fn_trim(budget: _Budget, value: Any) -> str:
+    text = _as_text(budget, value)
+    budget.spend(_size(text))
+    return text.strip()
 
 
-def _fn_upper(value: Any) -> str:
-    return str(value).upper()
+def _fn_upper(budget: _Budget, value: Any) -> str:
+    text = _as_text(budget, value)
+    budget.spend(_size(text))
+    return text.upper()
 
 
 class LongExpressionsInput(TypedDict, total=False):
@@ -80,8 +137,15 @@ class LongExpressionsInput(TypedDict, total=False):
 
 @workflow.defn(
     name="long-expressions.v1",
-    # Expression errors (a missing key, a wrong type) fail the run, not retry forever.
-    failure_exception_types=[ArithmeticError, LookupError, TypeError, ValueError],
+    # Expression errors (a missing key, a wrong type, too much data) fail the run.
+    failure_exception_types=[
+        ArithmeticError,
+        LookupError,
+        MemoryError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ],
 )
 class LongExpressionsWorkflow:
     def __init__(self) -> None:
@@ -178,15 +242,18 @@ class LongExpressionsWorkflow:
         return scope["@results"].get("refuse_when_too_expensive")
 
     async def _step_compute_totals(self, scope: dict[str, Any]) -> str | None:
+        budget = _Budget()
         run_id = self._begin("compute_totals", scope)
         result: Any
-        self._vars["running_total_of_everything"] = _times(
-            _fn_sum(self._input["order_lines"]),
-            100 - self._input["discount_percentage"],
-        ) / 100 + _fn_len(self._input["customer_name"])
+        self._vars["running_total_of_everything"] = _fn_sum(
+            budget, self._input["order_lines"]
+        ) * (100 - self._input["discount_percentage"]) / 100 + _fn_len(
+            self._input["customer_name"]
+        )
         self._vars["greeting_for_the_customer"] = _text(
+            budget,
             "Dear ",
-            _fn_upper(_fn_trim(self._input["customer_name"])),
+            _fn_upper(budget, _fn_trim(budget, self._input["customer_name"])),
             ", your order of ",
             _fn_len(self._input["order_lines"]),
             " lines is ready",
@@ -219,20 +286,23 @@ class LongExpressionsWorkflow:
         return scope["@results"].get("large_order_notification")
 
     async def _step_large_order_notification(self, scope: dict[str, Any]) -> str | None:
+        budget = _Budget()
         run_id = self._begin("large_order_notification", scope)
         result: Any
         result = await workflow.execute_activity(
             "wfb.echo",
             {
                 "value": _fn_join(
+                    budget,
                     [
                         self._input["customer_name"],
-                        _fn_str(self._vars["running_total_of_everything"]),
-                        _fn_str(self._input["discount_percentage"]),
+                        _fn_str(budget, self._vars["running_total_of_everything"]),
+                        _fn_str(budget, self._input["discount_percentage"]),
                     ],
                     ", ",
                 ),
                 "tag": _text(
+                    budget,
                     "large order for ",
                     self._input["customer_name"],
                     " with ",
@@ -319,6 +389,7 @@ class LongExpressionsWorkflow:
     async def _step_refuse_when_too_expensive(
         self, scope: dict[str, Any]
     ) -> str | None:
+        budget = _Budget()
         if not (
             self._vars["running_total_of_everything"] > 999999
             and self._vars["all_conditions_hold"]
@@ -329,6 +400,7 @@ class LongExpressionsWorkflow:
         self._begin("refuse_when_too_expensive", scope)
         raise ApplicationError(
             _text(
+                budget,
                 "The order for ",
                 self._input["customer_name"],
                 " totals ",

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_on_error_v1 import OnErrorWorkflow
 from wfb_on_error_v1_activities import ACTIVITIES
 
-BUILD_ID = "73f92a7386c62a1048b3"
+BUILD_ID = "76ce3bcaf07a7f9121fb"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -35,8 +35,15 @@ class OnErrorInput(TypedDict, total=False):
 
 @workflow.defn(
     name="on-error.v1",
-    # Expression errors (a missing key, a wrong type) fail the run, not retry forever.
-    failure_exception_types=[ArithmeticError, LookupError, TypeError, ValueError],
+    # Expression errors (a missing key, a wrong type, too much data) fail the run.
+    failure_exception_types=[
+        ArithmeticError,
+        LookupError,
+        MemoryError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ],
 )
 class OnErrorWorkflow:
     def __init__(self) -> None:

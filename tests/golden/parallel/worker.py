@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parallel_branches_v1 import ParallelBranchesWorkflow
 from wfb_parallel_branches_v1_activities import ACTIVITIES
 
-BUILD_ID = "f02aac28ec4d9ab33ff8"
+BUILD_ID = "e5cc5d23d85e78fff42b"
 DEFAULT_TASK_QUEUE = "golden"
 
 

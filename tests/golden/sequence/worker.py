@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sequence_group_v1 import SequenceGroupWorkflow
 from wfb_sequence_group_v1_activities import ACTIVITIES
 
-BUILD_ID = "4788f34d1ca343e9dff6"
+BUILD_ID = "6d088c37bb2f1590b8d6"
 DEFAULT_TASK_QUEUE = "golden"
 
 

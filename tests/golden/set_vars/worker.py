@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_set_vars_v1 import SetVarsWorkflow
 from wfb_set_vars_v1_activities import ACTIVITIES
 
-BUILD_ID = "c0a1c2e3940b07cee1fd"
+BUILD_ID = "0f3caf11138f85e161d1"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_signals_queries_v1 import SignalsQueriesWorkflow
 from wfb_signals_queries_v1_activities import ACTIVITIES
 
-BUILD_ID = "4ad309f92b2f2decf718"
+BUILD_ID = "43e7f2c7d4afa2031655"
 DEFAULT_TASK_QUEUE = "golden"
 
 

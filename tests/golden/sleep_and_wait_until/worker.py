@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sleep_and_wait_v1 import SleepAndWaitWorkflow
 from wfb_sleep_and_wait_v1_activities import ACTIVITIES
 
-BUILD_ID = "b71853212a3f82221a05"
+BUILD_ID = "321650f33e5f9050bb3a"
 DEFAULT_TASK_QUEUE = "golden"
 
 

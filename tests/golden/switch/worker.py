@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_switch_route_v1 import SwitchRouteWorkflow
 from wfb_switch_route_v1_activities import ACTIVITIES
 
-BUILD_ID = "cc8765ee79d5d352caf5"
+BUILD_ID = "29739a9892be8090b434"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_user_component_v1 import UserComponentWorkflow
 from wfb_user_component_v1_activities import ACTIVITIES
 
-BUILD_ID = "1bafce683dc2ea4ef0af"
+BUILD_ID = "a226fec015b01e9fc2c5"
 DEFAULT_TASK_QUEUE = "golden"
 
 

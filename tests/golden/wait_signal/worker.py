@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_wait_signal_v1 import WaitSignalWorkflow
 from wfb_wait_signal_v1_activities import ACTIVITIES
 
-BUILD_ID = "b7167a101216a7df228d"
+BUILD_ID = "f2a0f5e8b82854daf5ca"
 DEFAULT_TASK_QUEUE = "golden"
 
 

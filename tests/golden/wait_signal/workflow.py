@@ -19,15 +19,71 @@ STEP_IDS = (
 )
 
 
-def _text(*parts: Any) -> str:
+class _Budget:
+    """What the expressions of a step, query or signal may build and go through: 10 MB.
+
+    Helpers count the size of what they are about to build before building it, so that
+    a value too large fails the run with a clear error instead of exhausting the worker.
+    """
+
+    def __init__(self) -> None:
+        self.left = 10_000_000
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise ValueError(
+                "expressions would build or go through more than 10 MB of data; "
+                "keep large data in activities and pass smaller values"
+            )
+
+
+def _size(value: Any) -> int:
+    """The bytes a value holds itself, not counting what it shares with other values."""
+    if isinstance(value, str):
+        return len(value) if value.isascii() else 4 * len(value)
+    if isinstance(value, (list, dict)):
+        return 8 * len(value)
+    if isinstance(value, int):
+        return value.bit_length() // 8
+    return 8
+
+
+def _as_text(budget: _Budget, value: Any) -> str:
+    """``str(value)``, once its length is known to fit (the walk to find it counts)."""
+    if isinstance(value, str):
+        return value
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            plain = item.isascii() and item.isprintable()
+            budget.spend(2 + (len(item) if plain else 4 * len(item)))
+        elif isinstance(item, dict):
+            budget.spend(24 * len(item))
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            budget.spend(12 * len(item))
+            pending.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            budget.spend(item.bit_length() // 3 + 2)
+        else:
+            budget.spend(24)
+    return str(value)
+
+
+def _text(budget: _Budget, *parts: Any) -> str:
     """Join the pieces of an interpolated string: None is empty, booleans lower case."""
-    return "".join(_piece(part) for part in parts)
+    pieces = [_piece(budget, part) for part in parts]
+    budget.spend(sum(_size(piece) for piece in pieces))
+    return "".join(pieces)
 
 
-def _piece(part: Any) -> str:
+def _piece(budget: _Budget, part: Any) -> str:
     if part is None:
         return ""
-    return str(part).lower() if isinstance(part, bool) else str(part)
+    return str(part).lower() if isinstance(part, bool) else _as_text(budget, part)
 
 
 class WaitSignalInput(TypedDict, total=False):
@@ -39,8 +95,15 @@ class WaitSignalInput(TypedDict, total=False):
 
 @workflow.defn(
     name="wait-signal.v1",
-    # Expression errors (a missing key, a wrong type) fail the run, not retry forever.
-    failure_exception_types=[ArithmeticError, LookupError, TypeError, ValueError],
+    # Expression errors (a missing key, a wrong type, too much data) fail the run.
+    failure_exception_types=[
+        ArithmeticError,
+        LookupError,
+        MemoryError,
+        RecursionError,
+        TypeError,
+        ValueError,
+    ],
 )
 class WaitSignalWorkflow:
     def __init__(self) -> None:
@@ -173,12 +236,13 @@ class WaitSignalWorkflow:
         return None
 
     async def _step_report(self, scope: dict[str, Any]) -> str | None:
+        budget = _Budget()
         run_id = self._begin("report", scope)
         result: Any
         result = await workflow.execute_activity(
             "wfb.echo",
             {
-                "value": _text("approved by ", self._vars["approver"]),
+                "value": _text(budget, "approved by ", self._vars["approver"]),
             },
             activity_id=run_id,
             start_to_close_timeout=timedelta(minutes=5),
