@@ -7,13 +7,13 @@ decorated with ``@component``, captured with the imports they need and stored, v
 """
 
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES, BUILTIN_SPECS
-from wfb_jupyter.components._capture import ComponentCaptureError
 from wfb_jupyter.components._decorator import (
     UserComponent,
     component,
     defined_components,
     forget_components,
 )
+from wfb_jupyter.components._errors import ComponentCaptureError
 from wfb_jupyter.components._registry import (
     builtin_catalogue,
     load_catalogue,
