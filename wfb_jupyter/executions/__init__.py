@@ -17,6 +17,7 @@ from wfb_jupyter.executions._errors import (
     InvalidInputError,
     NoWorkerError,
     UnknownWorkflowError,
+    VersionNotServedError,
 )
 from wfb_jupyter.executions._outcome import Outcome, close_finished_executions, failure_text
 from wfb_jupyter.executions._start import ExecutionRef, find_execution_ref, start_execution
@@ -45,5 +46,6 @@ __all__ = [
     "ExecutionNotFoundError",
     "InvalidInputError",
     "NoWorkerError",
+    "VersionNotServedError",
     "UnknownWorkflowError",
 ]

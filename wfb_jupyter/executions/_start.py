@@ -22,6 +22,7 @@ from wfb_jupyter.executions._errors import (
     InvalidInputError,
     NoWorkerError,
     UnknownWorkflowError,
+    VersionNotServedError,
 )
 from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome, watched_runs
 from wfb_jupyter.executions._writes import write_start
@@ -38,6 +39,7 @@ from wfb_jupyter.storage import (
     read_connection,
     read_scope,
 )
+from wfb_jupyter.workers._local import serve_for_start
 from wfb_jupyter.workers._status import WorkerStatus, serving_worker
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ class _PlannedVersion:
     workflow_type: str
     task_queue: str
     schema: dict[str, Any]
+    is_active: bool = True
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ def _plan_query(by_version: bool) -> Any:
             CompiledCode.version,
             CompiledCode.workflow_type,
             CompiledCode.manifest,
+            CompiledCode.is_active,
         )
         .select_from(Project)
         .outerjoin(
@@ -225,6 +229,7 @@ def _plan_start(
             row.workflow_type,
             row.task_queue,
             dict(row.manifest.get("input_schema") or {}),
+            bool(row.is_active),
         )
         worker = _cached_serving_worker(connection, engine, project_id, stale_after)
     plans = _plans.setdefault(engine, {})
@@ -269,15 +274,30 @@ def _cached_serving_worker(
 async def _wait_for_serving_worker(
     engine: Engine, project_id: str, planned: _PlannedVersion, stale_after: float
 ) -> None:
-    """Refuse when no worker serves the project; give a serving one a moment to load a new version."""
+    """Refuse when no worker serves the project; have a worker of this process load the version first; give
+    a serving one a moment to load a new version. A version that is not active, or cannot load, is refused
+    rather than started for no worker to run."""
+    await serve_for_start(engine, project_id, planned.workflow_db_id, planned.version)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _VERSION_PICKUP_WAIT
     while True:
         worker = await asyncio.to_thread(_serving_worker, engine, project_id, stale_after)
         if worker is None:
             raise NoWorkerError(project_id, planned.task_queue)
-        if planned.workflow_type in worker.loaded_versions or loop.time() > deadline:
+        if planned.workflow_type in worker.loaded_versions:
             return
+        if planned.workflow_type in worker.failed_versions:
+            raise VersionNotServedError(
+                planned.workflow_type, worker.failed_versions[planned.workflow_type]
+            )
+        if loop.time() > deadline:
+            if planned.is_active:
+                return  # every worker loads the active versions: the start waits in the queue for it
+            raise VersionNotServedError(
+                planned.workflow_type,
+                f"it is not the active version and the {worker.mode} worker (pid {worker.pid}) has "
+                "not loaded it; activate it first, or start it from the worker's own process",
+            )
         await asyncio.sleep(0.2)
 
 

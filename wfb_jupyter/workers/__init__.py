@@ -2,6 +2,7 @@
 
 from wfb_jupyter.workers._loading import (
     CodeLoadError,
+    FailedVersion,
     LoadedVersion,
     ProjectCode,
     load_project_code,
@@ -29,6 +30,7 @@ __all__ = [
     "worker_statuses",
     # code and recording
     "CodeLoadError",
+    "FailedVersion",
     "LoadedVersion",
     "ProjectCode",
     "load_project_code",
