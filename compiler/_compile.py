@@ -20,7 +20,14 @@ from compiler._problems import Problem, Problems, WorkflowDefinitionError
 from compiler._result import CompiledWorkflow, CompileOptions
 from compiler._source import load_source
 from compiler._version import COMPILER_VERSION
-from compiler.model import InputField, WorkflowDefinition, input_json_schema, parse_workflow, walk
+from compiler.model import (
+    ActivityStep,
+    InputField,
+    WorkflowDefinition,
+    input_json_schema,
+    parse_workflow,
+    walk,
+)
 
 Definition = str | bytes | Mapping[str, Any]
 _PYTHON_TYPES = {
@@ -73,6 +80,31 @@ def compile_workflow(
     except Exception as error:
         # A compiler bug: still one message in the notebook, with the original chained for the traceback.
         raise WorkflowDefinitionError([_internal_error(error)]) from error
+
+
+def build_error(
+    definition: Definition, message: str, *, component: str | None = None
+) -> WorkflowDefinitionError:
+    """An error found after compiling (a component version that is not stored, code that does not load),
+    reported like the definition's own: at the first step that calls ``component``, with its line."""
+    problems = Problems()
+    path: tuple[str | int, ...] = ()
+    try:
+        model = _parse(definition, problems)
+    except Exception:  # noqa: BLE001 - it compiled a moment ago; without a model the error has no line
+        model = None
+    if model is not None and component is not None:
+        path = next(
+            (
+                (*step.path, "call")
+                for step in walk(model.steps)
+                if isinstance(step, ActivityStep) and step.component == component
+            ),
+            (),
+        )
+    problems.items = []
+    problems.error(path, message)
+    return WorkflowDefinitionError(problems.items)
 
 
 def _internal_error(error: Exception) -> Problem:

@@ -178,15 +178,16 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
             )
 
         def store(session: Session) -> BuildResult:
-            if name is not None:
-                self._register_notebook_components(session, info.id)
+            # The notebook's components are stored first, so that the build compiles against exactly the
+            # versions that are stored (with no name, compiling reports why and nothing is stored).
+            catalogue = self._catalogue(session, info.id, store=name is not None)
             build = compile_and_store(
                 session,
                 info.id,
                 text,
-                name=name or "invalid",  # no name: compiling reports why, and nothing is stored
+                name=name or "invalid",
                 activate=activate,
-                catalogue=self._catalogue(session, info.id),
+                catalogue=catalogue,
             )
             outcome: BuildOutcome = "unchanged" if build.unchanged else "created"
             return build_result(
@@ -213,27 +214,14 @@ class Workspace(RunAndWorkerOperations, AnalysisOperations):
                 raise
             return f"Stored, but no worker serves it yet: {message}"
 
-    def _catalogue(self, session: Session, project_id: str) -> ComponentCatalogue:
-        """Stored components of the project, with this notebook's ``@component`` functions over them."""
-        from compiler import ComponentCatalogue
-        from wfb_jupyter.components import defined_components, load_catalogue
+    def _catalogue(
+        self, session: Session, project_id: str, *, store: bool = False
+    ) -> ComponentCatalogue:
+        """Stored components of the project, with this notebook's ``@component`` functions over them at the
+        versions storing them gives (stored now with ``store``)."""
+        from wfb_jupyter.components import defined_components, notebook_catalogue
 
-        stored = load_catalogue(session, project_id)
-        notebook = {c.name: c for c in defined_components()}
-        if not notebook:
-            return stored
-        specs = {name: stored[name] for name in stored}
-        for name, component in notebook.items():
-            current = specs.get(name)
-            if current is None or current.source != component.source:
-                specs[name] = component.spec(version=(current.version + 1) if current else 1)
-        return ComponentCatalogue.of(specs.values())
-
-    def _register_notebook_components(self, session: Session, project_id: str) -> None:
-        from wfb_jupyter.components import defined_components, register_component
-
-        for component in defined_components():
-            register_component(session, project_id, component)
+        return notebook_catalogue(session, project_id, defined_components(), store=store)
 
     # -- versions and code --------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from wfb_jupyter.components._errors import ComponentCaptureError
 from wfb_jupyter.components._registry import (
     builtin_catalogue,
     load_catalogue,
+    notebook_catalogue,
     register_component,
     spec_from_row,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "BUILTIN_SPECS",
     "builtin_catalogue",
     "load_catalogue",
+    "notebook_catalogue",
     "register_component",
     "spec_from_row",
 ]
