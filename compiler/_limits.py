@@ -74,6 +74,19 @@ def check_data(data: Any, problems: Problems) -> bool:
     return not found
 
 
+def count_values(data: Any, stop: int = MAX_VALUES + 1) -> int:
+    """How many values ``data`` holds (mappings and lists count too), counting no further than ``stop``."""
+    count, pending = 0, [data]
+    while pending and count < stop:
+        value = pending.pop()
+        count += 1
+        if isinstance(value, Mapping):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return count
+
+
 def nesting_owner(path: Path) -> Path:
     """Where to report nesting that is too deep: the value under the last key, not a hundred indexes."""
     keys = [index for index, part in enumerate(path) if isinstance(part, str)]

@@ -26,6 +26,7 @@ from compiler._limits import (
     MAX_VALUES,
     LargeInteger,
     check_data,
+    count_values,
     nesting_owner,
 )
 from compiler._problems import Path, Problem, Problems
@@ -110,20 +111,45 @@ def _load_json(text: str, problems: Problems) -> LoadedSource | None:
     except RecursionError:
         problems.error((), f"invalid JSON: nested more than {MAX_NESTING} levels deep")
         return None
+    if count_values(data) > MAX_VALUES:  # refused before the slower pass that finds positions
+        check_data(data, problems)
+        return None
     marks: dict[Path, tuple[int, int]] = {}
     problems.marks = marks  # so that the problems found below already have positions
     try:
         node = yaml.compose(text, Loader=_LOADER)
         if node is not None:
             # The node tree also finds each duplicate key's path and line.
-            _convert(node, (), marks, [0], problems if duplicates else None)
-    except (yaml.YAMLError, _TooLarge, _TooDeep, RecursionError):
+            _json_marks(node, marks, problems if duplicates else None)
+    except (yaml.YAMLError, RecursionError):
         marks.clear()  # JSON that YAML cannot read (tabs, say) simply has no positions
     if duplicates and not problems.has_errors:
         problems.error((), f"duplicate key {duplicates[0]!r}")
     if not check_data(data, problems):
         return None
     return LoadedSource(data, "json", marks)
+
+
+def _json_marks(
+    root: yaml.Node, marks: dict[Path, tuple[int, int]], problems: Problems | None
+) -> None:
+    """The position of every path of a JSON document (its values come from ``json``), in a loop."""
+    pending: list[tuple[yaml.Node, Path]] = [(root, ())]
+    while pending:
+        node, path = pending.pop()
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = (*path, key)
+                marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                if key in seen and problems is not None:
+                    problems.error(child, f"duplicate key {key!r}")
+                seen.add(key)
+                pending.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*path, index)) for index, item in enumerate(node.value))
 
 
 def _json_integer(text: str) -> int | LargeInteger:
