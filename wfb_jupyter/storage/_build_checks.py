@@ -40,7 +40,7 @@ def check_build_loads(
     """Raise ``WorkflowDefinitionError`` unless ``compiled`` loads as a worker will load it."""
     specs = _stored_components(session, project_id, text, compiled, catalogue)
     with _scratch_package() as (finder, package):
-        from wfb_jupyter.runtime import ModuleSource, import_source, load_workflow_class
+        from wfb_jupyter.runtime import ModuleSource, check_in_sandbox, import_source
 
         for spec in specs:
             source = render_activities_module([spec], f"build check of {spec.name}")
@@ -57,7 +57,7 @@ def check_build_loads(
             f"{package}.workflow", compiled.workflow_code, "wfb://check/workflow"
         )
         try:
-            load_workflow_class(finder, workflow, compiled.workflow_class)
+            check_in_sandbox(getattr(import_source(finder, workflow), compiled.workflow_class))
         except Exception as error:
             raise build_error(
                 text, f"the generated workflow does not load in a worker: {_reason(error)}"
