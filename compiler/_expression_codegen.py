@@ -158,7 +158,8 @@ class ExpressionCompiler:
         Adding or repeating what may be text or lists goes through a helper that counts it against the
         budget, in one call for the leading run (``_add(budget, a, b, c)``) so that the nesting of the code
         stays flat. Once a ``-``, ``/``, ``//`` or ``%`` has applied, the value is a number and the rest of
-        the chain is plain arithmetic.
+        the chain is plain arithmetic. A chain that would need more than one helper call (``x // 2 * y //
+        2 * y ...``) becomes one ``_arith`` call over all its operators, so no chain nests.
         """
         level = _PRECEDENCE[node.op]
         operators: list[str] = []
@@ -171,45 +172,41 @@ class ExpressionCompiler:
         operands.append(current)
         operands.reverse()
         operators.reverse()
-        lead = {5: "+", 6: "*"}.get(level)
-        run = next((i for i, op in enumerate(operators) if op != lead), len(operators))
-        numeric = _numeric(operands[0])
-        if lead == "+":
-            numeric = numeric or _numeric(operands[1])  # a number added to anything is a number
-        elif lead == "*":
-            numeric = all(_numeric(item) for item in operands[: run + 1])
-        if run and not numeric:
-            helper = "add" if lead == "+" else "times"
+        run, checked = _checked_operations(operators, operands, {5: "+", 6: "*"}.get(level))
+        if bool(run) + sum(checked) > 1:  # one helper call would wrap another
+            return self._arith(operators, operands, names, path), _ATOM
+        if run:
+            helper = "add" if operators[0] == "+" else "times"
             self._use_budget(helper)
             args = ", ".join(self.expression(item, names, path) for item in operands[: run + 1])
             text, precedence, start = f"_{helper}(budget, {args})", _ATOM, run
         else:
             text, precedence, start = self.expression(operands[0], names, path, level), level, 0
-        for operator, operand in zip(operators[start:], operands[start + 1 :], strict=True):
-            sure = _numeric(operand)
-            if operator == "%" and not (numeric and sure):
-                # `%` is the remainder of a division; on text Python would format ('%09999999d' % 1).
-                self.helpers.add("mod")
-                text = f"_mod({text}, {self.expression(operand, names, path)})"
-                precedence = _ATOM
-            elif (operator == "*" and not (numeric and sure)) or (
-                operator == "+" and not (numeric or sure)
-            ):
-                helper = "add" if operator == "+" else "times"
-                self._use_budget(helper)
-                text = f"_{helper}(budget, {text}, {self.expression(operand, names, path)})"
+        for index in range(start, len(operators)):
+            operator, operand = operators[index], operands[index + 1]
+            if checked[index]:
+                helper = {"%": "mod", "+": "add", "*": "times"}[operator]
+                if helper == "mod":
+                    # `%` is the remainder of a division; on text Python would format ('%09999999d' % 1).
+                    self.helpers.add("mod")
+                else:
+                    self._use_budget(helper)
+                budget = "" if helper == "mod" else "budget, "
+                text = f"_{helper}({budget}{text}, {self.expression(operand, names, path)})"
                 precedence = _ATOM
             else:
                 right = self.expression(operand, names, path, level + 1)
                 text = f"{text if precedence >= level else f'({text})'} {operator} {right}"
                 precedence = level
-            if operator in ("-", "/", "//", "%"):
-                numeric = True
-            elif operator == "+":
-                numeric = numeric or sure
-            elif operator == "*":
-                numeric = numeric and sure
         return text, precedence
+
+    def _arith(self, operators: list[str], operands: list[Node], names: Names, path: Path) -> str:
+        self._use_budget("arith")
+        self.helpers.update(("add", "times", "mod"))
+        args = [self.expression(operands[0], names, path)]
+        for operator, operand in zip(operators, operands[1:], strict=True):
+            args += [py_str(operator), self.expression(operand, names, path)]
+        return f"_arith(budget, {', '.join(args)})"
 
     def _use_budget(self, helper: str) -> None:
         self.helpers.update((helper, "budget"))
@@ -286,6 +283,36 @@ class ExpressionCompiler:
             root
         ]
         self.problems.error(path, f"unknown {what} {name!r} in expression{hint}")
+
+
+def _checked_operations(
+    operators: list[str], operands: list[Node], lead: str | None
+) -> tuple[int, list[bool]]:
+    """Which operations of a chain need a helper: the length of a leading ``+`` (or ``*``) run on what may
+    be text or lists (0 if none), and for each operator after it, whether it needs one of its own."""
+    run = next((i for i, op in enumerate(operators) if op != lead), len(operators))
+    numeric = _numeric(operands[0])
+    if lead == "+":
+        numeric = numeric or _numeric(operands[1])  # a number added to anything is a number
+    elif lead == "*":
+        numeric = all(_numeric(item) for item in operands[: run + 1])
+    if numeric or lead is None:
+        run = 0
+    checked = [False] * len(operators)
+    for index in range(run, len(operators)):
+        operator, sure = operators[index], _numeric(operands[index + 1])
+        checked[index] = (
+            (operator == "%" and not (numeric and sure))
+            or (operator == "*" and not (numeric and sure))
+            or (operator == "+" and not (numeric or sure))
+        )
+        if operator in ("-", "/", "//", "%"):
+            numeric = True
+        elif operator == "+":
+            numeric = numeric or sure
+        elif operator == "*":
+            numeric = numeric and sure
+    return run, checked
 
 
 def _numeric(node: Node) -> bool:

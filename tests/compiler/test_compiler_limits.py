@@ -87,6 +87,8 @@ def test_nesting_far_beyond_the_limit_is_refused_too() -> None:
         " + ".join(["input.n"] * 150),
         " and ".join(["input.n"] * 150),
         " // ".join(["input.n"] * 150) + " % 7 * input.n",
+        "input.n"
+        + " // 1 * input.n" * 120,  # each `*` may repeat text: one flat call, not 120 nested
         " - ".join(["input.n"] * 90) + " + " + " + ".join(["input.n"] * 80),
         "(" * 38 + "input.n" + ")" * 38,
     ],

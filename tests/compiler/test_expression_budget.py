@@ -117,12 +117,19 @@ def test_the_budget_is_for_all_expressions_of_a_step_together() -> None:
         ("round(input.a, 1)", {"a": 2.345}, 2.3),
         ("len(keys(input.a))", {"a": {"x": 1, "y": 2}}, 2),
         ("7 % 4 + 1.5", {}, 4.5),
+        ("input.a // 1 * input.b // 1 * input.b", {"a": 9, "b": 2}, 36),
+        ("input.a % 4 * input.b + 1 - input.a", {"a": 9, "b": 3}, -5),
     ],
 )
 def test_ordinary_expressions_keep_their_meaning(
     expression: str, inputs: dict[str, Any], expected: Any
 ) -> None:
     assert evaluate(expression, **inputs) == expected
+
+
+def test_a_mixed_chain_counts_each_repetition() -> None:
+    with pytest.raises(ValueError, match=TOO_MUCH):
+        evaluate("input.a // 1 * input.b * 1000 // 1 * input.b", a=3, b="x" * 10_000)
 
 
 def test_long_additions_are_linear_and_still_correct() -> None:
