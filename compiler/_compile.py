@@ -182,8 +182,8 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
 
 
 def _check_compiles(model: WorkflowDefinition, modules: dict[str, str], problems: Problems) -> None:
-    """Every generated module must compile: a definition that passes validation but makes Python the parser
-    refuses (nesting beyond its limits, say) is the definition's error, reported where it was written."""
+    """Every generated module must compile. Within the limits they always do; should a definition still make
+    code the Python parser refuses, that is the definition's error, reported at the step it comes from."""
     for which, code in modules.items():
         try:
             compile(code, f"<{which} module>", "exec", dont_inherit=True)
