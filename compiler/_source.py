@@ -98,7 +98,10 @@ def _load_json(text: str, problems: Problems) -> LoadedSource | None:
         result = dict(pairs)
         if len(result) != len(pairs):
             seen: set[str] = set()
-            duplicates.extend(key for key, _ in pairs if key in seen or seen.add(key))
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
         return result
 
     try:

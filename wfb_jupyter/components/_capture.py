@@ -234,7 +234,8 @@ def _imported_value(value: Any, name: str) -> tuple[str, str] | None:
     standard library: the module a value was imported from still holds it."""
     if value is None or isinstance(value, bool) or (isinstance(value, int) and -5 <= value <= 256):
         return None  # shared by every module that uses it: it says nothing of where it came from
-    by_name, by_value = [], []
+    by_name: list[tuple[str, str]] = []
+    by_value: list[tuple[str, str]] = []
     for module_name, module in list(sys.modules.items()):
         if (
             not isinstance(module, types.ModuleType)
