@@ -12,6 +12,7 @@ from compiler._catalogue import (
     ParameterType,
 )
 from compiler._compile import (
+    build_error,
     compile_workflow,
     input_schema_of,
     parse_definition,
@@ -25,6 +26,7 @@ from compiler.model import WorkflowDefinition, validate_input
 __all__ = [
     # compiling
     "COMPILER_VERSION",
+    "build_error",
     "compile_workflow",
     "parse_definition",
     "render_activities_module",

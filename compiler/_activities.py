@@ -1,14 +1,21 @@
-"""The activities module for a set of components: builtins imported, user components' source emitted."""
+"""The activities module for a set of components: builtins imported, user components' source emitted.
+
+Each user component is defined inside a function of its own, with its own imports: its names (the function's
+own, and whatever its imports bind) can neither hide the module's imports (``activity``, ``asyncio``) nor meet
+another component's (one's ``from datetime import datetime`` and another's ``import datetime``).
+"""
 
 from __future__ import annotations
 
+import io
 import re
 import sys
+import tokenize
 from collections.abc import Iterable, Mapping
 
 from compiler._catalogue import ComponentSpec
 from compiler._environment import render
-from compiler._escape import Code, py_identifier, py_str
+from compiler._escape import INDENT, Code, py_identifier, py_str
 from compiler._version import COMPILER_VERSION
 
 _MODULE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -32,13 +39,15 @@ def render_activities_module(
     sources: list[Code] = []
     activities = []
     for spec in specs:
-        wrapper = py_identifier(_safe_suffix(spec.activity_type), "activity_")
+        suffix = _safe_suffix(spec.activity_type)
+        wrapper = py_identifier(suffix, "activity_")
         if not spec.is_async and not spec.runs_inline:
             imports.add("import asyncio")
         if spec.kind == "builtin":
             impl = _builtin_import(spec, imports)
         else:
-            impl = _user_source(spec, imports, sources)
+            impl = py_identifier(suffix, "_impl_")
+            sources.append(_user_source(spec, py_identifier(suffix, "_define_"), impl))
         activities.append(
             {
                 "type": py_str(spec.activity_type),
@@ -68,24 +77,54 @@ def _builtin_import(spec: ComponentSpec, imports: set[str]) -> Code:
     return alias
 
 
-def _user_source(spec: ComponentSpec, imports: set[str], sources: list[Code]) -> Code:
-    # User components are the user's own code: it runs in their worker anyway. It still must define the
-    # function it claims, and its import lines must be plain imports so the module header stays well formed.
-    if (
-        not re.fullmatch(r"[A-Za-z_]\w*", spec.function)
-        or f"def {spec.function}(" not in spec.source
+def _user_source(spec: ComponentSpec, factory: Code, impl: Code) -> Code:
+    """``def _define_x_v1()`` holding the component's imports and source, and ``_impl_x_v1`` its result.
+
+    User components are the user's own code: it runs in their worker anyway. It still must define the
+    function it claims, and its import lines must be plain imports so that they stay import statements.
+    """
+    if not re.fullmatch(r"[A-Za-z_]\w*", spec.function) or not re.search(
+        rf"^(async\s+)?def\s+{spec.function}\s*\(", spec.source, re.MULTILINE
     ):
         raise ComponentCodeError(f"component {spec.name!r}: source must define {spec.function!r}")
+    imports = set()
     for line in spec.imports:
         if not _IMPORT_PATTERN.match(line.strip()):
             raise ComponentCodeError(f"component {spec.name!r}: not an import line: {line!r}")
         imports.add(line.strip())
-    if any(f"def {spec.function}(" in source for source in sources):
+    lines = [
+        f'{INDENT}"""Component {_plain(spec.name)} v{int(spec.version)}: its imports and names stay in here."""',
+        *(INDENT + line if line else line for line in _sorted_imports(imports)),
+        *([""] if imports else []),
+        _indented(spec.name, spec.source.strip("\n")),
+        "",
+        f"{INDENT}return {spec.function}",
+    ]
+    return Code(f"def {factory}() -> Any:\n" + "\n".join(lines) + f"\n\n\n{impl} = {factory}()")
+
+
+def _indented(name: str, source: str) -> str:
+    """``source`` shifted one level right, except the lines that continue a multi-line string: their text
+    is the string's content, which must not change."""
+    inside: set[int] = set()
+    f_strings: list[int] = []  # Python 3.12 tokenizes f-strings in pieces
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source + "\n").readline):
+            kind = tokenize.tok_name[token.type]
+            if kind == "STRING":
+                inside.update(range(token.start[0] + 1, token.end[0] + 1))
+            elif kind == "FSTRING_START":
+                f_strings.append(token.start[0])
+            elif kind == "FSTRING_END":
+                inside.update(range(f_strings.pop() + 1, token.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError) as error:
         raise ComponentCodeError(
-            f"component {spec.name!r}: another component also defines {spec.function!r}"
-        )
-    sources.append(Code(spec.source.strip("\n")))
-    return Code(spec.function)
+            f"component {name!r}: its source does not tokenize: {error}"
+        ) from None
+    return "\n".join(
+        line if number in inside or not line.strip() else INDENT + line
+        for number, line in enumerate(source.split("\n"), start=1)
+    )
 
 
 def _sorted_imports(imports: set[str]) -> list[str]:

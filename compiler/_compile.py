@@ -20,7 +20,14 @@ from compiler._problems import Problem, Problems, WorkflowDefinitionError
 from compiler._result import CompiledWorkflow, CompileOptions
 from compiler._source import load_source
 from compiler._version import COMPILER_VERSION
-from compiler.model import InputField, WorkflowDefinition, input_json_schema, parse_workflow, walk
+from compiler.model import (
+    ActivityStep,
+    InputField,
+    WorkflowDefinition,
+    input_json_schema,
+    parse_workflow,
+    walk,
+)
 
 Definition = str | bytes | Mapping[str, Any]
 _PYTHON_TYPES = {
@@ -75,6 +82,31 @@ def compile_workflow(
         raise WorkflowDefinitionError([_internal_error(error)]) from error
 
 
+def build_error(
+    definition: Definition, message: str, *, component: str | None = None
+) -> WorkflowDefinitionError:
+    """An error found after compiling (a component version that is not stored, code that does not load),
+    reported like the definition's own: at the first step that calls ``component``, with its line."""
+    problems = Problems()
+    path: tuple[str | int, ...] = ()
+    try:
+        model = _parse(definition, problems)
+    except Exception:  # noqa: BLE001 - it compiled a moment ago; without a model the error has no line
+        model = None
+    if model is not None and component is not None:
+        path = next(
+            (
+                (*step.path, "call")
+                for step in walk(model.steps)
+                if isinstance(step, ActivityStep) and step.component == component
+            ),
+            (),
+        )
+    problems.items = []
+    problems.error(path, message)
+    return WorkflowDefinitionError(problems.items)
+
+
 def _internal_error(error: Exception) -> Problem:
     message = f"internal compiler error ({type(error).__name__}: {error}); please report it"
     return Problem("error", "<definition>", message)
@@ -107,6 +139,8 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
             *(r for spec in view.components.values() for r in spec.requirements),
         }
     )
+    modules = {"workflow": workflow_code, "activities": activities_code, "worker": worker_code}
+    _check_compiles(model, modules, problems)
     checksum = _checksum(model, view)
     manifest = {
         "name": model.name,
@@ -145,6 +179,35 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
         compiler_version=COMPILER_VERSION,
         warnings=tuple(problem for problem in problems.items if problem.level == "warning"),
     )
+
+
+def _check_compiles(model: WorkflowDefinition, modules: dict[str, str], problems: Problems) -> None:
+    """Every generated module must compile. Within the limits they always do; should a definition still make
+    code the Python parser refuses, that is the definition's error, reported at the step it comes from."""
+    for which, code in modules.items():
+        try:
+            compile(code, f"<{which} module>", "exec", dont_inherit=True)
+        except (SyntaxError, RecursionError, MemoryError, ValueError) as error:
+            reason = error.msg if isinstance(error, SyntaxError) else type(error).__name__
+            line = error.lineno if isinstance(error, SyntaxError) else None
+            problems.error(
+                _step_at(model, code, line),
+                f"the generated {which} module does not compile ({reason}); "
+                "simplify the expressions or values here",
+            )
+            raise WorkflowDefinitionError(problems.items) from error
+
+
+def _step_at(model: WorkflowDefinition, code: str, line: int | None) -> tuple[str | int, ...]:
+    """The path of the step whose method holds generated line ``line``, or the whole definition."""
+    if line is None:
+        return ()
+    methods = {f"_step_{step.id}": step.path for step in walk(model.steps)}
+    for text in reversed(code.split("\n")[:line]):
+        match = re.match(r"\s*(?:async )?def (\w+)\(", text)
+        if match:
+            return methods.get(match.group(1), ())
+    return ()
 
 
 def input_schema_of(definition: Definition) -> dict[str, Any]:
@@ -188,6 +251,8 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "pending_signals": py_literal({signal.name: 0 for signal in model.signals}),
         "var_values": view.var_values,
         "output": view.output,
+        "run_budget": view.run_budget,
+        "init_budget": view.init_budget,
         "signals": view.signals,
         "queries": view.queries,
         "methods": view.methods,

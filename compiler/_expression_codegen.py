@@ -3,6 +3,11 @@
 Paths become dict subscripts on the workflow's state (``self._input``, ``self._results``, ``self._vars``,
 ``self._signals``) or on the iteration ``scope``; every key from the definition goes through ``py_str``, so a
 name such as ``__class__`` is only ever a dictionary key. Unknown names are reported as problems.
+
+Whatever can build a large value (joining text or lists, repeating them, turning data into text) or go through
+one (``sum``, ``max``...) is a helper that counts the size against the method's ``budget`` before doing it, so
+no expression can exhaust a worker. A chain such as ``a + b + c`` becomes one call, ``_add(budget, a, b, c)``,
+which also keeps the generated code's nesting flat however long the chain.
 """
 
 from __future__ import annotations
@@ -32,6 +37,12 @@ _PRECEDENCE.update({"+": 5, "-": 5, "*": 6, "/": 6, "//": 6, "%": 6})
 _UNARY_MINUS = 7
 _NEGATED = {"==": "!=", "!=": "=="}
 _ATOM = 8
+# Functions whose helper takes the budget: they build text or lists, or go through every item of a value.
+BUDGETED_FUNCTIONS = frozenset(
+    {"join", "keys", "lower", "max", "min", "round", "str", "sum", "trim", "upper"}
+)
+# Functions that give a number (or fail): an operation with a number cannot build large text or lists.
+_NUMERIC_FUNCTIONS = frozenset({"abs", "float", "int", "len", "round", "sum"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +69,10 @@ class Names:
 @dataclass
 class ExpressionCompiler:
     problems: Problems
-    helpers: set[str] = field(
-        default_factory=set
-    )  # expression helper functions the module must define
+    # Expression helper functions the module must define.
+    helpers: set[str] = field(default_factory=set)
+    # Whether the method being generated uses ``budget`` (its lowering resets and reads this).
+    budgeted: bool = False
 
     def value(self, value: Any, names: Names, path: Path, depth: int = 0) -> Code:
         """A definition value (JSON with templates) as a Python expression."""
@@ -83,12 +95,14 @@ class ExpressionCompiler:
         single = template.single
         if single is not None:
             return self.expression(single, names, path)
-        self.helpers.add("text")
+        if all(isinstance(part, str) for part in template.parts):
+            return py_str("".join(part for part in template.parts if isinstance(part, str)))
+        self._use_budget("text")
         parts = [
             py_str(part) if isinstance(part, str) else self.expression(part, names, path)
             for part in template.parts
         ]
-        return Code(f"_text({', '.join(parts)})")
+        return Code(f"_text(budget, {', '.join(parts)})")
 
     def expression(self, node: Node, names: Names, path: Path, outer: int = 0) -> Code:
         """``node`` as Python, parenthesised if its precedence is below ``outer``."""
@@ -108,9 +122,13 @@ class ExpressionCompiler:
         ):  # only made by the double negation above
             return f"bool({self.expression(node.args[0], names, path)})", _ATOM
         if isinstance(node, Call):
-            self.helpers.add(node.function)
-            args = ", ".join(self.expression(arg, names, path) for arg in node.args)
-            return f"_fn_{node.function}({args})", _ATOM
+            args = [self.expression(arg, names, path) for arg in node.args]
+            if node.function in BUDGETED_FUNCTIONS:
+                self._use_budget(node.function)
+                args.insert(0, Code("budget"))
+            else:
+                self.helpers.add(node.function)
+            return f"_fn_{node.function}({', '.join(args)})", _ATOM
         if isinstance(node, Unary):
             operand = node.operand
             if node.op == "not" and isinstance(operand, Binary) and operand.op in _NEGATED:
@@ -126,17 +144,73 @@ class ExpressionCompiler:
                     _PRECEDENCE["not"],
                 )
             return f"-{self.expression(node.operand, names, path, _UNARY_MINUS)}", _UNARY_MINUS
-        if node.op == "*":
-            # Repeating text or lists is capped: `'a' * 10**9` must fail cleanly, not exhaust the worker.
-            self.helpers.add("times")
-            left = self.expression(node.left, names, path)
-            return f"_times({left}, {self.expression(node.right, names, path)})", _ATOM
-        precedence = _PRECEDENCE[node.op]
-        # Left-associative: the right operand needs parentheses at equal precedence; comparisons never chain.
-        left_floor = precedence + 1 if precedence == 4 else precedence
-        left = self.expression(node.left, names, path, left_floor)
-        right = self.expression(node.right, names, path, precedence + 1)
-        return f"{left} {node.op} {right}", precedence
+        if _PRECEDENCE[node.op] != 4:
+            return self._chain(node, names, path)
+        # Comparisons never chain: both operands bind tighter, and need parentheses if they are comparisons.
+        left = self.expression(node.left, names, path, 5)
+        right = self.expression(node.right, names, path, 5)
+        return f"{left} {node.op} {right}", 4
+
+    def _chain(self, node: Binary, names: Names, path: Path) -> tuple[str, int]:
+        """A left-associative chain of one precedence level (``a + b - c``, ``a * b / c``, ``a and b``),
+        walked in a loop so that a long chain stays off the recursion limit.
+
+        Adding or repeating what may be text or lists goes through a helper that counts it against the
+        budget, in one call for the leading run (``_add(budget, a, b, c)``) so that the nesting of the code
+        stays flat. Once a ``-``, ``/``, ``//`` or ``%`` has applied, the value is a number and the rest of
+        the chain is plain arithmetic. A chain that would need more than one helper call (``x // 2 * y //
+        2 * y ...``) becomes one ``_arith`` call over all its operators, so no chain nests.
+        """
+        level = _PRECEDENCE[node.op]
+        operators: list[str] = []
+        operands: list[Node] = []
+        current: Node = node
+        while isinstance(current, Binary) and _PRECEDENCE[current.op] == level:
+            operators.append(current.op)
+            operands.append(current.right)
+            current = current.left
+        operands.append(current)
+        operands.reverse()
+        operators.reverse()
+        run, checked = _checked_operations(operators, operands, {5: "+", 6: "*"}.get(level))
+        if bool(run) + sum(checked) > 1:  # one helper call would wrap another
+            return self._arith(operators, operands, names, path), _ATOM
+        if run:
+            helper = "add" if operators[0] == "+" else "times"
+            self._use_budget(helper)
+            args = ", ".join(self.expression(item, names, path) for item in operands[: run + 1])
+            text, precedence, start = f"_{helper}(budget, {args})", _ATOM, run
+        else:
+            text, precedence, start = self.expression(operands[0], names, path, level), level, 0
+        for index in range(start, len(operators)):
+            operator, operand = operators[index], operands[index + 1]
+            if checked[index]:
+                helper = {"%": "mod", "+": "add", "*": "times"}[operator]
+                if helper == "mod":
+                    # `%` is the remainder of a division; on text Python would format ('%09999999d' % 1).
+                    self.helpers.add("mod")
+                else:
+                    self._use_budget(helper)
+                budget = "" if helper == "mod" else "budget, "
+                text = f"_{helper}({budget}{text}, {self.expression(operand, names, path)})"
+                precedence = _ATOM
+            else:
+                right = self.expression(operand, names, path, level + 1)
+                text = f"{text if precedence >= level else f'({text})'} {operator} {right}"
+                precedence = level
+        return text, precedence
+
+    def _arith(self, operators: list[str], operands: list[Node], names: Names, path: Path) -> str:
+        self._use_budget("arith")
+        self.helpers.update(("add", "times", "mod"))
+        args = [self.expression(operands[0], names, path)]
+        for operator, operand in zip(operators, operands[1:], strict=True):
+            args += [py_str(operator), self.expression(operand, names, path)]
+        return f"_arith(budget, {', '.join(args)})"
+
+    def _use_budget(self, helper: str) -> None:
+        self.helpers.update((helper, "budget"))
+        self.budgeted = True
 
     def _ref(self, ref: Ref, names: Names, path: Path) -> str:
         for part in ref.parts:
@@ -209,6 +283,60 @@ class ExpressionCompiler:
             root
         ]
         self.problems.error(path, f"unknown {what} {name!r} in expression{hint}")
+
+
+def _checked_operations(
+    operators: list[str], operands: list[Node], lead: str | None
+) -> tuple[int, list[bool]]:
+    """Which operations of a chain need a helper: the length of a leading ``+`` (or ``*``) run on what may
+    be text or lists (0 if none), and for each operator after it, whether it needs one of its own."""
+    run = next((i for i, op in enumerate(operators) if op != lead), len(operators))
+    numeric = _numeric(operands[0])
+    if lead == "+":
+        numeric = numeric or _numeric(operands[1])  # a number added to anything is a number
+    elif lead == "*":
+        numeric = all(_numeric(item) for item in operands[: run + 1])
+    if numeric or lead is None:
+        run = 0
+    checked = [False] * len(operators)
+    for index in range(run, len(operators)):
+        operator, sure = operators[index], _numeric(operands[index + 1])
+        checked[index] = (
+            (operator == "%" and not (numeric and sure))
+            or (operator == "*" and not (numeric and sure))
+            or (operator == "+" and not (numeric or sure))
+        )
+        if operator in ("-", "/", "//", "%"):
+            numeric = True
+        elif operator == "+":
+            numeric = numeric or sure
+        elif operator == "*":
+            numeric = numeric and sure
+    return run, checked
+
+
+def _numeric(node: Node) -> bool:
+    """Whether ``node`` gives a number whenever it gives anything (else it fails)."""
+    while isinstance(node, Binary) and node.op == "+":
+        # A number added to anything is a number, or fails; walk the chain rather than recurse.
+        if _numeric(node.right):
+            return True
+        node = node.left
+    if isinstance(node, Literal):
+        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+    if isinstance(node, Unary):
+        return node.op == "-"
+    if isinstance(node, Binary):
+        if node.op in ("-", "/", "//", "%"):
+            return True  # `%` is a remainder here, never text formatting
+        if node.op == "*":  # but text times a number is text
+            while isinstance(node, Binary) and node.op == "*":
+                if not _numeric(node.right):
+                    return False
+                node = node.left
+            return _numeric(node)
+        return False
+    return isinstance(node, Call) and node.function in _NUMERIC_FUNCTIONS
 
 
 def _describe(ref: Ref) -> str:

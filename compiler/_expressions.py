@@ -13,6 +13,10 @@ from typing import Any
 
 MAX_EXPRESSION_LENGTH = 2_000
 MAX_DEPTH = 40
+# Operators, operands and calls in one ${...}: far more than a workflow needs, and few enough that the
+# Python generated for any expression stays well inside the parser's limits.
+MAX_NODES = 1_000
+MAX_INTEGER = 2**63 - 1
 
 # name -> (minimum, maximum) number of arguments
 FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -191,6 +195,13 @@ class _Parser:
         if self.index < len(self.tokens):
             token = self.tokens[self.index]
             raise ExpressionSyntaxError(f"unexpected {token.text!r}", token.offset)
+        count = node_count(node)
+        if count > MAX_NODES:
+            raise ExpressionSyntaxError(
+                f"expression has {count} operators, values and calls; at most {MAX_NODES}: "
+                "compute parts of it in set steps",
+                self.start,
+            )
         return node
 
     # -- token helpers -------------------------------------------------------------------------------------
@@ -313,7 +324,14 @@ class _Parser:
     def _primary(self) -> Node:
         token = self._take()
         if token.kind == "number":
-            return Literal(float(token.text) if "." in token.text else int(token.text))
+            if "." in token.text:
+                return Literal(float(token.text))
+            if len(token.text) > 19 or int(token.text) > MAX_INTEGER:
+                raise ExpressionSyntaxError(
+                    f"integer {token.text[:12]}... is too large (at most {MAX_INTEGER:,})",
+                    token.offset,
+                )
+            return Literal(int(token.text))
         if token.kind == "string":
             return Literal(_unquote(token))
         if token.kind == "name":
@@ -368,6 +386,23 @@ class _Parser:
                 raise ExpressionSyntaxError(
                     f"expected ',' or {closing!r}, found {token.text!r}", token.offset
                 )
+
+
+def node_count(node: Node) -> int:
+    """How many nodes the tree has, counted without recursion (a long chain is a deep tree)."""
+    count, pending = 0, [node]
+    while pending:
+        current = pending.pop()
+        count += 1
+        if isinstance(current, Unary):
+            pending.append(current.operand)
+        elif isinstance(current, Binary):
+            pending.extend((current.left, current.right))
+        elif isinstance(current, (Call, ListExpr)):
+            pending.extend(current.args if isinstance(current, Call) else current.items)
+        elif isinstance(current, Ref):
+            pending.extend(part for part in current.parts if not isinstance(part, (str, int)))
+    return count
 
 
 def _unquote(token: _Token) -> str:

@@ -3,14 +3,24 @@
 A node becomes a step; a node with conditional outgoing edges becomes a ``switch``; a node with several
 unconditional outgoing edges forks ``parallel`` branches; branches end where they meet again (the first node
 every branch reaches). Dangling edges, cycles, several start nodes and unreachable nodes are reported.
+
+Each node is visited once, so normalisation takes polynomial time. A graph whose branches do not nest (a
+"ladder", where nodes of two branches feed both nodes of the next level) would need nodes copied into several
+branches, exponentially many; without conditions it runs level by level instead (each node once all the nodes
+before it have run), and with conditions it is refused.
 """
 
 from __future__ import annotations
 
+import re
+from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
 from compiler._problems import Path, Problems
+
+# Forks inside forks; the steps they become nest at most this deep anyway.
+MAX_FORK_DEPTH = 30
 
 _NODE_KINDS = {
     "activity": "call",
@@ -109,7 +119,20 @@ def normalise_graph(data: Mapping[str, Any], problems: Problems) -> dict[str, An
     if _has_cycle(nodes, outgoing, problems):
         return None  # the builder follows edges, so it must not meet a cycle
     builder = _Builder(nodes, outgoing, problems)
-    steps = builder.chain(starts[0], None)
+    try:
+        steps = builder.chain(starts[0], None, 0)
+    except _NotNested as error:
+        if any(
+            edge.get("condition") not in (None, "") for edges in outgoing.values() for edge in edges
+        ):
+            node = nodes[error.node_id]
+            problems.error(
+                ("nodes", node["index"]),
+                f"node {error.node_id!r} is reached from branches that have not met again: with "
+                "conditions, every fork's branches must join at one node before they go on",
+            )
+            return None
+        steps = builder.levels(starts[0])
     for node_id, node in nodes.items():
         if node_id not in builder.visited:
             problems.error(
@@ -162,6 +185,13 @@ def _has_cycle(
     return False
 
 
+class _NotNested(Exception):
+    """The builder met a node it had already placed, or forks nested too deep: the branches do not nest."""
+
+    def __init__(self, node_id: str) -> None:
+        self.node_id = node_id
+
+
 class _Builder:
     def __init__(
         self,
@@ -173,14 +203,13 @@ class _Builder:
         self.outgoing = outgoing
         self.problems = problems
         self.visited: set[str] = set()
-        self.origins: dict[
-            int, Path
-        ] = {}  # id() of a step made from a node -> ("nodes", i, "data")
+        # id() of a step made from a node -> ("nodes", i, "data")
+        self.origins: dict[int, Path] = {}
 
     def reachable(self, start: str) -> list[str]:
-        order, seen, queue = [], {start}, [start]
+        order, seen, queue = [], {start}, deque([start])
         while queue:
-            current = queue.pop(0)
+            current = queue.popleft()
             order.append(current)
             for edge in self.outgoing[current]:
                 if edge["target"] not in seen:
@@ -188,10 +217,12 @@ class _Builder:
                     queue.append(edge["target"])
         return order
 
-    def chain(self, start: str | None, stop: str | None) -> list[dict[str, Any]]:
+    def chain(self, start: str | None, stop: str | None, depth: int) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []
         current = start
         while current is not None and current != stop:
+            if current in self.visited:
+                raise _NotNested(current)  # placing it again would copy it into a second branch
             self.visited.add(current)
             node = self.nodes[current]
             step = self.step(node)
@@ -201,22 +232,28 @@ class _Builder:
                     steps.append(step)
                 current = edges[0]["target"] if edges else None
                 continue
+            if depth >= MAX_FORK_DEPTH:
+                raise _NotNested(current)
             join = self.join([edge["target"] for edge in edges], stop)
             if step:
                 steps.append(step)
             conditional = [edge for edge in edges if edge.get("condition") not in (None, "")]
             if conditional:
                 steps.append(
-                    {"id": _graph_id(current, "switch"), "switch": self.cases(node, edges, join)}
-                )
-            else:
-                branches = [self.chain(edge["target"], join) for edge in edges]
-                steps.append(
                     {
-                        "id": _graph_id(current, "parallel"),
-                        "parallel": [b or [{"set": {}}] for b in branches],
+                        "id": _graph_id(current, "switch"),
+                        "switch": self.cases(node, edges, join, depth),
                     }
                 )
+            else:
+                # A branch that goes straight to the join adds nothing to run.
+                branches = [
+                    b for b in (self.chain(e["target"], join, depth + 1) for e in edges) if b
+                ]
+                if len(branches) == 1:
+                    steps.extend(branches[0])
+                elif branches:
+                    steps.append({"id": _graph_id(current, "parallel"), "parallel": branches})
             current = join
         return steps
 
@@ -229,7 +266,7 @@ class _Builder:
         return stop
 
     def cases(
-        self, node: Mapping[str, Any], edges: list[dict[str, Any]], join: str | None
+        self, node: Mapping[str, Any], edges: list[dict[str, Any]], join: str | None, depth: int
     ) -> list[dict[str, Any]]:
         expression = (
             (node.get("data") or {}).get("expression")
@@ -239,7 +276,7 @@ class _Builder:
         cases, default = [], None
         for edge in edges:
             condition = edge.get("condition")
-            body = self.chain(edge["target"], join) or [{"set": {"graph_branch": True}}]
+            body = self.chain(edge["target"], join, depth + 1) or [{"set": {"graph_branch": True}}]
             if condition in (None, "", "default", "else") and default is None:
                 default = body
             elif condition in ("true", "false") and isinstance(expression, str):
@@ -252,7 +289,41 @@ class _Builder:
             cases.append({"default": default})
         return cases
 
-    def step(self, node: Mapping[str, Any]) -> dict[str, Any] | None:
+    def levels(self, start: str) -> list[dict[str, Any]]:
+        """Steps level by level: a node runs once every node with an edge to it has run (graphs without
+        conditions whose branches do not nest). Each level's nodes run in parallel."""
+        self.visited, self.origins = set(), {}
+        order = self.reachable(start)
+        incoming = {node_id: 0 for node_id in order}
+        for node_id in order:
+            for edge in self.outgoing[node_id]:
+                incoming[edge["target"]] += 1
+        level = {start: 0}
+        ready = deque([start])
+        while ready:  # Kahn's topological order; a node's level is one past its deepest predecessor
+            current = ready.popleft()
+            for edge in self.outgoing[current]:
+                target = edge["target"]
+                level[target] = max(level.get(target, 0), level[current] + 1)
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    ready.append(target)
+        by_level: dict[int, list[str]] = {}
+        for node_id in order:
+            by_level.setdefault(level[node_id], []).append(node_id)
+            self.visited.add(node_id)
+        steps: list[dict[str, Any]] = []
+        for number in sorted(by_level):
+            made = [step for step in map(self.step, map(self.nodes.get, by_level[number])) if step]
+            if len(made) == 1:
+                steps.extend(made)
+            elif made:
+                steps.append({"id": f"level_{number}_parallel", "parallel": [[s] for s in made]})
+        return steps
+
+    def step(self, node: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if node is None:
+            return None
         node_type = node.get("type", "activity")
         data = node.get("data") or {}
         if node_type in _STRUCTURAL or not isinstance(data, Mapping):
@@ -276,8 +347,6 @@ class _Builder:
 
 
 def _graph_id(node_id: str, suffix: str) -> str:
-    import re
-
     cleaned = re.sub(r"\W", "_", node_id).strip("_") or "node"
     if not cleaned[0].isalpha():
         cleaned = f"n_{cleaned}"

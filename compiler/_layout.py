@@ -144,19 +144,9 @@ def _lay_out(head: str, expression: str, tail: str, indent: int, parenthesise: b
     operands = _split_operators(expression, tokens, top)
     if operands is None:
         return [pad + head + expression + tail]
-    if (
-        parenthesise
-        and len(operands) == 2
-        and tokens[0].type == tokenize.NAME
-        and tokens[1].string == "("
-    ):
-        # One operator after a leading call: ruff splits that call's brackets rather than adding parentheses.
-        closing = _matching_close(tokens, 1)
-        rest = expression[tokens[closing].end[1] :]
-        if closing is not None and len(pad + ")" + rest + tail) <= LINE_LENGTH:
-            call = expression[: tokens[closing].end[1]]
-            lines = _lay_out(head, call, "", indent, False)
-            return [*lines[:-1], lines[-1] + rest + tail]
+    if parenthesise and len(operands) == 2 and _ends_bracketed(operands, tokens):
+        # One loosest operator and a bracketed end: ruff splits brackets rather than add parentheses.
+        return _split_groups(head, expression, tail, tokens, top, indent)
     if parenthesise:
         if len(inner + expression) <= LINE_LENGTH:
             return [pad + head + "(", inner + expression, pad + ")" + tail]
@@ -166,6 +156,57 @@ def _lay_out(head: str, expression: str, tail: str, indent: int, parenthesise: b
         *(pad + operand for operand in operands[1:-1]),
         pad + operands[-1] + tail,
     ]
+
+
+def _ends_bracketed(operands: list[str], tokens: list[tokenize.TokenInfo]) -> bool:
+    """ruff's test for leaving the parentheses out: the first operand opens with a bracket, or the last
+    ends with one (a call, a subscript, a list)."""
+    return tokens[0].string in _OPENERS or (
+        tokens[-1].string in _CLOSERS and operands[-1].rstrip().endswith(tuple(_CLOSERS))
+    )
+
+
+def _split_groups(
+    head: str,
+    expression: str,
+    tail: str,
+    tokens: list[tokenize.TokenInfo],
+    top: list[tuple[int, tokenize.TokenInfo]],
+    indent: int,
+) -> list[str]:
+    """Lay out the top-level bracket groups left to right like ruff's printer: a group stays on its line
+    when the text up to the next place a line may break fits, else its contents go on lines of their own."""
+    pad = " " * indent
+    groups = [
+        (token.start[1], tokens[_matching_close(tokens, index)].start[1])
+        for index, token in top
+        if token.type == tokenize.OP and token.string in _OPENERS
+    ]
+    lines: list[str] = []
+    current, position = pad + head, 0
+    for number, (opening, closing) in enumerate(groups):
+        following = groups[number + 1][0] + 1 if number + 1 < len(groups) else len(expression)
+        after = expression[closing + 1 : following] + ("" if number + 1 < len(groups) else tail)
+        if len(current + expression[position : closing + 1] + after) <= LINE_LENGTH:
+            current += expression[position : closing + 1]
+        else:
+            lines.append(current + expression[position : opening + 1])
+            lines.extend(_bracket_body(expression[opening + 1 : closing], indent + len(INDENT)))
+            current = pad + expression[closing]
+        position = closing + 1
+    return [*lines, current + expression[position:] + tail]
+
+
+def _bracket_body(body: str, indent: int) -> list[str]:
+    """The contents of a bracket that does not fit on its line: on one line if they fit, else one per line."""
+    items = _split_commas(body)
+    flat = ", ".join(items)
+    if len(" " * indent + flat) <= LINE_LENGTH and not body.rstrip().endswith(","):
+        return [" " * indent + flat]
+    lines: list[str] = []
+    for item in items:
+        lines.extend(_lay_out("", item, ",", indent, False))
+    return lines
 
 
 def _operand_lines(operands: list[str], pad: str) -> list[str]:

@@ -13,6 +13,7 @@ from compiler._catalogue import ComponentCatalogue, ComponentSpec
 from compiler._escape import Code, py_identifier, py_str
 from compiler._expression_codegen import ExpressionCompiler, Names
 from compiler._expressions import Unary
+from compiler._goto import spinning_cycle
 from compiler._lower_steps import KIND_LOWERING, StepLowering
 from compiler._problems import Path, Problems
 from compiler.model import FailStep, SetStep, Step, WorkflowDefinition, walk
@@ -36,6 +37,7 @@ class StepView:
     skip_when: Code | None  # the negated `when`: skip the step if it holds
     on_error: dict[str, Any] | None
     body: dict[str, Any]
+    budget: bool = False  # its expressions use a `budget`, made when the method starts
 
 
 @dataclass
@@ -50,6 +52,8 @@ class WorkflowView:
     variables: list[str] = field(default_factory=list)
     var_values: list[tuple[Code, Code]] = field(default_factory=list)
     output: Code = Code("dict(self._results)")
+    run_budget: bool = False  # the output's expression needs a budget in ``run``
+    init_budget: bool = False  # the variables' initial values need one in ``__init__``
     signals: list[dict[str, Any]] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
 
@@ -78,15 +82,20 @@ class Lowering:
     def run(self) -> WorkflowView:
         definition, names, view = self.definition, self.names, self.view
         view.variables = sorted(names.variables)
+        self.expressions.budgeted = False
         view.var_values = [
             (py_str(name), self.expressions.value(value, names, ("vars", name)))
             for name, value in definition.variables.items()
         ]
-        self.sequence(definition.steps, Code("_main"), names, ("steps",))
+        view.init_budget = self.expressions.budgeted
+        self.expressions.budgeted = False
         if definition.has_output:
             view.output = self.expressions.value(definition.output, names, ("output",))
+        view.run_budget = self.expressions.budgeted
+        self.sequence(definition.steps, Code("_main"), names, ("steps",))
         handler_names = replace(names, in_signal_handler=True)
         for signal in definition.signals:
+            self.expressions.budgeted = False
             sets = [
                 (
                     py_str(var),
@@ -101,16 +110,19 @@ class Lowering:
                     "name": py_str(signal.name),
                     "method": py_identifier(signal.name, "on_"),
                     "sets": sets,
+                    "budget": self.expressions.budgeted,
                 }
             )
         query_names = replace(names, in_query=True)
         for query in definition.queries:
+            self.expressions.budgeted = False
             value = self.expressions.value(query.value, query_names, ("queries", query.name))
             view.queries.append(
                 {
                     "name": py_str(query.name),
                     "method": py_identifier(query.name, "query_"),
                     "value": value,
+                    "budget": self.expressions.budgeted,
                 }
             )
         view.helpers = set(self.expressions.helpers)
@@ -136,6 +148,15 @@ class Lowering:
                     self.problems.warning(
                         later.path, f"step {later.id!r} is unreachable: it follows a fail step"
                     )
+        cycle = spinning_cycle(steps) if has_goto else None
+        if cycle is not None:
+            loop = " -> ".join(step.id for step in [*cycle, cycle[0]])
+            jumper = next(s for s in reversed(cycle) if s.on_error and s.on_error.action == "goto")
+            self.problems.error(
+                (*jumper.path, "on_error", "goto"),
+                f"this goto makes a loop ({loop}) in which no step waits: it would spin without end. "
+                "Put an activity, a sleep or a wait_signal in the loop",
+            )
         self.view.methods[slot] = SequenceView(
             method=method,
             steps=[self.step(step, names) for step in steps],
@@ -151,6 +172,7 @@ class Lowering:
         self.view.methods.append(
             StepView(step.kind, Code(""), method, None, None, {})
         )  # filled in below
+        outer_budget, self.expressions.budgeted = self.expressions.budgeted, False
         skip_when = None
         if step.when is not None:
             when = step.when
@@ -161,8 +183,9 @@ class Lowering:
         lowering = StepLowering(self, step, names)
         body = KIND_LOWERING[step.kind](lowering)
         on_error = self._on_error(step, step.on_error, names)
+        budget, self.expressions.budgeted = self.expressions.budgeted, outer_budget
         self.view.methods[slot] = StepView(
-            step.kind, py_str(step.id), method, skip_when, on_error, body
+            step.kind, py_str(step.id), method, skip_when, on_error, body, budget
         )
         return method
 

@@ -63,6 +63,11 @@ class WorkflowDefinitionError(Exception):
         return "\n".join(lines)
 
 
+def _printable(text: str) -> str:
+    """Text any terminal can print: half of a UTF-16 pair (from a JSON escape) becomes an escape again."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class Problems:
     """Collects problems, resolving each path to a source position through the loader's marks."""
@@ -100,7 +105,9 @@ class Problems:
                 path = origin + path[end:]
                 break
         line, column = self._position(path)
-        self.items.append(Problem(level, format_path(path), message, line, column))
+        self.items.append(
+            Problem(level, _printable(format_path(path)), _printable(message), line, column)
+        )
 
     def _position(self, path: Path) -> tuple[int | None, int | None]:
         # A missing key has no mark of its own: point at the closest enclosing node that has one.

@@ -1,3 +1,3 @@
 """The compiler's version: part of every checksum, so a compiler change means a new build."""
 
-COMPILER_VERSION = "0.1.0"
+COMPILER_VERSION = "0.2.0"

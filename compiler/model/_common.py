@@ -23,6 +23,7 @@ Value = Any
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 MAX_DURATION_SECONDS = 10 * 365 * 86400.0
+MIN_DURATION_SECONDS = 0.001
 MAX_ATTEMPTS_LIMIT = 1_000
 
 
@@ -162,8 +163,9 @@ def read_duration(raw: Any, path: Path, problems: Problems) -> float | None:
             path, f"invalid duration {raw!r}: use e.g. 30s, 5m, 1h30m, 250ms or a number of seconds"
         )
         return None
-    if seconds <= 0 or seconds > MAX_DURATION_SECONDS:
-        problems.error(path, f"duration {raw!r} must be positive and at most 10 years")
+    if seconds < MIN_DURATION_SECONDS or seconds > MAX_DURATION_SECONDS:
+        # Temporal counts in milliseconds: anything shorter would become zero, which means "no timeout".
+        problems.error(path, f"duration {raw!r} must be at least 1ms and at most 10 years")
         return None
     return seconds
 
@@ -181,6 +183,24 @@ def read_number(raw: Any, path: Path, problems: Problems, *, integer: bool, mini
     return raw
 
 
+def read_aliased(
+    raw: Mapping[str, Any], aliases: Mapping[str, str], path: Path, problems: Problems
+) -> dict[str, Any]:
+    """``raw`` with every alias under its own name; one key written twice, under two names, is an error
+    (rather than the last one silently winning)."""
+    values: dict[str, Any] = {}
+    spelled: dict[str, str] = {}
+    for key, value in raw.items():
+        name = aliases.get(key, key)
+        if name in values:
+            problems.error(
+                (*path, key), f"{key!r} and {spelled[name]!r} are the same key: keep one"
+            )
+            continue
+        values[name], spelled[name] = value, key
+    return values
+
+
 def read_retry(raw: Any, path: Path, problems: Problems) -> RetrySpec | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         raw = {"max_attempts": raw}  # short form: `retry: 3`
@@ -191,8 +211,9 @@ def read_retry(raw: Any, path: Path, problems: Problems) -> RetrySpec | None:
     keys = {"initial_interval", "backoff_coefficient", "maximum_interval", "max_attempts", *aliases}
     keys |= {"maximum_attempts", "non_retryable_error_types"}
     check_keys(mapping, keys, path, problems)
-    values = {aliases.get(key, key): value for key, value in mapping.items()}
-    attempts = values.get("max_attempts", values.get("maximum_attempts"))
+    aliases["maximum_attempts"] = "max_attempts"
+    values = read_aliased(mapping, aliases, path, problems)
+    attempts = values.get("max_attempts")
     errors = values.get("non_retryable_error_types", [])
     if not isinstance(errors, list) or not all(isinstance(item, str) and item for item in errors):
         problems.error((*path, "non_retryable_error_types"), "must be a list of error type names")

@@ -11,6 +11,7 @@ from compiler.model._common import (
     Context,
     Step,
     check_keys,
+    read_aliased,
     read_condition,
     read_name,
     read_on_error,
@@ -99,7 +100,7 @@ class StepParser:
             problems.error(path, f"{found}: a step has exactly one of {keys}")
             return placeholder
         kind = kinds.pop()
-        normalised = {kind.ALIASES.get(key, key): value for key, value in raw.items()}
+        normalised = read_aliased(raw, kind.ALIASES, path, problems)
         check_keys(raw, COMMON_KEYS | kind.KEYS | set(kind.ALIASES), path, problems)
         step_id = None
         if "id" in raw:

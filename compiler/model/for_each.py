@@ -6,10 +6,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
+from compiler._expressions import Binary, Call, Literal, Template, Unary
+from compiler._problems import Path, Problems
 from compiler.model._common import Context, Step, Value, read_name, read_number, read_value
 
 MAX_CONCURRENCY = 1_000
+# What expressions already mean: a loop variable with one of these names would hide it (`steps.x.result`
+# inside the loop would read the loop variable), or could never be read (`true`).
+_TAKEN_NAMES = frozenset({"input", "steps", "vars", "signals", "signal", "true", "false", "null"})
+# Operators and functions that never give a list.
+_SCALAR_OPERATORS = frozenset({"==", "!=", "<", "<=", ">", ">=", "in", "-", "/", "//", "%"})
+_SCALAR_FUNCTIONS = frozenset(
+    {
+        "abs",
+        "contains",
+        "float",
+        "int",
+        "join",
+        "len",
+        "lower",
+        "round",
+        "str",
+        "sum",
+        "trim",
+        "upper",
+    }
+)
 
 
 @dataclass
@@ -30,7 +52,7 @@ class ForEachStep(Step):
     ) -> ForEachStep:
         problems = context.problems
         items = read_value(raw.get("for_each"), (*path, "for_each"), problems)
-        if not isinstance(items, list) and not (hasattr(items, "parts")):
+        if not isinstance(items, list) and not _may_give_a_list(items):
             problems.error(
                 (*path, "for_each"), "for_each takes a list or a ${...} expression giving one"
             )
@@ -41,9 +63,9 @@ class ForEachStep(Step):
         if concurrency > MAX_CONCURRENCY:
             problems.error((*path, "concurrency"), f"concurrency is at most {MAX_CONCURRENCY}")
         item_name = (
-            read_name(raw.get("as", "item"), (*path, "as"), problems, "loop variable") or "item"
+            _loop_name(raw.get("as", "item"), (*path, "as"), problems, "loop variable") or "item"
         )
-        index_name = read_name(
+        index_name = _loop_name(
             raw.get("index_as", "index"), (*path, "index_as"), problems, "index variable"
         )
         if item_name == index_name:
@@ -61,3 +83,23 @@ class ForEachStep(Step):
 
     def sequences(self) -> list[tuple[str, list[Step]]]:
         return [("body", self.steps), *super().sequences()]
+
+
+def _loop_name(raw: object, path: Path, problems: Problems, what: str) -> str | None:
+    name = read_name(raw, path, problems, what)
+    if name in _TAKEN_NAMES:
+        problems.error(path, f"{what} {name!r} would hide what {name!r} means in expressions")
+        return None
+    return name
+
+
+def _may_give_a_list(items: Value) -> bool:
+    """False for what is sure not to be a list: text, numbers, mappings, or ${...} giving one of those."""
+    if not isinstance(items, Template) or items.single is None:
+        return False
+    node = items.single
+    if isinstance(node, (Literal, Unary)):
+        return False
+    if isinstance(node, Binary) and node.op in _SCALAR_OPERATORS:
+        return False
+    return not (isinstance(node, Call) and node.function in _SCALAR_FUNCTIONS)

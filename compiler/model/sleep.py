@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compiler._expressions import Template
 from compiler._problems import Path
 from compiler.model._common import Context, Step, Value, read_duration, read_value
 
@@ -28,9 +30,20 @@ class SleepStep(Step):
             problems.error((*path, "wait_until"), "use either sleep or wait_until, not both")
         if "wait_until" in raw:
             until = read_value(raw["wait_until"], (*path, "wait_until"), problems)
-            if not isinstance(until, str) and not hasattr(until, "parts"):
+            if not isinstance(until, Template) and not _is_timestamp(until):
                 problems.error(
-                    (*path, "wait_until"), "wait_until takes an ISO-8601 timestamp or ${...}"
+                    (*path, "wait_until"),
+                    f"wait_until takes an ISO-8601 timestamp (such as 2030-01-01T09:00:00+00:00) "
+                    f"or ${{...}}, not {until!r}",
                 )
             return cls(**common, until=until)
         return cls(**common, seconds=read_duration(raw.get("sleep"), (*path, "sleep"), problems))
+
+
+def _is_timestamp(value: Value) -> bool:
+    # The generated workflow reads it with the same function.
+    try:
+        datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -33,6 +33,9 @@ class WaitSignalStep(Step):
         on_timeout = raw.get("on_timeout")
         if on_timeout is not None and timeout is None and "timeout" not in raw:
             problems.error((*path, "on_timeout"), "on_timeout needs a timeout")
+        elif on_timeout is not None and raw.get("timeout", 0) is None:
+            # `timeout: null` waits for ever, so on_timeout would never run.
+            problems.error((*path, "timeout"), "on_timeout needs a timeout, not null")
         fails = on_timeout in (None, "fail")
         steps = (
             []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,26 @@ async def test_queries_answer_mid_run(
         await handle.signal("finish")
         assert await handle.result() == "pear"
         assert await handle.query("is_done") is True
+
+
+async def test_a_signal_sent_with_the_start_is_kept(
+    temporal_client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    """A signal delivered in the run's first workflow task is handled before ``run`` begins: the variables it
+    sets must already exist, and must not be reset to their initial values afterwards."""
+    loaded = load_compiled(golden("signals_queries"), tmp_path)
+    async with running(temporal_client, task_queue, loaded):
+        handle = await temporal_client.start_workflow(
+            loaded.compiled.workflow_type,
+            loaded.input(),
+            id=f"wf-{uuid.uuid4()}",
+            task_queue=task_queue,
+            start_signal="add_item",
+            start_signal_args=[{"item": "first"}],
+        )
+        assert await handle.query("last_item") == "first"
+        await handle.signal("finish")
+        assert await handle.result() == "first"
 
 
 async def test_fail_step_fails_the_workflow_with_its_message(

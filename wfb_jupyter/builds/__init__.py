@@ -3,7 +3,7 @@
 Above storage (which keeps versions and knows no compiler) and components (which make the catalogue).
 """
 
-from wfb_jupyter.builds._catalogue import notebook_catalogue, register_notebook_components
+from wfb_jupyter.builds._catalogue import notebook_catalogue
 from wfb_jupyter.builds._store import StoredBuild, compile_and_store, compile_next
 
 __all__ = [
@@ -11,5 +11,4 @@ __all__ = [
     "compile_and_store",
     "compile_next",
     "notebook_catalogue",
-    "register_notebook_components",
 ]

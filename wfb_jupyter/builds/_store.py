@@ -13,6 +13,7 @@ from compiler import (
     compile_workflow,
     parse_definition,
 )
+from wfb_jupyter.builds._checks import check_build_loads
 from wfb_jupyter.components import load_catalogue
 from wfb_jupyter.storage import (
     CompiledCode,
@@ -43,12 +44,14 @@ def compile_and_store(
     catalogue: ComponentCatalogue | None = None,
 ) -> StoredBuild:
     """Compile ``text`` as the next version of its workflow (``name``, else the definition's own) against the
-    project's components (or ``catalogue``), and store it; raises ``WorkflowDefinitionError`` on a bad
-    definition, and the transaction then stores nothing."""
+    project's components (or ``catalogue``), check that it loads as a worker will load it, and store it;
+    raises ``WorkflowDefinitionError`` on a bad definition or a build that would not load, and the
+    transaction then stores nothing (so a version that cannot load is never activated)."""
     if catalogue is None:
         catalogue = load_catalogue(session, project_id)
     workflow = get_or_create_workflow(session, project_id, name or parse_definition(text).name)
     compiled = compile_next(session, project_id, text, workflow.id, catalogue)
+    check_build_loads(session, project_id, text, compiled, catalogue)
     stored = store_compiled_code(session, workflow.id, compiled, activate=activate)
     return StoredBuild(compiled, stored)
 

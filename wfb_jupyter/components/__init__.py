@@ -7,16 +7,17 @@ decorated with ``@component``, captured with the imports they need and stored, v
 """
 
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES, BUILTIN_SPECS
-from wfb_jupyter.components._capture import ComponentCaptureError
 from wfb_jupyter.components._decorator import (
     UserComponent,
     component,
     defined_components,
     forget_components,
 )
+from wfb_jupyter.components._errors import ComponentCaptureError
 from wfb_jupyter.components._registry import (
     builtin_catalogue,
     load_catalogue,
+    notebook_catalogue,
     register_component,
     spec_from_row,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "BUILTIN_SPECS",
     "builtin_catalogue",
     "load_catalogue",
+    "notebook_catalogue",
     "register_component",
     "spec_from_row",
 ]

@@ -21,20 +21,13 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
-from wfb_jupyter.errors import ComponentError
+from wfb_jupyter.components._errors import ComponentCaptureError
+from wfb_jupyter.components._shapes import check_shape
 
-# Decorator spellings that capture strips from the source (the stored function is undecorated).
+# Decorator spellings that capture strips from the source (the stored function is undecorated); a decorator
+# under another name (`c = component`) is recognised by what it is.
 _OUR_DECORATORS = frozenset({"component"})
 _NOTEBOOK_MODULES = frozenset({"__main__", "builtins"})
-
-
-class ComponentCaptureError(ComponentError, ValueError):
-    """The function cannot be stored as a component; ``problems`` lists each reason with its fix."""
-
-    def __init__(self, function_name: str, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.function_name = function_name
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -46,13 +39,13 @@ class CapturedFunction:
 
 def capture_function(function: Callable[..., Any]) -> CapturedFunction:
     """The function's undecorated source and the import lines it needs, or ComponentCaptureError."""
+    check_shape(function)
     name = getattr(function, "__name__", repr(function))
     if hasattr(function, "__wrapped__") and isinstance(
         inspect.unwrap(function), types.FunctionType
     ):
-        _definition(
-            inspect.unwrap(function)
-        )  # names the other decorators when the source shows them
+        # Names the other decorators when the source shows them.
+        _definition(inspect.unwrap(function))
     if not isinstance(function, types.FunctionType) or hasattr(function, "__wrapped__"):
         wrapped = (
             " (it is wrapped by another decorator; a component is stored without it, so apply it "
@@ -110,7 +103,9 @@ def _definition(function: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunc
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name != name:
         raise ComponentCaptureError(name, [f"could not find `def {name}` in its source"])
     others = [
-        ast.unparse(d) for d in node.decorator_list if _decorator_name(d) not in _OUR_DECORATORS
+        ast.unparse(d)
+        for d in node.decorator_list
+        if not _is_our_decorator(d, function.__globals__)
     ]
     if others:
         raise ComponentCaptureError(
@@ -124,11 +119,23 @@ def _definition(function: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunc
     return node
 
 
-def _decorator_name(decorator: ast.expr) -> str:
+def _is_our_decorator(decorator: ast.expr, namespace: dict[str, Any]) -> bool:
+    """``@component``, ``@component(...)``, ``@wfb.component``, or any other name bound to it."""
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    if isinstance(target, ast.Attribute):
-        return target.attr
-    return target.id if isinstance(target, ast.Name) else ""
+    if isinstance(target, ast.Attribute) and target.attr in _OUR_DECORATORS:
+        return True
+    if isinstance(target, ast.Name) and target.id in _OUR_DECORATORS:
+        return True
+    attributes: list[str] = []
+    while isinstance(target, ast.Attribute):
+        attributes.insert(0, target.attr)
+        target = target.value
+    if not isinstance(target, ast.Name) or target.id not in namespace:
+        return False
+    value: Any = namespace[target.id]
+    for attribute in attributes:
+        value = getattr(value, attribute, None)
+    return bool(getattr(value, "__wfb_decorator__", False))
 
 
 def _undecorated_source(
@@ -211,8 +218,50 @@ def _import_for(function: types.FunctionType, name: str, problems: list[str]) ->
         if attribute:
             alias = "" if attribute == name else f" as {name}"
             return f"from {module_name} import {attribute}{alias}"
+    found = _imported_value(value, name)
+    if (
+        found is not None
+    ):  # a value imported from a module (`from math import pi`) has no __module__
+        module_name, attribute = found
+        alias = "" if attribute == name else f" as {name}"
+        return f"from {module_name} import {attribute}{alias}"
     problems.append(_not_importable(owner, name, value))
     return None
+
+
+def _imported_value(value: Any, name: str) -> tuple[str, str] | None:
+    """The (module, attribute) that holds this very object, preferring the attribute ``name`` and the
+    standard library: the module a value was imported from still holds it."""
+    if value is None or isinstance(value, bool) or (isinstance(value, int) and -5 <= value <= 256):
+        return None  # shared by every module that uses it: it says nothing of where it came from
+    by_name: list[tuple[str, str]] = []
+    by_value: list[tuple[str, str]] = []
+    for module_name, module in list(sys.modules.items()):
+        if (
+            not isinstance(module, types.ModuleType)
+            or module_name in _NOTEBOOK_MODULES
+            or any(part.startswith("_") for part in module_name.split("."))
+            or module_name.split(".")[0] == "wfb_compiled"
+        ):
+            continue
+        namespace = vars(module)  # not getattr: a module's __getattr__ may import or compute
+        if namespace.get(name) is value:
+            by_name.append((module_name, name))
+        elif not by_name:
+            by_value.extend(
+                (module_name, attribute)
+                for attribute, item in list(namespace.items())
+                if item is value and not attribute.startswith("_")
+            )
+    candidates = by_name or by_value
+    if not candidates:
+        return None
+
+    def preference(candidate: tuple[str, str]) -> tuple[bool, int, str]:
+        top = candidate[0].split(".")[0]
+        return top not in sys.stdlib_module_names, len(candidate[0]), candidate[0]
+
+    return min(candidates, key=preference)
 
 
 def _module_import(

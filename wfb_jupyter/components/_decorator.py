@@ -10,8 +10,10 @@ from typing import Any, overload
 
 from compiler import ComponentParameter, ComponentSpec
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES
-from wfb_jupyter.components._capture import ComponentCaptureError, capture_function
+from wfb_jupyter.components._capture import capture_function
+from wfb_jupyter.components._errors import ComponentCaptureError
 from wfb_jupyter.components._parameters import ParameterError, signature_parameters
+from wfb_jupyter.components._shapes import check_shape
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Components decorated in this process, by name; re-running a cell replaces the earlier definition.
@@ -31,6 +33,7 @@ class UserComponent:
         description: str | None = None,
         requirements: Sequence[str] = (),
     ) -> None:
+        check_shape(function)  # before its name: a partial or a callable object has none
         self.function = function
         self.name: str = name or str(getattr(function, "__name__", ""))
         if not _NAME.match(self.name):
@@ -109,6 +112,10 @@ def component(
         return captured
 
     return decorate(function) if function is not None else decorate
+
+
+# Capture recognises the decorator under any name it is bound to (`c = component`).
+component.__wfb_decorator__ = True  # type: ignore[attr-defined]
 
 
 def defined_components() -> list[UserComponent]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
 
@@ -10,7 +11,13 @@ from sqlalchemy.orm import Session
 from compiler import ComponentCatalogue, ComponentParameter, ComponentSpec
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES, BUILTIN_SPECS
 from wfb_jupyter.components._decorator import UserComponent
-from wfb_jupyter.storage import Component, list_components, store_component
+from wfb_jupyter.storage import (
+    Component,
+    list_component_versions,
+    list_components,
+    store_component,
+)
+from wfb_jupyter.storage.repository.components import component_checksum
 
 
 def builtin_catalogue() -> ComponentCatalogue:
@@ -22,19 +29,56 @@ def register_component(
     session: Session, project_id: str, component: UserComponent
 ) -> ComponentSpec:
     """Store the component in the project (a new version only if it changed); returns its catalogue spec."""
-    row = store_component(
-        session,
-        project_id,
-        name=component.name,
-        function=component.function.__name__,
-        source=component.source,
-        imports=component.imports,
-        parameters=[_parameter_document(p) for p in component.parameters],
-        requirements=component.requirements,
-        description=component.description,
-        is_async=component.is_async,
-    )
+    row = store_component(session, project_id, **_stored_fields(component))
     return spec_from_row(row)
+
+
+def notebook_catalogue(
+    session: Session, project_id: str, components: Iterable[UserComponent], *, store: bool
+) -> ComponentCatalogue:
+    """The project's catalogue with ``components`` at the versions storing them gives, so that a build
+    compiles against exactly what is stored: a component whose content a stored version already has is that
+    version (after a rollback, v1 again), a changed one the next. With ``store`` they are stored now, in the
+    caller's transaction; without (a dry run), nothing is written."""
+    specs = {spec.name: spec for spec in load_catalogue(session, project_id).components.values()}
+    for component in components:
+        if store:
+            specs[component.name] = register_component(session, project_id, component)
+        else:
+            specs[component.name] = _as_it_would_be_stored(session, project_id, component)
+    return ComponentCatalogue.of(specs.values())
+
+
+def _as_it_would_be_stored(
+    session: Session, project_id: str, component: UserComponent
+) -> ComponentSpec:
+    fields = _stored_fields(component)
+    checksum = component_checksum(
+        fields["function"],
+        fields["source"],
+        fields["imports"],
+        fields["parameters"],
+        fields["requirements"],
+        fields["is_async"],
+    )
+    versions = list_component_versions(session, project_id, component.name)
+    same = next((row for row in versions if row.checksum == checksum), None)
+    if same is not None:
+        return spec_from_row(same)
+    return component.spec(version=max((row.version for row in versions), default=0) + 1)
+
+
+def _stored_fields(component: UserComponent) -> dict[str, Any]:
+    return {
+        "name": component.name,
+        "function": component.function.__name__,
+        "source": component.source,
+        "imports": component.imports,
+        "parameters": [_parameter_document(p) for p in component.parameters],
+        "requirements": component.requirements,
+        "description": component.description,
+        "is_async": component.is_async,
+    }
 
 
 def load_catalogue(session: Session, project_id: str) -> ComponentCatalogue:

@@ -18,6 +18,7 @@ from wfb_jupyter.executions._errors import (
     NoWorkerError,
     StillRunningError,
     UnknownWorkflowError,
+    VersionNotServedError,
 )
 from wfb_jupyter.executions._outcome import Outcome, close_finished_executions, failure_text
 from wfb_jupyter.executions._start import ExecutionRef, find_execution_ref, start_execution
@@ -47,5 +48,6 @@ __all__ = [
     "InvalidInputError",
     "NoWorkerError",
     "StillRunningError",
+    "VersionNotServedError",
     "UnknownWorkflowError",
 ]

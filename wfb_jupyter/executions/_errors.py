@@ -40,6 +40,14 @@ class NoWorkerError(ExecutionError, errors.StateError):
         )
 
 
+class VersionNotServedError(ExecutionError, errors.StateError):
+    """No worker serves the version a start asks for: it cannot load, or no worker loaded it in time."""
+
+    def __init__(self, workflow_type: str, reason: str) -> None:
+        self.workflow_type = workflow_type
+        super().__init__(f"not started: no worker serves {workflow_type}: {reason}")
+
+
 class ExecutionNotFoundError(ExecutionError, errors.NotFoundError):
     def __init__(self, workflow_id: str, project_id: str | None = None) -> None:
         where = f" in project {project_id!r}" if project_id else ""

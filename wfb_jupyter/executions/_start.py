@@ -7,6 +7,7 @@ import logging
 import time
 import uuid
 import weakref
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -22,6 +23,7 @@ from wfb_jupyter.executions._errors import (
     InvalidInputError,
     NoWorkerError,
     UnknownWorkflowError,
+    VersionNotServedError,
 )
 from wfb_jupyter.executions._outcome import Outcome, await_outcome, record_outcome, watched_runs
 from wfb_jupyter.executions._writes import write_start
@@ -47,6 +49,8 @@ from wfb_jupyter.temporal import available_search_attributes, execution_search_a
 logger = logging.getLogger(__name__)
 
 _VERSION_PICKUP_WAIT = 15.0
+# (workflow row id, version) -> has the workers of this process load that version
+VersionLoader = Callable[[int, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class _PlannedVersion:
     schema: dict[str, Any]
     project_name: str
     user_name: str
+    is_active: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,13 @@ async def start_execution(
     workflow_id: str | None = None,
     stale_after: float = 120.0,
     watch: bool = True,
+    load_version: VersionLoader | None = None,
 ) -> ExecutionRef:
-    """Start a run of the workflow's active version (or ``version``) on the project's task queue."""
+    """Start a run of the workflow's active version (or ``version``) on the project's task queue.
+
+    ``load_version(workflow id, version)`` asks the workers of this process to load a version no worker
+    serves yet (given by the layer that knows workers); without it, a start waits for a worker to load it.
+    """
     inputs = dict(inputs or {})
     plan = _remembered_plan(engine, project_id, workflow_name, version)
     if plan is None:
@@ -105,7 +115,7 @@ async def start_execution(
     if plan.worker is None:
         raise NoWorkerError(project_id, planned.task_queue, planned.project_name)
     if planned.workflow_type not in plan.worker.loaded_versions:
-        await _wait_for_serving_worker(engine, project_id, planned, stale_after)
+        await _wait_for_serving_worker(engine, project_id, planned, stale_after, load_version)
 
     workflow_id = workflow_id or f"{workflow_name}-{uuid.uuid4().hex[:12]}"
     attributes = execution_search_attributes(
@@ -182,6 +192,7 @@ def _plan_query(by_version: bool) -> Any:
             CompiledCode.version,
             CompiledCode.workflow_type,
             CompiledCode.manifest,
+            CompiledCode.is_active,
         )
         .select_from(Project)
         .join(User, User.id == Project.user_id)
@@ -250,6 +261,7 @@ def _plan_start(
             dict(row.manifest.get("input_schema") or {}),
             row.project_name,
             row.user_name,
+            bool(row.is_active),
         )
         worker = _cached_serving_worker(connection, engine, project_id, stale_after)
     plans = _plans.setdefault(engine, {})
@@ -292,17 +304,37 @@ def _cached_serving_worker(
 
 
 async def _wait_for_serving_worker(
-    engine: Engine, project_id: str, planned: _PlannedVersion, stale_after: float
+    engine: Engine,
+    project_id: str,
+    planned: _PlannedVersion,
+    stale_after: float,
+    load_version: VersionLoader | None,
 ) -> None:
-    """Refuse when no worker serves the project; give a serving one a moment to load a new version."""
+    """Refuse when no worker serves the project; have a worker of this process load the version first
+    (``load_version``); give a serving one a moment to load a new version. A version that is not active, or cannot load, is refused
+    rather than started for no worker to run."""
+    if load_version is not None:
+        await load_version(planned.workflow_db_id, planned.version)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + _VERSION_PICKUP_WAIT
     while True:
         worker = await asyncio.to_thread(_serving_worker, engine, project_id, stale_after)
         if worker is None:
             raise NoWorkerError(project_id, planned.task_queue, planned.project_name)
-        if planned.workflow_type in worker.loaded_versions or loop.time() > deadline:
+        if planned.workflow_type in worker.loaded_versions:
             return
+        if planned.workflow_type in worker.failed_versions:
+            raise VersionNotServedError(
+                planned.workflow_type, worker.failed_versions[planned.workflow_type]
+            )
+        if loop.time() > deadline:
+            if planned.is_active:
+                return  # every worker loads the active versions: the start waits in the queue for it
+            raise VersionNotServedError(
+                planned.workflow_type,
+                f"it is not the active version and the {worker.mode} worker (pid {worker.pid}) has "
+                "not loaded it; activate it first, or start it from the worker's own process",
+            )
         await asyncio.sleep(0.2)
 
 

@@ -6,6 +6,7 @@ from wfb_jupyter.runtime._import_hook import (
     ModuleSource,
     compiled_modules,
 )
+from wfb_jupyter.runtime._loadable import check_in_sandbox, import_source, load_workflow_class
 from wfb_jupyter.runtime._loop import BackgroundLoop, RuntimeStoppedError, runtime
 from wfb_jupyter.runtime._threads import off_loop
 
@@ -20,4 +21,7 @@ __all__ = [
     "CompiledModuleFinder",
     "ModuleSource",
     "compiled_modules",
+    "check_in_sandbox",
+    "import_source",
+    "load_workflow_class",
 ]

@@ -57,9 +57,13 @@ class CompiledModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.InspectLo
         linecache.cache[module.origin] = (len(module.source), None, lines, module.origin)
 
     def forget(self, name: str) -> None:
-        """Drop a module (and its cached import) so that the next import reads it afresh."""
+        """Drop a module (its source, compiled code and cached import) so that the next import reads it
+        afresh, and a module registered only for a check leaves nothing behind."""
         with self._lock:
-            self._sources.pop(name, None)
+            module = self._sources.pop(name, None)
+            if module is not None:
+                self._code.pop((name, module.digest), None)
+                linecache.cache.pop(module.origin, None)
         sys.modules.pop(name, None)
 
     def registered(self) -> list[str]:

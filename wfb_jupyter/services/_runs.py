@@ -34,6 +34,7 @@ from wfb_jupyter.services._results import ExecutionSummary, RunOutcome
 from wfb_jupyter.services._versions import Versions
 from wfb_jupyter.services._workers import Workers
 from wfb_jupyter.storage import find_execution, list_executions, list_workflows
+from wfb_jupyter.workers import serve_for_start
 
 
 class Runs:
@@ -64,9 +65,14 @@ class Runs:
             raise InputError(input_problems_message(name, manifest["version"], problems, schema))
         self._workers.ensure_serving(info)
         stale_after = self._context.settings.stale_after
+        engine = self._context.engine
+
+        async def load_version(workflow_db_id: int, number: int) -> None:
+            await serve_for_start(engine, info.id, workflow_db_id, number)
+
         ref = self._context.with_client(
             lambda client: start_execution(
-                self._context.engine,
+                engine,
                 client,
                 info.id,
                 name,
@@ -74,6 +80,7 @@ class Runs:
                 version=version,
                 workflow_id=workflow_id,
                 stale_after=stale_after,
+                load_version=load_version,
             )  # fmt: skip
         )
         return ExecutionHandle(self, ref)

@@ -13,7 +13,6 @@ from wfb_jupyter.builds import (
     compile_and_store,
     compile_next,
     notebook_catalogue,
-    register_notebook_components,
 )
 from wfb_jupyter.errors import DefinitionError, InputError, WfbError
 from wfb_jupyter.services._context import ServiceContext
@@ -120,15 +119,10 @@ class Versions:
     def _store(
         self, session: Session, info: ProjectInfo, text: str, name: str | None, activate: bool
     ) -> BuildResult:
-        if name is not None:
-            register_notebook_components(session, info.id)
+        # With no name, compiling reports why, and nothing is stored: the components neither.
+        catalogue = notebook_catalogue(session, info.id, store=name is not None)
         build = compile_and_store(
-            session,
-            info.id,
-            text,
-            name=name or "invalid",  # no name: compiling reports why, and nothing is stored
-            activate=activate,
-            catalogue=notebook_catalogue(session, info.id),
+            session, info.id, text, name=name or "invalid", activate=activate, catalogue=catalogue
         )
         outcome: BuildOutcome = "unchanged" if build.unchanged else "created"
         return _build_result(

@@ -38,6 +38,8 @@ from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage._worker_status import (
     RECONNECTING,
     WorkerStatus,
+    failed_versions_of,
+    loaded_versions_document,
     serving_worker,
     status_from_row,
     worker_statuses,
@@ -126,6 +128,8 @@ __all__ = [
     # worker liveness
     "RECONNECTING",
     "WorkerStatus",
+    "failed_versions_of",
+    "loaded_versions_document",
     "serving_worker",
     "status_from_row",
     "worker_statuses",

@@ -59,8 +59,15 @@ def create_storage_engine(url: str | URL) -> Engine:
             "`pip install 'wfb-jupyter[postgres]'` and a URL like postgresql+psycopg://user:pw@host/db",
             location=shown,
         ) from error
-    if parsed.database and parsed.database != ":memory:":
-        _ensure_directory(Path(parsed.database))
+    if not parsed.database or parsed.database == ":memory:" or "mode=memory" in str(parsed):
+        # Each connection would get a database of its own: the worker's thread would see no tables.
+        raise DatabaseUnavailableError(
+            f"{parsed.render_as_string(hide_password=True)} is an in-memory SQLite database, which only "
+            "the connection that made it can see (workers and the kernel use several). Use a file, "
+            "e.g. WFB_DATABASE_URL=sqlite:////tmp/wfb.db",
+            location=":memory:",
+        )
+    _ensure_directory(Path(parsed.database))
     engine = create_engine(
         parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
     )

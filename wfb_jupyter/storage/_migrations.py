@@ -17,7 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from wfb_jupyter.storage._engine import create_storage_engine, describe, translate_error
-from wfb_jupyter.storage._errors import SchemaTooNewError
+from wfb_jupyter.storage._errors import SchemaTooNewError, StorageError
 
 SCRIPT_LOCATION = "wfb_jupyter.storage:migrations"
 # Any constant works: it only has to be the same in every process that migrates the same PostgreSQL database.
@@ -50,9 +50,26 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for a database that was never migrated."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return _single_revision(connection, engine)
     except DBAPIError as error:
         raise translate_error(error, engine.url) from error
+
+
+def _single_revision(connection: Connection, engine: Engine) -> str | None:
+    """The one revision in ``alembic_version``; several (written by hand, or by a branch of the
+    migrations this version never had) are refused with what to do, not with alembic's own error."""
+    try:
+        return MigrationContext.configure(connection).get_current_revision()
+    except CommandError:
+        heads = MigrationContext.configure(connection).get_current_heads()
+        where = describe(engine.url)
+        raise StorageError(
+            f"the database {where} records several schema revisions ({', '.join(sorted(heads))}) in "
+            "its alembic_version table, where there is one: it was changed by hand or by another "
+            "tool. Keep the row of the newest revision this wfb-jupyter knows (`wfb db status` shows "
+            "it), or point WFB_DATABASE_URL at another database. The database was not changed.",
+            location=where,
+        ) from None
 
 
 def upgrade_database(engine_or_url: Engine | str | URL, revision: str = "head") -> str:
@@ -78,7 +95,7 @@ def _upgrade(engine: Engine, revision: str) -> str:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_MIGRATION_LOCK}
                 )
-            current = MigrationContext.configure(connection).get_current_revision()
+            current = _single_revision(connection, engine)
             _refuse_unknown_revision(scripts, current, engine)
             if current is not None and current == scripts.get_current_head() and revision == "head":
                 return current

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,8 @@ class WorkerStatus:
     last_heartbeat_at: datetime | None = None
     heartbeat_age_seconds: float | None = None
     error: str | None = None
+    # Stored versions the worker could not load (workflow type -> why); it serves the others.
+    failed_versions: dict[str, str] = field(default_factory=dict)
 
     @property
     def serving(self) -> bool:
@@ -44,6 +47,8 @@ class WorkerStatus:
         )
         versions = ", ".join(self.loaded_versions) or "no workflows yet"
         reason = f" ({self.error})" if self.error else ""
+        if self.failed_versions and not self.error:
+            reason = f" (cannot load {', '.join(self.failed_versions)})"
         return (
             f"{self.mode} worker {self.pid}@{self.host} for {self.project_id} on {self.task_queue}: "
             f"{self.status}{reason}{age}; serves {versions}"
@@ -72,10 +77,11 @@ def status_from_row(
         status=status,
         pid=row.pid,
         host=row.host,
-        loaded_versions=list(row.loaded_versions or []),
+        loaded_versions=[entry for entry in row.loaded_versions or [] if isinstance(entry, str)],
         last_heartbeat_at=row.last_heartbeat_at,
         heartbeat_age_seconds=None if age is None else round(age, 1),
         error=row.error,
+        failed_versions=failed_versions_of(row.loaded_versions or []),
     )
 
 
@@ -96,6 +102,20 @@ def _gone(row: WorkerRecord) -> bool:
 
 
 _HOST = socket.gethostname()
+
+
+def loaded_versions_document(loaded: list[str], failed: dict[str, str]) -> list[Any]:
+    """What a worker row's ``loaded_versions`` holds: the types it serves, then one ``{"failed": type,
+    "reason": ...}`` entry per version it could not load (readers that only know types skip them)."""
+    return [*loaded, *({"failed": name, "reason": reason} for name, reason in failed.items())]
+
+
+def failed_versions_of(document: list[Any]) -> dict[str, str]:
+    return {
+        str(entry["failed"]): str(entry.get("reason", ""))
+        for entry in document
+        if isinstance(entry, dict) and "failed" in entry
+    }
 
 
 def worker_statuses(

@@ -2,10 +2,12 @@
 
 from wfb_jupyter.workers._loading import (
     CodeLoadError,
+    FailedVersion,
     LoadedVersion,
     ProjectCode,
     load_project_code,
 )
+from wfb_jupyter.workers._local import serve_for_start
 from wfb_jupyter.workers._manager import (
     ProjectWorkerManager,
     WorkerStartError,
@@ -23,9 +25,11 @@ __all__ = [
     # sidecar processes
     "start_sidecar_worker",
     "serve_project",
+    "serve_for_start",
     "Reconciler",
     # code and recording
     "CodeLoadError",
+    "FailedVersion",
     "LoadedVersion",
     "ProjectCode",
     "load_project_code",

@@ -2,12 +2,15 @@
 
 Module names carry a hash of their code, so two databases (or two builds) never share a cached module, and an
 unchanged version keeps its already-imported module across worker reloads.
+
+Each version loads on its own: one that cannot (code stored by an older release or by hand, a component
+version that is not stored, a class the sandbox refuses) is set aside with its reason, and every other version
+is still served. Only what every version needs (the project, the built-in components) fails the whole load.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,9 +21,17 @@ from sqlalchemy import Engine, select
 from compiler import ComponentSpec, render_activities_module
 from wfb_jupyter.components import BUILTIN_SPECS, spec_from_row
 from wfb_jupyter.errors import WorkerError
-from wfb_jupyter.runtime import ROOT_PACKAGE, CompiledModuleFinder, ModuleSource, compiled_modules
+from wfb_jupyter.runtime import (
+    ROOT_PACKAGE,
+    CompiledModuleFinder,
+    ModuleSource,
+    compiled_modules,
+    import_source,
+    load_workflow_class,
+)
 from wfb_jupyter.storage import (
     CompiledCode,
+    ExecutionRecord,
     NotFoundError,
     Workflow,
     get_component,
@@ -29,6 +40,7 @@ from wfb_jupyter.storage import (
     read_scope,
     session_scope,
 )
+from wfb_jupyter.storage.orm import OPEN_EXECUTION_STATUSES
 
 BUILTIN_ACTIVITY_PREFIX = "wfb."
 
@@ -49,13 +61,25 @@ class LoadedVersion:
 
 
 @dataclass(frozen=True)
+class FailedVersion:
+    """A stored version the worker could not load, and why."""
+
+    workflow_id: int
+    version: int
+    workflow_type: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ProjectCode:
-    """Everything one project worker runs: its versions and the activities they call."""
+    """Everything one project worker runs: its versions and the activities they call, and the versions it
+    could not load."""
 
     project_id: str
     task_queue: str
     versions: tuple[LoadedVersion, ...]
     activities: tuple[Callable[..., Any], ...]
+    failed: tuple[FailedVersion, ...] = ()
 
     @property
     def workflow_types(self) -> list[str]:
@@ -83,6 +107,22 @@ def active_versions_fingerprint(engine: Engine, project_id: str) -> tuple[tuple[
         return tuple((workflow_id, version) for workflow_id, version in rows)
 
 
+def running_versions(engine: Engine, project_id: str) -> frozenset[tuple[int, int]]:
+    """The (workflow, version) pairs with open executions: a version started by any process must be
+    served, active or not."""
+    with read_scope(engine) as session:
+        rows = session.execute(
+            select(ExecutionRecord.workflow_id, ExecutionRecord.version)
+            .join(Workflow, Workflow.id == ExecutionRecord.workflow_id)
+            .where(
+                Workflow.project_id == project_id,
+                ExecutionRecord.status.in_(OPEN_EXECUTION_STATUSES),
+            )
+            .distinct()
+        )
+        return frozenset((workflow_id, version) for workflow_id, version in rows)
+
+
 def load_project_code(
     engine: Engine,
     project_id: str,
@@ -99,61 +139,93 @@ def load_project_code(
     with session_scope(engine) as session:
         project = get_project(session, project_id)
         rows = load_workflows_for_project(session, project_id, keep)
-        user_specs = _user_component_specs(session, project_id, rows)
+        wanted, failed = _user_component_specs(session, project_id, rows)
         task_queue = project.task_queue
 
-    versions = tuple(_import_version(finder, package, row) for row in rows)
     activities = [
         *_import_activities(finder, f"{package}.components", "builtins", BUILTIN_SPECS),
     ]
-    for spec in user_specs:
-        activities.extend(
-            _import_activities(
-                finder, f"{package}.components", f"{spec.name}_v{spec.version}", [spec]
+    broken: dict[str, str] = {}  # user component activity type -> why it does not load
+    for spec in wanted:
+        try:
+            activities.extend(
+                _import_activities(
+                    finder, f"{package}.components", f"{spec.name}_v{spec.version}", [spec]
+                )
             )
+        except CodeLoadError as error:
+            broken[spec.activity_type] = str(error)
+    versions = []
+    for row in rows:
+        reason = failed.get((row.workflow_id, row.version)) or next(
+            (
+                broken[activity_type]
+                for activity_type in (row.manifest.get("components") or {}).values()
+                if activity_type in broken
+            ),
+            None,
         )
-    return ProjectCode(project_id, task_queue, versions, tuple(activities))
+        if reason is None:
+            try:
+                versions.append(_import_version(finder, package, row))
+                continue
+            except CodeLoadError as error:
+                reason = str(error)
+        failed[(row.workflow_id, row.version)] = reason
+    failures = tuple(
+        FailedVersion(row.workflow_id, row.version, row.workflow_type, failed[key])
+        for row in rows
+        if (key := (row.workflow_id, row.version)) in failed
+    )
+    return ProjectCode(project_id, task_queue, tuple(versions), tuple(activities), failures)
 
 
 def _user_component_specs(
     session: Any, project_id: str, rows: Iterable[CompiledCode]
-) -> list[ComponentSpec]:
-    """The exact user component versions the loaded workflow versions call (old versions keep theirs)."""
-    wanted: dict[tuple[str, int], str] = {}
+) -> tuple[list[ComponentSpec], dict[tuple[int, int], str]]:
+    """The exact user component versions the loaded workflow versions call (old versions keep theirs),
+    and the versions that call a component version which is not stored, with the reason."""
+    wanted: dict[tuple[str, int], list[CompiledCode]] = {}
+    failed: dict[tuple[int, int], str] = {}
     for row in rows:
         for activity_type in (row.manifest.get("components") or {}).values():
             if activity_type.startswith(BUILTIN_ACTIVITY_PREFIX):
                 continue
             name, _, version = activity_type.rpartition(".v")
             if not name or not version.isdigit():
-                raise CodeLoadError(
+                failed[(row.workflow_id, row.version)] = (
                     f"{row.workflow.name} v{row.version} calls activity {activity_type!r}, "
                     "which names no component version"
                 )
-            wanted[(name, int(version))] = f"{row.workflow.name} v{row.version}"
+                continue
+            wanted.setdefault((name, int(version)), []).append(row)
     specs = []
-    for (name, version), user in sorted(wanted.items()):
+    for (name, version), users in sorted(wanted.items()):
         try:
             specs.append(spec_from_row(get_component(session, project_id, name, version)))
         except NotFoundError:
-            raise CodeLoadError(
-                f"{user} calls component {name!r} version {version}, which is not stored in this "
-                "project; register the component again and rebuild the workflow"
-            ) from None
-    return specs
+            for row in users:
+                failed.setdefault(
+                    (row.workflow_id, row.version),
+                    f"{row.workflow.name} v{row.version} calls component {name!r} version {version}, "
+                    "which is not stored in this project; register the component again and rebuild "
+                    "the workflow",
+                )
+    return specs, failed
 
 
 def _import_version(finder: CompiledModuleFinder, package: str, row: CompiledCode) -> LoadedVersion:
     digest = hashlib.sha256(row.workflow_code.encode()).hexdigest()[:12]
     name = f"{package}.{python_identifier(row.workflow.name)}_v{row.version}_{digest}"
     origin = f"wfb://{package.removeprefix(ROOT_PACKAGE + '.')}/{row.workflow.name}/v{row.version}/workflow.py"
-    finder.add(ModuleSource(name, row.workflow_code, origin))
     try:
-        module = importlib.import_module(name)
-        workflow_class = getattr(module, row.workflow_class)
+        workflow_class = load_workflow_class(
+            finder, ModuleSource(name, row.workflow_code, origin), row.workflow_class
+        )
     except Exception as error:
         raise CodeLoadError(
-            f"cannot load {row.workflow.name} v{row.version}: {type(error).__name__}: {error}"
+            f"cannot load {row.workflow.name} v{row.version}: {type(error).__name__}: "
+            f"{_first_line(error)}"
         ) from error
     return LoadedVersion(
         workflow_id=row.workflow_id,
@@ -166,6 +238,11 @@ def _import_version(finder: CompiledModuleFinder, package: str, row: CompiledCod
     )
 
 
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
 def _import_activities(
     finder: CompiledModuleFinder, package: str, label: str, specs: Iterable[ComponentSpec]
 ) -> list[Callable[..., Any]]:
@@ -176,11 +253,10 @@ def _import_activities(
         raise CodeLoadError(f"cannot build activities for {label}: {error}") from error
     digest = hashlib.sha256(source.encode()).hexdigest()[:12]
     name = f"{package}.{python_identifier(label)}_{digest}"
-    finder.add(ModuleSource(name, source, f"wfb://{label}/activities.py"))
     try:
-        module = importlib.import_module(name)
+        module = import_source(finder, ModuleSource(name, source, f"wfb://{label}/activities.py"))
     except Exception as error:
         raise CodeLoadError(
-            f"cannot load component code {label}: {type(error).__name__}: {error}"
+            f"cannot load component code {label}: {type(error).__name__}: {_first_line(error)}"
         ) from error
     return list(module.ACTIVITIES)

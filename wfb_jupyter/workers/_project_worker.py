@@ -7,7 +7,12 @@ the new worker, which still loads the versions they started on.
 
 A version that stops being active stays loaded for ``retain_versions_for`` seconds: a start planned just before
 the activation (in this process or another, whose start plans are cached for a second) may still arrive for it
-before its execution row shows that it runs.
+before its execution row shows that it runs. A start of a version that is not active asks the workers of its
+process to load it first (``serve_version``); a version with open executions that the worker does not serve
+(started by another process) makes it reload too.
+
+Versions load one by one: one that cannot load is reported (``failed_versions``, and the row's error) while
+the others are served.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from wfb_jupyter.storage import (
     RECONNECTING,
     WorkerStatus,
     heartbeat_worker,
+    loaded_versions_document,
     mark_stale_workers,
     register_worker,
     run_write,
@@ -45,7 +51,9 @@ from wfb_jupyter.workers._loading import (
     ProjectCode,
     active_versions_fingerprint,
     load_project_code,
+    running_versions,
 )
+from wfb_jupyter.workers._local import live_workers
 from wfb_jupyter.workers._recording import AttemptRecorder, RecordingInterceptor
 
 logger = logging.getLogger(__name__)
@@ -90,8 +98,10 @@ class ProjectWorker:
         self._worker: Worker | None = None
         self._recorder: AttemptRecorder | None = None
         self._fingerprint: tuple[tuple[int, int], ...] = ()
-        # (workflow id, version) -> when this worker last knew it active (monotonic seconds)
+        # (workflow id, version) -> when this worker last knew it active, or a start asked for it
+        # (monotonic seconds)
         self._last_active: dict[tuple[int, int], float] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the loop it runs on
         self._tasks: set[asyncio.Task[Any]] = set()
         self._loops: list[asyncio.Task[Any]] = []
         self._reload_lock = asyncio.Lock()
@@ -99,6 +109,8 @@ class ProjectWorker:
 
     # lifecycle --------------------------------------------------------------------------------------------
     async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        live_workers.add(self)
         # The row comes first, so that a worker that cannot start still says why in the worker list.
         self.row_id = await self._write(
             lambda session: register_worker(session, self.project_id, self.mode).id
@@ -130,6 +142,7 @@ class ProjectWorker:
         if self._stopping:
             return
         self._stopping = True
+        live_workers.discard(self)
         for task in self._loops:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
@@ -168,8 +181,8 @@ class ProjectWorker:
                 return False
             if self.code is not None and _same_code(code, self.code) and self.state == "running":
                 self.code = code  # the same modules, but which of them is active may have changed
-                if self.error:
-                    self.error = None
+                if self.error != _failures_text(code):
+                    self.error = _failures_text(code)
                     await self._beat()
                 return False
             client = await self.connection.get_client()
@@ -183,6 +196,12 @@ class ProjectWorker:
                 return False
             await self._beat()
             return True
+
+    async def serve_version(self, workflow_id: int, version: int) -> None:
+        """Load a stored version now (a start asks for it) and keep it for ``retain_versions_for`` seconds;
+        once its execution is recorded as open, that keeps it loaded."""
+        self._last_active[(workflow_id, version)] = time.monotonic()
+        await self.reload()
 
     def status(self) -> WorkerStatus:
         code = self.code
@@ -201,6 +220,7 @@ class ProjectWorker:
             last_heartbeat_at=self.last_heartbeat_at,
             heartbeat_age_seconds=age,
             error=self.error,
+            failed_versions=_failed(code),
         )
 
     @property
@@ -239,7 +259,7 @@ class ProjectWorker:
             self._recorder.workflow_ids_by_type = code.workflow_ids_by_type
         self._spawn(self._run(worker))
         await _wait_until_running(worker)
-        self.state, self.error = "running", None
+        self.state, self.error = "running", _failures_text(code)
 
     async def _run(self, worker: Worker) -> None:
         try:
@@ -287,7 +307,8 @@ class ProjectWorker:
 
     async def _check_versions(self) -> None:
         fingerprint = await off_loop(active_versions_fingerprint, self.engine, self.project_id)
-        if fingerprint != self._fingerprint:
+        running = await off_loop(running_versions, self.engine, self.project_id)
+        if fingerprint != self._fingerprint or not running <= _known(self.code):
             await self.reload()
 
     async def _reconcile(self) -> None:
@@ -299,7 +320,9 @@ class ProjectWorker:
         crash or a lost connection is ``error`` with the reason until it serves again."""
         if self.row_id is None:
             return
-        row_id, versions = self.row_id, self.code.workflow_types if self.code else []
+        code = self.code
+        row_id = self.row_id
+        versions = loaded_versions_document(code.workflow_types if code else [], _failed(code))
         status = "running" if self.state == "running" else "error"
         error = self.error
 
@@ -348,6 +371,23 @@ def _same_code(new: ProjectCode, old: ProjectCode) -> bool:
         return modules, activities
 
     return key(new) == key(old)
+
+
+def _failed(code: ProjectCode | None) -> dict[str, str]:
+    return {failure.workflow_type: failure.reason for failure in code.failed} if code else {}
+
+
+def _failures_text(code: ProjectCode) -> str | None:
+    """The row's error while the worker serves everything else: which versions it could not load."""
+    return "; ".join(failure.reason for failure in code.failed) or None
+
+
+def _known(code: ProjectCode | None) -> frozenset[tuple[int, int]]:
+    """The versions the worker loaded or tried to: reloading would not change what it serves of them."""
+    if code is None:
+        return frozenset()
+    loaded = {(version.workflow_id, version.version) for version in code.versions}
+    return frozenset(loaded | {(failure.workflow_id, failure.version) for failure in code.failed})
 
 
 def build_id_of(code: ProjectCode) -> str:
