@@ -18,12 +18,15 @@ from compiler._compile import (
     parse_definition,
     validate_definition,
 )
+from compiler._expression_text import describe_value, expression_text
 from compiler._problems import Problem, WorkflowDefinitionError
 from compiler._result import CompiledWorkflow, CompileOptions
 from compiler._version import COMPILER_VERSION
 from compiler.model import WorkflowDefinition, validate_input
 
 __all__ = [
+    "describe_value",
+    "expression_text",
     # compiling
     "COMPILER_VERSION",
     "build_error",

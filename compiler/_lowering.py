@@ -14,10 +14,9 @@ from compiler._escape import Code, py_identifier, py_str
 from compiler._expression_codegen import ExpressionCompiler, Names
 from compiler._expressions import Unary
 from compiler._goto import spinning_cycle
-from compiler._lower_steps import KIND_LOWERING, StepLowering
 from compiler._problems import Path, Problems
-from compiler.model import FailStep, SetStep, Step, WorkflowDefinition, walk
-from compiler.model._common import OnError
+from compiler._step_lowering import StepLowering
+from compiler.model import FailStep, OnError, SetStep, Step, WorkflowDefinition, walk
 
 
 @dataclass
@@ -181,7 +180,7 @@ class Lowering:
             )
             skip_when = self.expressions.expression(negated, names, (*step.path, "when"))
         lowering = StepLowering(self, step, names)
-        body = KIND_LOWERING[step.kind](lowering)
+        body = step.lower(lowering)
         on_error = self._on_error(step, step.on_error, names)
         budget, self.expressions.budgeted = self.expressions.budgeted, outer_budget
         self.view.methods[slot] = StepView(

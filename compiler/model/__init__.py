@@ -1,7 +1,7 @@
 """The typed definition model: one module per step kind, matching ``templates/steps/`` one-for-one."""
 
-from compiler.model._common import OnError, RetrySpec, Step, Timeouts
-from compiler.model._steps import STEP_KINDS, walk
+from compiler.model._common import OnError, RetrySpec, Step, Timeouts, walk
+from compiler.model._steps import STEP_KINDS
 from compiler.model.activity import ActivityStep
 from compiler.model.child_workflow import ChildWorkflowStep
 from compiler.model.fail import FailStep

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from compiler._escape import name_problem
 from compiler._expressions import (
@@ -16,6 +16,9 @@ from compiler._expressions import (
     parse_template,
 )
 from compiler._problems import Path, Problems
+
+if TYPE_CHECKING:
+    from compiler._step_lowering import StepLowering
 
 # A definition value: JSON data in which every string holding "${" has become a Template.
 Value = Any
@@ -89,6 +92,9 @@ class Step:
     explicit_id: bool = True
 
     kind: ClassVar[str] = "step"
+    KIND_KEYS: ClassVar[frozenset[str]] = (
+        frozenset()
+    )  # a step with one of these keys is of this kind
     KEYS: ClassVar[frozenset[str]] = frozenset()
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -96,6 +102,22 @@ class Step:
         """Nested step lists, labelled; the code generator makes one method per list."""
         handler = self.on_error.steps if self.on_error and self.on_error.action == "steps" else None
         return [("on_error", handler)] if handler else []
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        """The fragments this kind's template (``templates/steps/<kind>.py.j2``) needs."""
+        raise NotImplementedError(f"step kind {self.kind!r} has no lowering")
+
+    def describe(self) -> str:
+        """What the step does, in a few words (the workflow graph shows it)."""
+        return self.kind
+
+
+def walk(steps: list[Step]) -> Iterator[Step]:
+    """Every step, depth first in document order."""
+    for step in steps:
+        yield step
+        for _label, nested in step.sequences():
+            yield from walk(nested)
 
 
 COMMON_KEYS = frozenset({"id", "summary", "when", "on_error"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from compiler._problems import Path, Problems
@@ -16,6 +16,7 @@ from compiler.model._common import (
     read_name,
     read_on_error,
     read_text,
+    walk,
 )
 from compiler.model.activity import ActivityStep
 from compiler.model.child_workflow import ChildWorkflowStep
@@ -41,23 +42,7 @@ STEP_KINDS: tuple[type[Any], ...] = (
     FailStep,
 )
 # The key that says which kind a step is, e.g. `call:` makes an activity step.
-KIND_BY_KEY: dict[str, type[Any]] = {
-    "call": ActivityStep,
-    "activity": ActivityStep,
-    "component": ActivityStep,
-    "sequence": SequenceStep,
-    "switch": SwitchStep,
-    "if": SwitchStep,
-    "parallel": ParallelStep,
-    "for_each": ForEachStep,
-    "sleep": SleepStep,
-    "delay": SleepStep,
-    "wait_until": SleepStep,
-    "wait_signal": WaitSignalStep,
-    "child_workflow": ChildWorkflowStep,
-    "set": SetStep,
-    "fail": FailStep,
-}
+KIND_BY_KEY: dict[str, type[Any]] = {key: kind for kind in STEP_KINDS for key in kind.KIND_KEYS}
 MAX_STEP_DEPTH = 30
 
 
@@ -115,14 +100,6 @@ class StepParser:
         }
         step: Step = kind.parse(normalised, path, self.context, common)
         return step
-
-
-def walk(steps: list[Step]) -> Iterator[Step]:
-    """Every step, depth first in document order."""
-    for step in steps:
-        yield step
-        for _label, nested in step.sequences():
-            yield from walk(nested)
 
 
 def assign_ids(steps: list[Step]) -> None:

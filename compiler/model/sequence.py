@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from compiler._problems import Path
+from compiler._step_lowering import StepLowering
 from compiler.model._common import Context, Step
 
 
@@ -15,6 +16,7 @@ class SequenceStep(Step):
     steps: list[Step] = field(default_factory=list)
 
     kind = "sequence"
+    KIND_KEYS = frozenset({"sequence"})
     KEYS = frozenset({"sequence"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -26,3 +28,6 @@ class SequenceStep(Step):
 
     def sequences(self) -> list[tuple[str, list[Step]]]:
         return [("steps", self.steps), *super().sequences()]
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        return {"method": lowering.nested("steps", self.steps, ("sequence",))}

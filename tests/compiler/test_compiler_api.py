@@ -190,3 +190,19 @@ def test_one_model_module_and_one_template_per_step_kind() -> None:
         for path in (package / "templates" / "steps").glob("[!_]*.j2")
     } == kinds
     assert {kind.__module__.rsplit(".", 1)[1] for kind in STEP_KINDS} == kinds
+
+
+def test_every_step_kind_lives_in_one_place() -> None:
+    """A kind is its model module (parsing, lowering, description), its template, and its entry in
+    STEP_KINDS: nothing else has to know it."""
+    from importlib.resources import files
+
+    from compiler.model import STEP_KINDS, Step
+
+    templates = files("compiler") / "templates" / "steps"
+    keys: set[str] = set()
+    for kind in STEP_KINDS:
+        assert (templates / f"{kind.kind}.py.j2").is_file(), kind.kind
+        assert kind.lower is not Step.lower, f"{kind.kind} has no lowering"
+        assert kind.KIND_KEYS and not (kind.KIND_KEYS & keys), kind.kind
+        keys |= kind.KIND_KEYS
