@@ -16,9 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compiler._escape import Code, py_dict, py_list, py_literal, py_str
-from compiler._expressions import Binary, Call, ListExpr, Literal, Node, Ref, Template, Unary
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._escape import Code, py_dict, py_list, py_literal, py_str
+from wfb_jupyter.compiler._expressions import (
+    Binary,
+    Call,
+    ListExpr,
+    Literal,
+    Node,
+    Ref,
+    Template,
+    Unary,
+)
+from wfb_jupyter.compiler._problems import Path, Problems
 
 ROOTS = ("input", "steps", "vars", "signals")
 _PRECEDENCE = {

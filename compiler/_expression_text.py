@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler._expressions import Binary, Call, ListExpr, Literal, Ref, Template, Unary
+from wfb_jupyter.compiler._expressions import Binary, Call, ListExpr, Literal, Ref, Template, Unary
 
 
 def expression_text(node: Any) -> str:

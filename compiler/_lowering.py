@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compiler._catalogue import ComponentCatalogue, ComponentSpec
-from compiler._escape import Code, py_identifier, py_str
-from compiler._expression_codegen import ExpressionCompiler, Names
-from compiler._expressions import Unary
-from compiler._goto import spinning_cycle
-from compiler._problems import Path, Problems
-from compiler._step_lowering import StepLowering
-from compiler.model import FailStep, OnError, SetStep, Step, WorkflowDefinition, walk
+from wfb_jupyter.compiler._catalogue import ComponentCatalogue, ComponentSpec
+from wfb_jupyter.compiler._escape import Code, py_identifier, py_str
+from wfb_jupyter.compiler._expression_codegen import ExpressionCompiler, Names
+from wfb_jupyter.compiler._expressions import Unary
+from wfb_jupyter.compiler._goto import spinning_cycle
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model import FailStep, OnError, SetStep, Step, WorkflowDefinition, walk
 
 
 @dataclass

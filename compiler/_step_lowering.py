@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from compiler._escape import Code, py_str
-from compiler._expression_codegen import ExpressionCompiler, Names
-from compiler._expressions import Template
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._escape import Code, py_str
+from wfb_jupyter.compiler._expression_codegen import ExpressionCompiler, Names
+from wfb_jupyter.compiler._expressions import Template
+from wfb_jupyter.compiler._problems import Path, Problems
 
 if TYPE_CHECKING:
-    from compiler._catalogue import ComponentSpec
-    from compiler.model import RetrySpec, Step, Timeouts, WorkflowDefinition
+    from wfb_jupyter.compiler._catalogue import ComponentSpec
+    from wfb_jupyter.compiler.model import RetrySpec, Step, Timeouts, WorkflowDefinition
 
 
 class WorkflowUses(Protocol):

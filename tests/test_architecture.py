@@ -9,7 +9,7 @@ from __future__ import annotations
 import grimp
 import pytest
 
-ROOTS = ("wfb_jupyter", "compiler", "widgets")
+ROOTS = ("wfb_jupyter",)
 
 
 @pytest.fixture(scope="module")

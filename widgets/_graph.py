@@ -9,9 +9,9 @@ from typing import Any
 
 import ipywidgets
 
-from compiler import WorkflowDefinition, parse_definition
-from widgets._graph_layout import Block, GraphNode, Point, layout_workflow
-from widgets._graph_text import shorten
+from wfb_jupyter.compiler import WorkflowDefinition, parse_definition
+from wfb_jupyter.widgets._graph_layout import Block, GraphNode, Point, layout_workflow
+from wfb_jupyter.widgets._graph_text import shorten
 
 COLUMN_WIDTH = 190
 ROW_HEIGHT = 78

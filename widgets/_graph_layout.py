@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler import WorkflowDefinition
-from compiler.model import (
+from wfb_jupyter.compiler import WorkflowDefinition
+from wfb_jupyter.compiler.model import (
     FailStep,
     ForEachStep,
     ParallelStep,
@@ -20,7 +20,7 @@ from compiler.model import (
     SwitchStep,
     WaitSignalStep,
 )
-from widgets._graph_text import describe_value, expression_text
+from wfb_jupyter.widgets._graph_text import describe_value, expression_text
 
 Point = tuple[float, float]
 

@@ -5,7 +5,7 @@ These texts are not escaped here; the SVG writer escapes everything it draws.
 
 from __future__ import annotations
 
-from compiler import describe_value, expression_text
+from wfb_jupyter.compiler import describe_value, expression_text
 
 __all__ = ["describe_value", "expression_text", "shorten"]
 

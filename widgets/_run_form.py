@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from widgets._common import error_html, error_text, escape, note_html, show_value
-from widgets._poller import StatusPoller
-from widgets._run_form_model import (
+from wfb_jupyter.widgets._common import error_html, error_text, escape, note_html, show_value
+from wfb_jupyter.widgets._poller import StatusPoller
+from wfb_jupyter.widgets._run_form_model import (
     FormField,
     form_fields,
     is_final,

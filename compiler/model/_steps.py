@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._problems import Path, Problems
-from compiler.model._common import (
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler.model._common import (
     COMMON_KEYS,
     Context,
     Step,
@@ -18,16 +18,16 @@ from compiler.model._common import (
     read_text,
     walk,
 )
-from compiler.model.activity import ActivityStep
-from compiler.model.child_workflow import ChildWorkflowStep
-from compiler.model.fail import FailStep
-from compiler.model.for_each import ForEachStep
-from compiler.model.parallel import ParallelStep
-from compiler.model.sequence import SequenceStep
-from compiler.model.set import SetStep
-from compiler.model.sleep import SleepStep
-from compiler.model.switch import SwitchStep
-from compiler.model.wait_signal import WaitSignalStep
+from wfb_jupyter.compiler.model.activity import ActivityStep
+from wfb_jupyter.compiler.model.child_workflow import ChildWorkflowStep
+from wfb_jupyter.compiler.model.fail import FailStep
+from wfb_jupyter.compiler.model.for_each import ForEachStep
+from wfb_jupyter.compiler.model.parallel import ParallelStep
+from wfb_jupyter.compiler.model.sequence import SequenceStep
+from wfb_jupyter.compiler.model.set import SetStep
+from wfb_jupyter.compiler.model.sleep import SleepStep
+from wfb_jupyter.compiler.model.switch import SwitchStep
+from wfb_jupyter.compiler.model.wait_signal import WaitSignalStep
 
 STEP_KINDS: tuple[type[Any], ...] = (
     ActivityStep,
@@ -119,6 +119,6 @@ def assign_ids(steps: list[Step]) -> None:
 
 
 def _type(value: Any) -> str:
-    from compiler.model._common import type_name
+    from wfb_jupyter.compiler.model._common import type_name
 
     return type_name(value)

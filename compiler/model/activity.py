@@ -7,10 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler._escape import py_dict, py_str
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering, has_expression, retry_code, timeout_code
-from compiler.model._common import (
+from wfb_jupyter.compiler._escape import py_dict, py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import (
+    StepLowering,
+    has_expression,
+    retry_code,
+    timeout_code,
+)
+from wfb_jupyter.compiler.model._common import (
     Context,
     RetrySpec,
     Step,
@@ -22,7 +27,7 @@ from compiler.model._common import (
     read_timeouts,
     read_value,
 )
-from compiler.model.inputs import InputField, check_value
+from wfb_jupyter.compiler.model.inputs import InputField, check_value
 
 
 @dataclass

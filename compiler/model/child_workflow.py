@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler._escape import Code, py_dict, py_str
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering, retry_code, timedelta_code
-from compiler.model._common import (
+from wfb_jupyter.compiler._escape import Code, py_dict, py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering, retry_code, timedelta_code
+from wfb_jupyter.compiler.model._common import (
     Context,
     RetrySpec,
     Step,

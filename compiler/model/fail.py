@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from compiler._expression_text import describe_value
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering
-from compiler.model._common import Context, Step, Value, read_value
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import Context, Step, Value, read_value
 
 
 @dataclass

@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._escape import Code, py_str
-from compiler._expression_text import describe_value
-from compiler._expressions import Binary, Call, Literal, Template, Unary
-from compiler._problems import Path, Problems
-from compiler._step_lowering import StepLowering
-from compiler.model._common import (
+from wfb_jupyter.compiler._escape import Code, py_str
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._expressions import Binary, Call, Literal, Template, Unary
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
     Context,
     Step,
     Value,

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering
-from compiler.model._common import Context, Step
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import Context, Step
 
 
 @dataclass

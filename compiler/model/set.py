@@ -6,10 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._escape import py_str
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering
-from compiler.model._common import Context, Step, Value, read_mapping, read_name, read_value
+from wfb_jupyter.compiler._escape import py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
+    Context,
+    Step,
+    Value,
+    read_mapping,
+    read_name,
+    read_value,
+)
 
 
 @dataclass

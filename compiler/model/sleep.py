@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from compiler._expression_text import describe_value
-from compiler._expressions import Template
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering, timedelta_code
-from compiler.model._common import Context, Step, Value, read_duration, read_value
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._expressions import Template
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering, timedelta_code
+from wfb_jupyter.compiler.model._common import Context, Step, Value, read_duration, read_value
 
 
 @dataclass

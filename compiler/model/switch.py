@@ -6,11 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._expression_text import expression_text
-from compiler._expressions import Node
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering
-from compiler.model._common import Context, Step, check_keys, read_condition, read_mapping
+from wfb_jupyter.compiler._expression_text import expression_text
+from wfb_jupyter.compiler._expressions import Node
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
+    Context,
+    Step,
+    check_keys,
+    read_condition,
+    read_mapping,
+)
 
 
 @dataclass

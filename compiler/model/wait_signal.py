@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._escape import py_str
-from compiler._problems import Path
-from compiler._step_lowering import StepLowering, timedelta_code
-from compiler.model._common import Context, Step, read_duration, read_name
+from wfb_jupyter.compiler._escape import py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering, timedelta_code
+from wfb_jupyter.compiler.model._common import Context, Step, read_duration, read_name
 
 
 @dataclass

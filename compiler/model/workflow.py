@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler._escape import workflow_name_problem
-from compiler._problems import Path, Problems
-from compiler.model._common import (
+from wfb_jupyter.compiler._escape import workflow_name_problem
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler.model._common import (
     RetrySpec,
     Step,
     Timeouts,
@@ -22,8 +22,8 @@ from compiler.model._common import (
     read_value,
     type_name,
 )
-from compiler.model._steps import StepParser, assign_ids
-from compiler.model.inputs import InputField, parse_input_fields
+from wfb_jupyter.compiler.model._steps import StepParser, assign_ids
+from wfb_jupyter.compiler.model.inputs import InputField, parse_input_fields
 
 TOP_LEVEL_KEYS = (
     "name",

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from widgets import RunForm
-from widgets._run_form_model import form_fields, read_values, signal_template, status_html
+from wfb_jupyter.widgets import RunForm
+from wfb_jupyter.widgets._run_form_model import (
+    form_fields,
+    read_values,
+    signal_template,
+    status_html,
+)
 
 FORM = """\
 input:

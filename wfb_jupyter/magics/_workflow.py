@@ -48,6 +48,6 @@ def show_graph(ctx: CommandContext, definition_source: str) -> None:
     """The rendered graph of the definition, as SVG (deterministic: the same definition, the same picture)."""
     from IPython.display import SVG
 
-    from widgets import workflow_graph_svg
+    from wfb_jupyter.widgets import workflow_graph_svg
 
     ctx.display(SVG(workflow_graph_svg(definition_source)))

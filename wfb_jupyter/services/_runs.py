@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from compiler import validate_input
+from wfb_jupyter.compiler import validate_input
 from wfb_jupyter.errors import InputError, StateError
 from wfb_jupyter.executions import (
     ExecutionFailedError,
