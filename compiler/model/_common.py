@@ -7,18 +7,18 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from compiler._escape import name_problem
-from compiler._expressions import (
+from wfb_jupyter.compiler._escape import name_problem
+from wfb_jupyter.compiler._expressions import (
     ExpressionSyntaxError,
     Node,
     Template,
     parse_expression,
     parse_template,
 )
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._problems import Path, Problems
 
 if TYPE_CHECKING:
-    from compiler._step_lowering import StepLowering
+    from wfb_jupyter.compiler._step_lowering import StepLowering
 
 # A definition value: JSON data in which every string holding "${" has become a Template.
 Value = Any
@@ -118,6 +118,16 @@ def walk(steps: list[Step]) -> Iterator[Step]:
         yield step
         for _label, nested in step.sequences():
             yield from walk(nested)
+
+
+def step_parents(steps: list[Step]) -> dict[str, str]:
+    """Each nested step's id -> the id of the step holding it (a switch, a loop, an error handler...)."""
+    parents: dict[str, str] = {}
+    for step in walk(steps):
+        for _label, nested in step.sequences():
+            for child in nested:
+                parents[child.id] = step.id
+    return parents
 
 
 COMMON_KEYS = frozenset({"id", "summary", "when", "on_error"})

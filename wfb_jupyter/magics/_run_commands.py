@@ -4,6 +4,7 @@ terminate, executions, workers, stats."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -50,7 +51,7 @@ def form(ctx: CommandContext, argv: list[str]) -> Any:
     parser = CommandParser("%wfb form", "a run form for the workflow's input, with live status")
     parser.add_argument("name")
     args = parser.parse_args(argv)
-    from widgets import RunForm
+    from wfb_jupyter.widgets import RunForm
 
     return RunForm(ctx.workspace, args.name)
 
@@ -61,7 +62,8 @@ def status(ctx: CommandContext, argv: list[str]) -> None:
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
     state = execution.status()
-    print(describe_state(state))
+    manifest = ctx.workspace.versions.manifest(execution.workflow_name, execution.version)
+    print(describe_state(state, manifest))
     link = execution.link
     if link:
         print(f"  Web UI: {link}")
@@ -150,7 +152,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
     args = parser.parse_args(argv)
     ws = ctx.workspace
     if args.action == "panel":
-        from widgets import WorkerPanel
+        from wfb_jupyter.widgets import WorkerPanel
 
         return WorkerPanel(ws)
     if args.action == "start":
@@ -195,7 +197,7 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
         ws.stats.check_workflow(args.name)
     if args.table:
         return ws.stats.summary(args.name)
-    from widgets import StatisticsDashboard
+    from wfb_jupyter.widgets import StatisticsDashboard
 
     dashboard = StatisticsDashboard(ws.stats.dashboard_source())
     if args.name:
@@ -203,15 +205,34 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
     return dashboard
 
 
-def describe_state(state: Any) -> str:
+def describe_state(state: Any, manifest: Mapping[str, Any] | None = None) -> str:
+    """Where a run is, for people: unnamed steps by what they do (``set done``, not ``set_1``), and pending
+    steps without those in branches that were not taken (their holder is done and they never started)."""
     progress = getattr(state, "progress", None) or {}
+    labels: Mapping[str, str] = (manifest or {}).get("step_labels", {})
+    parents: Mapping[str, str] = (manifest or {}).get("step_parents", {})
+    finished = {_stem(run) for run in progress.get("completed_steps", [])}
+    finished |= {_stem(run) for run in progress.get("skipped_steps", [])}
+
+    def named(run: str) -> str:
+        return labels.get(_stem(run), run)
+
+    def still_to_come(step: str) -> bool:
+        holder = parents.get(step)
+        while holder is not None:
+            if holder in finished:
+                return False
+            holder = parents.get(holder)
+        return True
+
     lines = [f"{state.workflow_id}: {state.status}"]
     if progress.get("current_step"):
-        lines.append(f"  current step: {progress['current_step']}")
+        lines.append(f"  current step: {named(progress['current_step'])}")
     if progress.get("completed_steps"):
-        lines.append(f"  completed: {', '.join(progress['completed_steps'])}")
-    if progress.get("pending_steps"):
-        lines.append(f"  pending: {', '.join(progress['pending_steps'])}")
+        lines.append(f"  completed: {', '.join(map(named, progress['completed_steps']))}")
+    pending = [step for step in progress.get("pending_steps", []) if still_to_come(step)]
+    if pending and state.status == "running":
+        lines.append(f"  pending: {', '.join(map(named, pending))}")
     for activity in getattr(state, "pending_activities", None) or []:
         failure = activity.get("last_failure")
         retry = f", last failure: {failure}" if failure else ""
@@ -227,6 +248,13 @@ def describe_state(state: Any) -> str:
     if getattr(state, "note", None):
         lines.append(f"  note: {state.note}")
     return "\n".join(lines)
+
+
+def _stem(run_id: str) -> str:
+    """The step of a run id: ``enrich[3]#2`` -> ``enrich``."""
+    for marker in ("[", "#"):
+        run_id = run_id.split(marker, 1)[0]
+    return run_id
 
 
 def _describe_worker(worker: Any) -> str:
