@@ -162,6 +162,7 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
         "input_schema": input_json_schema(model.inputs),
         "components": {name: spec.activity_type for name, spec in sorted(view.components.items())},
         "signals": {signal.name: input_json_schema(signal.payload) for signal in model.signals},
+        "updates": {update.name: input_json_schema(update.payload) for update in model.updates},
         "queries": sorted(["progress", *(query.name for query in model.queries)]),
         "steps": [step.id for step in walk(model.steps)],
         # For people reading a run's progress: what an unnamed step (set_1) does, and which step holds
@@ -270,6 +271,7 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "run_budget": view.run_budget,
         "init_budget": view.init_budget,
         "signals": view.signals,
+        "updates": view.updates,
         "queries": view.queries,
         "methods": view.methods,
         "helpers": sorted(view.helpers),

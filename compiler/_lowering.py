@@ -16,7 +16,15 @@ from wfb_jupyter.compiler._expressions import Unary
 from wfb_jupyter.compiler._goto import spinning_cycle
 from wfb_jupyter.compiler._problems import Path, Problems
 from wfb_jupyter.compiler._step_lowering import StepLowering
-from wfb_jupyter.compiler.model import FailStep, OnError, SetStep, Step, WorkflowDefinition, walk
+from wfb_jupyter.compiler.model import (
+    FailStep,
+    OnError,
+    SetStep,
+    Step,
+    UpdateSpec,
+    WorkflowDefinition,
+    walk,
+)
 
 
 @dataclass
@@ -54,6 +62,7 @@ class WorkflowView:
     run_budget: bool = False  # the output's expression needs a budget in ``run``
     init_budget: bool = False  # the variables' initial values need one in ``__init__``
     signals: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -112,6 +121,9 @@ class Lowering:
                     "budget": self.expressions.budgeted,
                 }
             )
+        update_names = replace(names, in_update_handler=True)
+        for update in definition.updates:
+            view.updates.append(self._update(update, update_names))
         query_names = replace(names, in_query=True)
         for query in definition.queries:
             self.expressions.budgeted = False
@@ -126,6 +138,35 @@ class Lowering:
             )
         view.helpers = set(self.expressions.helpers)
         return view
+
+    def _update(self, update: UpdateSpec, names: Names) -> dict[str, Any]:
+        """The handler's sets and result, and the validator's check and message, each with its own budget."""
+        path = ("updates", update.name)
+        self.expressions.budgeted = False
+        check = message = None
+        if update.validate is not None:
+            check = self.expressions.value(update.validate, names, (*path, "validate"))
+            message = self.expressions.value(update.message, names, (*path, "message"))
+        check_budget, self.expressions.budgeted = self.expressions.budgeted, False
+        sets = [
+            (py_str(var), self.expressions.value(value, names, (*path, "set", var)))
+            for var, value in update.sets.items()
+        ]
+        result = self.expressions.value(update.result, names, (*path, "result"))
+        return {
+            "name": py_str(update.name),
+            "method": py_identifier(update.name, "update_"),
+            "validator": py_identifier(update.name, "validate_"),
+            "sets": sets,
+            "result": result,
+            "budget": self.expressions.budgeted,
+            "check": check,
+            "message": message,
+            "check_budget": check_budget,
+            "fields": py_str(", ".join(field.name for field in update.payload))
+            if update.payload
+            else None,
+        }
 
     # -- sequences and steps -------------------------------------------------------------------------------
     def sequence(self, steps: list[Step], method: Code, names: Names, path: Path) -> Code:
@@ -236,6 +277,8 @@ class Lowering:
         names = set(self.definition.variables)
         for signal in self.definition.signals:
             names.update(signal.sets)
+        for update in self.definition.updates:
+            names.update(update.sets)
         for step in steps:
             if isinstance(step, SetStep):
                 names.update(step.values)

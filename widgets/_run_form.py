@@ -1,5 +1,5 @@
 """The run form: inputs generated from the workflow's input schema, a Run button, live status with a pause
-control, signal and query controls, and the result or error. Logic lives in ``_run_form_model``."""
+control, signal, update and query controls, and the result or error. Logic lives in ``_run_form_model``."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from wfb_jupyter.widgets._run_form_model import (
     is_final,
     outcome_html,
     parse_payload,
+    payload_template,
     read_values,
-    signal_template,
     status_html,
 )
 
@@ -43,6 +43,7 @@ class RunForm(w.VBox):
         self.schema: dict[str, Any] = manifest.get("input_schema", {})
         self.fields: list[FormField] = form_fields(self.schema)
         self.signals: dict[str, Any] = dict(manifest.get("signals", {}))
+        self.updates: dict[str, Any] = dict(manifest.get("updates", {}))
         self.queries: list[str] = list(manifest.get("queries", []))
         self.poll_interval = poll_interval or workspace.settings.poll_interval
         self.execution: ExecutionHandle | None = None
@@ -170,6 +171,28 @@ class RunForm(w.VBox):
             return
         self.steer_message.value = note_html(f"Sent {self.signal_name.value!r}.")
 
+    def send_update(self) -> Any:
+        """Send the chosen update and show the answer: its result, or the workflow's reason for refusing."""
+        if self.execution is None:
+            self.steer_message.value = error_html("Run the workflow first.")
+            return None
+        name = self.update_name.value
+        try:
+            outcome = self.execution.update(name, parse_payload(self.update_payload.value))
+        except ValueError as error:
+            self.steer_message.value = error_html(str(error))
+            return None
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.steer_message.value = error_html(error_text(error))
+            return None
+        if outcome.accepted:
+            self.steer_message.value = (
+                f"<b>{escape(name)}</b> accepted: <pre>{escape(show_value(outcome.result))}</pre>"
+            )
+        else:
+            self.steer_message.value = error_html(f"{name!r} refused: {outcome.message}")
+        return outcome
+
     def ask_query(self) -> None:
         if self.execution is None:
             self.steer_message.value = error_html("Run the workflow first.")
@@ -192,22 +215,31 @@ class RunForm(w.VBox):
             placeholder="payload (JSON)", layout=w.Layout(width="360px", height="56px")
         )
         self.signal_button = w.Button(description="Send signal", icon="paper-plane")
+        self.update_name = w.Dropdown(options=sorted(self.updates), description="Update")
+        self.update_payload = w.Textarea(
+            placeholder="payload (JSON)", layout=w.Layout(width="360px", height="56px")
+        )
+        self.update_button = w.Button(description="Send update", icon="check")
         self.query_name = w.Dropdown(options=self.queries, description="Query")
         self.query_button = w.Button(description="Ask", icon="question")
         self.signal_button.on_click(lambda _: self.send_signal())
+        self.update_button.on_click(lambda _: self.send_update())
         self.query_button.on_click(lambda _: self.ask_query())
         self.signal_name.observe(lambda _: self._fill_payload(), names="value")
+        self.update_name.observe(lambda _: self._fill_payload(), names="value")
         self._fill_payload()
         rows: list[w.Widget] = []
         if self.signals:
             rows.append(w.HBox([self.signal_name, self.signal_payload, self.signal_button]))
+        if self.updates:
+            rows.append(w.HBox([self.update_name, self.update_payload, self.update_button]))
         rows.append(w.HBox([self.query_name, self.query_button]))
         rows.append(self.steer_message)
         return rows
 
     def _fill_payload(self) -> None:
-        schema = self.signals.get(self.signal_name.value) or {}
-        self.signal_payload.value = signal_template(schema)
+        self.signal_payload.value = payload_template(self.signals.get(self.signal_name.value) or {})
+        self.update_payload.value = payload_template(self.updates.get(self.update_name.value) or {})
 
 
 def _control(field: FormField) -> w.Widget:

@@ -98,7 +98,7 @@ def read_values(
     return values, validate_input(schema, values)
 
 
-def signal_template(payload_schema: Mapping[str, Any]) -> str:
+def payload_template(payload_schema: Mapping[str, Any]) -> str:
     """A JSON payload to start editing from: each field with its default or an empty value of its type."""
     empty = {"string": "", "number": 0, "integer": 0, "boolean": False, "object": {}, "array": []}
     template = {

@@ -24,6 +24,7 @@ from wfb_jupyter.compiler.model.workflow import (
     Defaults,
     QuerySpec,
     SignalSpec,
+    UpdateSpec,
     WorkflowDefinition,
     parse_workflow,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "InputField",
     "QuerySpec",
     "SignalSpec",
+    "UpdateSpec",
     "WorkflowDefinition",
     "input_json_schema",
     "parse_workflow",

@@ -224,3 +224,27 @@ async def test_histories_replay_on_the_same_code(
         history = await handle.fetch_history()
     result = await Replayer(workflows=[loaded.workflow_class]).replay_workflow(history)
     assert result.replay_failure is None
+
+
+async def test_updates_answer_refuse_and_change_state(
+    temporal_client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    from temporalio.client import WorkflowUpdateFailedError
+
+    loaded = load_compiled(golden("updates"), tmp_path)
+    async with running(temporal_client, task_queue, loaded):
+        handle = await start(temporal_client, loaded, task_queue, amount=1500)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update("approve", {"by": "grace"})
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "UpdateRejected"
+        assert cause.message == "rejected: 1500 is over the limit of 1000"
+        assert await handle.query("approver") is None  # a refused update changed nothing
+        with pytest.raises(WorkflowUpdateFailedError, match="update"):
+            await handle.execute_update("approve", "not a mapping")
+        assert await handle.execute_update("raise_limit", {"limit": 2000}) == 2000
+        answer = await handle.execute_update("approve", {"by": "grace"})
+        assert answer == {"approved_by": "grace", "amount": 1500}
+        assert await handle.query("approver") == "grace"
+        await handle.signal("done")
+        assert await handle.result() == "grace"

@@ -63,6 +63,7 @@ COMMANDS: dict[str, Command] = {
     "status": run_commands.status,
     "result": run_commands.result,
     "signal": run_commands.signal,
+    "update": run_commands.update,
     "query": run_commands.query,
     "cancel": run_commands.cancel,
     "terminate": run_commands.terminate,
@@ -123,7 +124,8 @@ class WorkflowMagics(Magics):
         activate NAME VERSION (alias rollback), diff NAME V1 V2 [--which ...] [--html],
         code NAME [--version N] [--which workflow|activities|worker|requirements|definition], components,
         server, run NAME [key=value ...] [--inputs VARIABLE] [--wait], form NAME, status [ID],
-        result [ID], signal NAME [key=value ...] [--id ID], query NAME [--id ID], cancel [ID],
+        result [ID], signal NAME [key=value ...] [--id ID], update NAME [key=value ...] [--id ID],
+        query NAME [--id ID], cancel [ID],
         terminate [ID], executions [NAME], workers [status|start|stop|restart|panel] [--sidecar],
         stats [NAME]. Inputs: ``key=value`` (JSON for non-text fields) or ``key=$variable``.
         """

@@ -1,5 +1,5 @@
-"""``%wfb`` subcommands about executions and workers: run, form, status, result, signal, query, cancel,
-terminate, executions, workers, stats."""
+"""``%wfb`` subcommands about executions and workers: run, form, status, result, signal, update, query,
+cancel, terminate, executions, workers, stats."""
 
 from __future__ import annotations
 
@@ -99,6 +99,33 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
     print(f"Sent {args.signal!r} to {execution.workflow_id}.")
     if note:
         print(f"Note: {note}.")
+
+
+def update(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser(
+        "%wfb update",
+        "send an update and show the answer: %wfb update NAME [key=value ...] [--inputs VARIABLE] "
+        "[--id ID]",
+    )
+    parser.add_argument("update")
+    parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
+    parser.add_argument("--id", dest="workflow_id")
+    args = parser.parse_args(argv)
+    from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
+
+    execution = ctx.execution(args.workflow_id)
+    schema = execution.update_schema(args.update) or {}
+    payload: dict[str, Any] | None = None
+    if args.inputs or args.assignments:
+        payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
+        payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    outcome = execution.update(args.update, payload)
+    if outcome.accepted:
+        print(f"Accepted {args.update!r}.")
+        return outcome.result
+    print(f"Refused {args.update!r}: {outcome.message}")
+    return None
 
 
 def query(ctx: CommandContext, argv: list[str]) -> Any:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter.errors import StateError
-from wfb_jupyter.executions import ExecutionRef, ExecutionState
+from wfb_jupyter.executions import ExecutionRef, ExecutionState, UpdateOutcome
 from wfb_jupyter.services._results import RunOutcome
 
 if TYPE_CHECKING:
@@ -67,6 +67,15 @@ class ExecutionHandle:
     def signal_schema(self, name: str) -> dict[str, Any] | None:
         """The payload schema of a signal the execution's version declares (None for undeclared names)."""
         return self._runs.signal_schema(self.ref, name)
+
+    def update(self, name: str, payload: Any = None) -> UpdateOutcome:
+        """Send an update and wait for the execution's answer: its result, or why it refused (the run is
+        then unchanged)."""
+        return self._runs.update(self.ref, name, payload)
+
+    def update_schema(self, name: str) -> dict[str, Any] | None:
+        """The payload schema of an update the execution's version declares (None for undeclared names)."""
+        return self._runs.update_schema(self.ref, name)
 
     def query(self, name: str, *args: Any) -> Any:
         return self._runs.query(self.ref, name, *args)

@@ -16,6 +16,7 @@ from wfb_jupyter.executions import (
     ExecutionFailedError,
     ExecutionRef,
     ExecutionState,
+    UpdateOutcome,
     cancel_execution,
     describe_execution,
     find_execution_ref,
@@ -23,6 +24,7 @@ from wfb_jupyter.executions import (
     signal_execution,
     start_execution,
     terminate_execution,
+    update_execution,
     wait_for_result,
 )
 from wfb_jupyter.services._context import ServiceContext
@@ -159,15 +161,7 @@ class Runs:
         return replace(state, note=note) if note and state.running else state
 
     def signal(self, ref: ExecutionRef, signal: str, payload: Any = None) -> str | None:
-        schema = self.signal_schema(ref, signal)
-        if schema is not None and (schema.get("properties") or payload is not None):
-            problems = validate_input(schema, payload if payload is not None else {})
-            if problems:
-                raise InputError(
-                    f"signal {signal!r} was not sent to {ref.workflow_id}: "
-                    + "; ".join(problems)
-                    + f" (it takes: {describe_fields(schema)})"
-                )
+        self._check_payload(ref, "signals", signal, payload)
         note = self._workers.ensure_serving(self._projects.current())
         engine = self._context.engine
         self._context.with_client(
@@ -176,8 +170,39 @@ class Runs:
         return note
 
     def signal_schema(self, ref: ExecutionRef, signal: str) -> dict[str, Any] | None:
-        signals = self._versions.manifest(ref.workflow_name, ref.version).get("signals", {})
-        return dict(signals[signal]) if signal in signals else None
+        return self._message_schema(ref, "signals", signal)
+
+    def update(self, ref: ExecutionRef, update: str, payload: Any = None) -> UpdateOutcome:
+        """Send an update and wait for the answer; a payload that does not fit is refused unsent."""
+        self._check_payload(ref, "updates", update, payload)
+        note = self._workers.ensure_serving(self._projects.current())
+        if note is not None:
+            raise StateError(f"update {update!r} cannot be answered: {note}")
+        engine = self._context.engine
+        return self._context.with_client(
+            lambda client: update_execution(engine, client, ref, update, payload)
+        )
+
+    def update_schema(self, ref: ExecutionRef, update: str) -> dict[str, Any] | None:
+        return self._message_schema(ref, "updates", update)
+
+    def _check_payload(self, ref: ExecutionRef, kind: str, name: str, payload: Any) -> None:
+        """Refuse, unsent, a payload that does not fit what the run's version declares for the message."""
+        schema = self._message_schema(ref, kind, name)
+        if schema is None or not (schema.get("properties") or payload is not None):
+            return
+        problems = validate_input(schema, payload if payload is not None else {})
+        if problems:
+            raise InputError(
+                f"{kind[:-1]} {name!r} was not sent to {ref.workflow_id}: "
+                + "; ".join(problems)
+                + f" (it takes: {describe_fields(schema)})"
+            )
+
+    def _message_schema(self, ref: ExecutionRef, kind: str, name: str) -> dict[str, Any] | None:
+        """The payload schema of a signal or update the run's version declares (None for other names)."""
+        declared = self._versions.manifest(ref.workflow_name, ref.version).get(kind, {})
+        return dict(declared[name]) if name in declared else None
 
     def query(self, ref: ExecutionRef, query: str, *args: Any) -> Any:
         note = self._workers.ensure_serving(self._projects.current())
