@@ -21,8 +21,9 @@ from wfb_jupyter.compiler._compile import (
 from wfb_jupyter.compiler._expression_text import describe_value, expression_text
 from wfb_jupyter.compiler._problems import Problem, WorkflowDefinitionError
 from wfb_jupyter.compiler._result import CompiledWorkflow, CompileOptions
+from wfb_jupyter.compiler._step_changes import changed_steps
 from wfb_jupyter.compiler._version import COMPILER_VERSION
-from wfb_jupyter.compiler.model import WorkflowDefinition, validate_input
+from wfb_jupyter.compiler.model import WorkflowDefinition, duration_seconds, validate_input
 
 __all__ = [
     "describe_value",
@@ -30,7 +31,9 @@ __all__ = [
     # compiling
     "COMPILER_VERSION",
     "build_error",
+    "changed_steps",
     "compile_workflow",
+    "duration_seconds",
     "parse_definition",
     "render_activities_module",
     "validate_definition",

@@ -29,6 +29,7 @@ from wfb_jupyter.compiler._source import load_source
 from wfb_jupyter.compiler._version import COMPILER_VERSION
 from wfb_jupyter.compiler.model import (
     ActivityStep,
+    ChildWorkflowStep,
     InputField,
     WorkflowDefinition,
     input_json_schema,
@@ -173,6 +174,12 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
             if not step.explicit_id
         },
         "step_parents": step_parents(model.steps),
+        "step_kinds": {step.id: step.kind for step in walk(model.steps)},
+        "child_workflows": {
+            step.id: step.workflow
+            for step in walk(model.steps)
+            if isinstance(step, ChildWorkflowStep)
+        },
         "metadata": dict(model.metadata),
         "task_queue": task_queue,
         "compiler_version": COMPILER_VERSION,

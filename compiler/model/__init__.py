@@ -5,6 +5,7 @@ from wfb_jupyter.compiler.model._common import (
     RetrySpec,
     Step,
     Timeouts,
+    duration_seconds,
     step_parents,
     walk,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "SignalSpec",
     "UpdateSpec",
     "WorkflowDefinition",
+    "duration_seconds",
     "input_json_schema",
     "parse_workflow",
     "validate_input",

@@ -202,6 +202,18 @@ def read_duration(raw: Any, path: Path, problems: Problems) -> float | None:
     return seconds
 
 
+def duration_seconds(text: str) -> float:
+    """A duration written as in a definition (``2h``, ``1d12h``, ``90s``), in seconds; ``ValueError`` says
+    what is wrong."""
+    problems = Problems()
+    seconds = read_duration(text, (), problems)
+    if seconds is None:
+        raise ValueError(
+            problems.items[0].message if problems.items else f"invalid duration {text!r}"
+        )
+    return seconds
+
+
 def read_number(raw: Any, path: Path, problems: Problems, *, integer: bool, minimum: float) -> Any:
     valid_type = isinstance(raw, int) if integer else isinstance(raw, (int, float))
     if isinstance(raw, bool) or not valid_type:

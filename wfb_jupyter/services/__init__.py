@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from wfb_jupyter.services._runs import Runs
     from wfb_jupyter.services._statistics_source import Filters, StatisticsSource
     from wfb_jupyter.services._stats import Stats
+    from wfb_jupyter.services._test_runs import TestRuns
     from wfb_jupyter.services._versions import Versions
     from wfb_jupyter.services._workers import ACTIVE_WORKER_STATES, Workers
 
@@ -51,6 +52,7 @@ __all__ = [
     "Projects",
     "Versions",
     "Runs",
+    "TestRuns",
     "Workers",
     "Stats",
     "StatisticsSource",
@@ -104,6 +106,7 @@ _MODULES = {
     "definition_problems_message": "_problems",
     "Projects": "_projects",
     "Runs": "_runs",
+    "TestRuns": "_test_runs",
     "Stats": "_stats",
     "StatisticsSource": "_statistics_source",
     "Filters": "_statistics_source",
