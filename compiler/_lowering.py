@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wfb_jupyter.compiler._catalogue import ComponentCatalogue, ComponentSpec
-from wfb_jupyter.compiler._escape import Code, py_identifier, py_str
+from wfb_jupyter.compiler._escape import Code, py_identifier, py_literal, py_str
 from wfb_jupyter.compiler._expression_codegen import ExpressionCompiler, Names
 from wfb_jupyter.compiler._expressions import Unary
 from wfb_jupyter.compiler._goto import spinning_cycle
@@ -18,6 +18,7 @@ from wfb_jupyter.compiler._problems import Path, Problems
 from wfb_jupyter.compiler._step_lowering import StepLowering
 from wfb_jupyter.compiler.model import (
     FailStep,
+    InputField,
     OnError,
     SetStep,
     Step,
@@ -119,6 +120,7 @@ class Lowering:
                     "method": py_identifier(signal.name, "on_"),
                     "sets": sets,
                     "budget": self.expressions.budgeted,
+                    "defaults": _payload_defaults(signal.payload),
                 }
             )
         update_names = replace(names, in_update_handler=True)
@@ -166,6 +168,7 @@ class Lowering:
             "fields": py_str(", ".join(field.name for field in update.payload))
             if update.payload
             else None,
+            "defaults": _payload_defaults(update.payload),
         }
 
     # -- sequences and steps -------------------------------------------------------------------------------
@@ -283,3 +286,10 @@ class Lowering:
             if isinstance(step, SetStep):
                 names.update(step.values)
         return names
+
+
+def _payload_defaults(payload: list[InputField]) -> Code | None:
+    """The defaults of a signal's or update's payload fields, which the handler fills in when left out
+    (whoever sends it: a notebook, the Temporal CLI or Web UI)."""
+    defaults = {field.name: field.default for field in payload if field.has_default}
+    return py_literal(defaults) if defaults else None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from wfb_jupyter.widgets._common import error_html, error_text, escape, note_html, show_value
+from wfb_jupyter.widgets._graph import workflow_graph_svg
 from wfb_jupyter.widgets._poller import StatusPoller
 from wfb_jupyter.widgets._run_form_model import (
     FormField,
@@ -60,6 +61,9 @@ class RunForm(w.VBox):
         self.outcome = w.HTML()
         self.outcome.add_class("wfb-outcome")
         self.link = w.HTML()
+        self.definition = workspace.versions.code(name, manifest.get("version"), "definition")
+        self.graph = w.HTML(_graph_html(workflow_graph_svg(self.definition)))
+        self.graph.add_class("wfb-run-graph")
         self.run_button.on_click(lambda _: self.run())
         self.pause_button.observe(lambda change: self.set_paused(change["new"]), names="value")
 
@@ -87,6 +91,7 @@ class RunForm(w.VBox):
                 self.link,
                 *self._steering_controls(),
                 self.outcome,
+                self.graph,
             ]  # fmt: skip
         )
         self.add_class("wfb-run-form")
@@ -133,8 +138,23 @@ class RunForm(w.VBox):
         self.last_state = state
         self.status.value = status_html(state)
         self.outcome.value = outcome_html(state)
+        self.draw_graph(state)
         if is_final(state):
             self.pause_button.disabled = True
+
+    def draw_graph(self, state: Any = None) -> None:
+        """The graph coloured by where the run is (the last status read, unless it has ended)."""
+        if self.execution is None:
+            return
+        try:
+            drawn = self.execution.graph(state)
+        except Exception as error:  # noqa: BLE001 - the graph is a view; the status above still stands
+            self.graph.value = note_html(f"The graph could not be drawn: {error_text(error)}")
+            return
+        svg = workflow_graph_svg(
+            drawn.definition_source, states=drawn.steps, run_status=drawn.status
+        )
+        self.graph.value = _graph_html(svg)
 
     def set_paused(self, paused: bool) -> None:
         if self.poller is None:
@@ -240,6 +260,10 @@ class RunForm(w.VBox):
     def _fill_payload(self) -> None:
         self.signal_payload.value = payload_template(self.signals.get(self.signal_name.value) or {})
         self.update_payload.value = payload_template(self.updates.get(self.update_name.value) or {})
+
+
+def _graph_html(svg: str) -> str:
+    return f'<div style="overflow:auto">{svg}</div>'
 
 
 def _control(field: FormField) -> w.Widget:

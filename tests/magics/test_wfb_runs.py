@@ -134,6 +134,19 @@ def test_update_is_answered_refused_or_not_sent(ip: Any, capsys: Any) -> None:
     assert "it has already completed" in str(raised.value)
 
 
+def test_status_graph_is_the_workflow_coloured_by_the_run(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "approval", APPROVAL)
+    ip.run_line_magic("wfb", "run approval amount=3")
+    _wait_until_step(ip, "wait_for_decision", capsys)
+    svg = ip.run_line_magic("wfb", "status --graph").data
+    assert 'data-step="check" data-status="done"' in svg
+    assert 'data-step="wait_for_decision" data-status="running"' in svg
+    assert "current step: wait_for_decision" in capsys.readouterr().out
+    ip.run_line_magic("wfb", "terminate")
+    svg = ip.run_line_magic("wfb", "status --graph").data
+    assert 'data-step="wait_for_decision" data-status="stopped"' in svg
+
+
 def test_cancel_and_terminate(ip: Any, capsys: Any) -> None:
     ip.run_cell_magic("workflow", "approval", APPROVAL)
     ip.run_line_magic("wfb", "run approval amount=1")

@@ -86,7 +86,11 @@ async def wait_for_result(
     return outcome.result
 
 
-async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) -> ExecutionState:
+async def describe_execution(
+    engine: Engine, client: Client, ref: ExecutionRef, *, progress_when_closed: bool = False
+) -> ExecutionState:
+    """The run's state; its progress query is asked while it runs (and, with ``progress_when_closed``,
+    after it ended too: a worker then replays its history to answer, as for drawing a finished run)."""
     handle = _handle(client, ref)
     try:
         description = await handle.describe()
@@ -100,7 +104,7 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
         outcome = await await_outcome(client, handle, timeout=30)
         await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
     progress = None
-    if status == "running":
+    if status == "running" or (progress_when_closed and status != "lost"):
         try:
             progress = await handle.query(_PROGRESS_QUERY, rpc_timeout=_QUERY_TIMEOUT)
         except (WorkflowQueryFailedError, RPCError):

@@ -56,9 +56,12 @@ def form(ctx: CommandContext, argv: list[str]) -> Any:
     return RunForm(ctx.workspace, args.name)
 
 
-def status(ctx: CommandContext, argv: list[str]) -> None:
-    parser = CommandParser("%wfb status", "where an execution is")
+def status(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb status", "where an execution is: %wfb status [ID] [--graph]")
     parser.add_argument("workflow_id", nargs="?")
+    parser.add_argument(
+        "--graph", action="store_true", help="also return the workflow graph coloured by the run"
+    )
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
     state = execution.status()
@@ -67,6 +70,16 @@ def status(ctx: CommandContext, argv: list[str]) -> None:
     link = execution.link
     if link:
         print(f"  Web UI: {link}")
+    if not args.graph:
+        return None
+    from IPython.display import SVG
+
+    from wfb_jupyter.widgets import workflow_graph_svg
+
+    drawn = execution.graph(state)
+    return SVG(
+        workflow_graph_svg(drawn.definition_source, states=drawn.steps, run_status=drawn.status)
+    )
 
 
 def result(ctx: CommandContext, argv: list[str]) -> Any:

@@ -59,6 +59,14 @@ def test_and_show(ctx: CommandContext, args: Any, text: str, first_line: int = 2
     except DefinitionError as error:
         raise UsageError(_problems_message(name, text, error, first_line, "tested")) from None
     ctx.extras["last_test"] = report
+    from IPython.display import SVG
+
+    from wfb_jupyter.widgets import workflow_graph_svg
+
+    states = report.step_states()
+    ctx.display(
+        SVG(workflow_graph_svg(report.definition_source, states=states, run_status=report.status))
+    )
     return report
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         VersionInfo,
         text_table,
     )
+    from wfb_jupyter.services._run_graph import RunGraph, StepProgress
     from wfb_jupyter.services._runs import Runs
     from wfb_jupyter.services._statistics_source import Filters, StatisticsSource
     from wfb_jupyter.services._stats import Stats
@@ -59,6 +60,8 @@ __all__ = [
     "Filters",
     "ExecutionHandle",
     # values they return
+    "RunGraph",
+    "StepProgress",
     "BuildResult",
     "CodeDiff",
     "ComponentInfo",
@@ -106,6 +109,8 @@ _MODULES = {
     "definition_problems_message": "_problems",
     "Projects": "_projects",
     "Runs": "_runs",
+    "RunGraph": "_run_graph",
+    "StepProgress": "_run_graph",
     "TestRuns": "_test_runs",
     "Stats": "_stats",
     "StatisticsSource": "_statistics_source",

@@ -10,6 +10,7 @@ from wfb_jupyter.executions import ExecutionRef, ExecutionState, UpdateOutcome
 from wfb_jupyter.services._results import RunOutcome
 
 if TYPE_CHECKING:
+    from wfb_jupyter.services._run_graph import RunGraph
     from wfb_jupyter.services._runs import Runs
 
 
@@ -76,6 +77,11 @@ class ExecutionHandle:
     def update_schema(self, name: str) -> dict[str, Any] | None:
         """The payload schema of an update the execution's version declares (None for undeclared names)."""
         return self._runs.update_schema(self.ref, name)
+
+    def graph(self, state: ExecutionState | None = None) -> RunGraph:
+        """Where the run is, step by step (done, running, failed, skipped, not reached, loop counts), to
+        draw on its workflow's graph; ``state`` is a status just read, to draw it without asking again."""
+        return self._runs.graph(self.ref, state)
 
     def query(self, name: str, *args: Any) -> Any:
         return self._runs.query(self.ref, name, *args)

@@ -33,9 +33,15 @@ from wfb_jupyter.services._handle import ExecutionHandle
 from wfb_jupyter.services._inputs import describe_fields, input_problems_message
 from wfb_jupyter.services._projects import Projects
 from wfb_jupyter.services._results import ExecutionSummary, RunOutcome
+from wfb_jupyter.services._run_graph import AttemptRow, RunGraph, step_progress
 from wfb_jupyter.services._versions import Versions
 from wfb_jupyter.services._workers import Workers
-from wfb_jupyter.storage import find_execution, list_executions, list_workflows
+from wfb_jupyter.storage import (
+    find_execution,
+    list_activity_attempts,
+    list_executions,
+    list_workflows,
+)
 from wfb_jupyter.workers import serve_for_start
 
 
@@ -159,6 +165,42 @@ class Runs:
         engine = self._context.engine
         state = self._context.with_client(lambda client: describe_execution(engine, client, ref))
         return replace(state, note=note) if note and state.running else state
+
+    def graph(self, ref: ExecutionRef, state: ExecutionState | None = None) -> RunGraph:
+        """Where the run is, step by step, to draw on its workflow's graph; from ``state`` when the caller
+        has just read it (a live view), unless it lacks the progress of a run that has ended."""
+        if state is None or (state.progress is None and not state.running):
+            self._workers.ensure_serving(self._projects.current())
+            engine = self._context.engine
+            state = self._context.with_client(
+                lambda client: describe_execution(engine, client, ref, progress_when_closed=True)
+            )
+        attempts = self._context.read(
+            lambda session: [
+                AttemptRow(
+                    row.activity_id or row.step_id,
+                    row.attempt,
+                    row.status,
+                    row.duration_ms,
+                    row.error,
+                )
+                for row in list_activity_attempts(session, ref.workflow_id, ref.run_id or None)
+            ]
+        )
+        manifest = self._versions.manifest(ref.workflow_name, ref.version)
+        steps = step_progress(
+            manifest, state.status, state.progress, attempts, state.pending_activities, state.error
+        )
+        definition = self._versions.code(ref.workflow_name, ref.version, "definition")
+        return RunGraph(
+            ref.workflow_id,
+            ref.workflow_name,
+            ref.version,
+            state.status,
+            definition,
+            steps,
+            state.error,
+        )
 
     def signal(self, ref: ExecutionRef, signal: str, payload: Any = None) -> str | None:
         self._check_payload(ref, "signals", signal, payload)

@@ -16,7 +16,7 @@ from wfb_jupyter.testrun._plan import format_duration, step_of
 _RESULT_WIDTH = 60
 _COLOURS = {
     "ran": "#1a7f37", "mocked": "#8250df", "pinned": "#8250df", "skipped": "#6e7781",
-    "failed": "#cf222e", "running": "#bf8700", "not run": "#6e7781",
+    "failed": "#cf222e", "running": "#bf8700", "not run": "#6e7781", "not taken": "#6e7781",
 }  # fmt: skip
 
 
@@ -32,6 +32,25 @@ class StepRun:
     attempts: int | None = None
 
 
+@dataclass(frozen=True)
+class TestStepState:
+    """A step's part in the test, for the workflow graph (the shape ``widgets.workflow_graph_svg`` reads)."""
+
+    status: str  # done | mocked | failed | running | skipped | not taken | not reached
+    runs: int
+    detail: str = ""
+
+    def caption(self) -> str:
+        return self.status + (f" ×{self.runs}" if self.runs > 1 else "")
+
+    def tooltip(self) -> str:
+        return self.caption() + (f": {self.detail}" if self.detail else "")
+
+
+_GRAPH_STATUS = {"ran": "done", "pinned": "mocked", "not run": "not reached"}
+_PRECEDENCE = ("failed", "running", "done", "mocked", "skipped", "not taken", "not reached")
+
+
 @dataclass(frozen=True, repr=False)
 class TestReport:
     __test__ = False  # not a pytest test class
@@ -44,6 +63,7 @@ class TestReport:
     messages: tuple[tuple[str, str], ...]
     simulated_seconds: float
     wall_seconds: float
+    definition_source: str = ""  # what was tested (the graph is drawn from it)
 
     @property
     def path(self) -> list[str]:
@@ -57,6 +77,20 @@ class TestReport:
         raise KeyError(
             f"no run {run_id!r} in this test (runs: {', '.join(s.run_id for s in self.steps)})"
         )
+
+    def step_states(self) -> dict[str, TestStepState]:
+        """Per step (all its runs together): what the graph colours it."""
+        grouped: dict[str, list[StepRun]] = {}
+        for run in self.steps:
+            grouped.setdefault(run.step, []).append(run)
+        states = {}
+        for step, runs in grouped.items():
+            statuses = {_GRAPH_STATUS.get(run.status, run.status) for run in runs}
+            status = next((name for name in _PRECEDENCE if name in statuses), "done")
+            detail = next((run.error for run in runs if run.error), None) or ""
+            counted = [run for run in runs if _GRAPH_STATUS.get(run.status, run.status) == status]
+            states[step] = TestStepState(status, len(counted), detail)
+        return states
 
     def frame(self) -> Any:
         import pandas as pd
@@ -121,6 +155,7 @@ def build_report(
     messages: list[tuple[str, str]],
     simulated_seconds: float,
     wall_seconds: float,
+    definition_source: str = "",
 ) -> TestReport:
     order = {step: index for index, step in enumerate(manifest.get("steps", []))}
     kinds: Mapping[str, str] = manifest.get("step_kinds", {})
@@ -154,9 +189,12 @@ def build_report(
         )
     for run_id in progress.get("skipped_steps", []):
         add(run_id, "skipped")
+    parents: Mapping[str, str] = manifest.get("step_parents", {})
     for step in progress.get("pending_steps", manifest.get("steps", [])):
-        if step not in runs:
-            add(step, "not run")
+        if step not in runs:  # a branch its holder passed by, or a step the run never reached
+            holder = next((run for run in runs.values() if run.step == parents.get(step)), None)
+            passed_by = holder is not None and holder.status in ("ran", "skipped", "not taken")
+            add(step, "not taken" if passed_by else "not run")
     for (
         run_id,
         record,
@@ -181,6 +219,7 @@ def build_report(
         messages=tuple(messages),
         simulated_seconds=simulated_seconds,
         wall_seconds=wall_seconds,
+        definition_source=definition_source,
     )
 
 
@@ -189,7 +228,7 @@ def _natural(run_id: str) -> list[Any]:
 
 
 def _detail(step: StepRun) -> str:
-    if step.status in ("skipped", "not run", "running"):
+    if step.status in ("skipped", "not run", "not taken", "running"):
         return ""
     text = _short(step.result)
     if step.attempts and step.attempts > 1:

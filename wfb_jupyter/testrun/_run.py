@@ -99,6 +99,7 @@ async def run_test(
         messages=outcome.messages,
         simulated_seconds=outcome.simulated,
         wall_seconds=time.monotonic() - started,
+        definition_source=subject.compiled.definition_source,
     )
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_updates_v1 import UpdatesWorkflow
 from wfb_updates_v1_activities import ACTIVITIES
 
-BUILD_ID = "d433ae12e6b520931b6e"
+BUILD_ID = "fbda0148bc524a4e6ee3"
 DEFAULT_TASK_QUEUE = "golden"
 
 
