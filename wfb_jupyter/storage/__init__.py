@@ -81,6 +81,7 @@ from wfb_jupyter.storage.repository.executions import (
     open_runs_started_before,
     record_execution_closes,
     record_execution_starts,
+    record_rerun,
     recorded_runs,
 )
 from wfb_jupyter.storage.repository.projects import (
@@ -229,6 +230,7 @@ __all__ = [
     "open_runs_started_before",
     "record_execution_closes",
     "record_execution_starts",
+    "record_rerun",
     "recorded_runs",
     # schedules
     "ScheduleSettings",

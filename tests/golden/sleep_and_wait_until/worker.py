@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sleep_and_wait_v1 import SleepAndWaitWorkflow
 from wfb_sleep_and_wait_v1_activities import ACTIVITIES
 
-BUILD_ID = "4778bd824787f27e3ad7"
+BUILD_ID = "4f70519fbe7437861b4d"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -392,3 +392,16 @@ def recorded_runs(session: Session, runs: Sequence[tuple[str, str]]) -> set[tupl
         )
         found.update(pair for pair in ((w, r) for w, r in rows) if pair in wanted)
     return found
+
+
+def record_rerun(session: Session, start: ExecutionStart) -> None:
+    """Record a re-run's row, linked to the run it re-runs even if a worker recorded the run first."""
+    record_execution_starts(session, [start])
+    session.execute(
+        update(_executions)
+        .where(
+            _executions.c.temporal_workflow_id == start.temporal_workflow_id,
+            _executions.c.temporal_run_id == start.temporal_run_id,
+        )
+        .values(rerun_of=start.rerun_of, from_step=start.from_step)
+    )
