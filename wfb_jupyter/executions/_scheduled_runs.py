@@ -62,18 +62,19 @@ def _project(engine: Engine, project_id: str) -> _Project | None:
         if not has_schedules(session, project_id):
             return None
         task_queue = session.scalar(select(Project.task_queue).where(Project.id == project_id))
-        workflows = dict(
-            session.execute(
+        workflows = {
+            name: row_id
+            for name, row_id in session.execute(
                 select(Workflow.name, Workflow.id).where(Workflow.project_id == project_id)
-            ).tuples()
-        )
+            )
+        }
         inputs = {
             schedule_id: dict(values)
             for schedule_id, values in session.execute(
                 select(ScheduleRecord.schedule_id, ScheduleRecord.inputs).where(
                     ScheduleRecord.project_id == project_id
                 )
-            ).tuples()
+            )
         }
     return _Project(task_queue or "", workflows, inputs)
 

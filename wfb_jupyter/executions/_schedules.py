@@ -260,30 +260,31 @@ def _followers(engine: Engine, project_id: str) -> list[_Follower]:
             .where(ScheduleRecord.project_id == project_id, ScheduleRecord.pinned_version.is_(None))
             .order_by(ScheduleRecord.id)
         ).all()
-    followers = []
-    for row in rows:
-        record: ScheduleRecord = row[0]
-        start = ScheduledStart(
-            record.schedule_id,
-            row.name,
-            row.version,
-            row.workflow_type,
-            row.task_queue,
-            dict(record.inputs),
-            row.user_name,
-            row.project_name,
-        )
-        schema = dict(row.manifest.get("input_schema") or {})
-        followers.append(
-            _Follower(
+        # Read while the session is open: a read scope's objects expire when it ends.
+        followers = []
+        for row in rows:
+            record: ScheduleRecord = row[0]
+            start = ScheduledStart(
                 record.schedule_id,
-                record.version,
+                row.name,
+                row.version,
+                row.workflow_type,
+                row.task_queue,
                 dict(record.inputs),
-                record.problem,
-                start,
-                schema,
+                row.user_name,
+                row.project_name,
             )
-        )
+            schema = dict(row.manifest.get("input_schema") or {})
+            followers.append(
+                _Follower(
+                    record.schedule_id,
+                    record.version,
+                    dict(record.inputs),
+                    record.problem,
+                    start,
+                    schema,
+                )
+            )
     return followers
 
 
@@ -307,7 +308,7 @@ async def follow_active_versions(engine: Engine, client: Client, project_id: str
             )
             if problem != follower.problem:
                 await _store(engine, follower.schedule_id, problem=problem)
-                changes.append(f"the schedule of {start.workflow!r}: {problem}")
+                changes.append(f"The schedule of {start.workflow!r}: {problem}.")
             continue
         try:
             await _update_action(client, start)
@@ -317,7 +318,7 @@ async def follow_active_versions(engine: Engine, client: Client, project_id: str
             continue
         await _store(engine, follower.schedule_id, version=start.version, problem=None)
         changes.append(
-            f"the schedule of {start.workflow!r} now runs v{start.version} (was v{follower.version})"
+            f"The schedule of {start.workflow!r} now runs v{start.version} (was v{follower.version})."
         )
     return changes
 

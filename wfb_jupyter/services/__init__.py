@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from wfb_jupyter.services._errors import (
         NoEarlierVersionError,
         NoLocalWorkerError,
+        NoScheduleError,
         NoSidecarError,
         ProjectExistsError,
         UnknownProjectError,
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
         text_table,
     )
     from wfb_jupyter.services._runs import Runs
+    from wfb_jupyter.services._schedule_info import SCHEDULE_COLUMNS, ScheduleInfo
+    from wfb_jupyter.services._schedules import Schedules
     from wfb_jupyter.services._statistics_source import Filters, StatisticsSource
     from wfb_jupyter.services._stats import Stats
     from wfb_jupyter.services._versions import Versions
@@ -51,6 +54,7 @@ __all__ = [
     "Projects",
     "Versions",
     "Runs",
+    "Schedules",
     "Workers",
     "Stats",
     "StatisticsSource",
@@ -63,12 +67,14 @@ __all__ = [
     "ExecutionSummary",
     "ProjectInfo",
     "RunOutcome",
+    "ScheduleInfo",
     "VersionInfo",
     "ACTIVE_WORKER_STATES",
     "CODE_KINDS",
     # errors
     "NoEarlierVersionError",
     "NoLocalWorkerError",
+    "NoScheduleError",
     "NoSidecarError",
     "ProjectExistsError",
     "UnknownProjectError",
@@ -78,6 +84,7 @@ __all__ = [
     "declared_name",
     "COMPONENT_COLUMNS",
     "EXECUTION_COLUMNS",
+    "SCHEDULE_COLUMNS",
     "VERSION_COLUMNS",
     "text_table",
     "definition_problems_message",
@@ -91,6 +98,7 @@ _MODULES = {
     "ServiceContext": "_context",
     "NoEarlierVersionError": "_errors",
     "NoLocalWorkerError": "_errors",
+    "NoScheduleError": "_errors",
     "NoSidecarError": "_errors",
     "ProjectExistsError": "_errors",
     "UnknownProjectError": "_errors",
@@ -104,6 +112,9 @@ _MODULES = {
     "definition_problems_message": "_problems",
     "Projects": "_projects",
     "Runs": "_runs",
+    "Schedules": "_schedules",
+    "ScheduleInfo": "_schedule_info",
+    "SCHEDULE_COLUMNS": "_schedule_info",
     "Stats": "_stats",
     "StatisticsSource": "_statistics_source",
     "Filters": "_statistics_source",
