@@ -80,7 +80,8 @@ def _project(engine: Engine, project_id: str) -> _Project | None:
 
 
 async def record_scheduled_runs(engine: Engine, client: Client, project_id: str) -> int:
-    """Give every scheduled run of the project an execution row; returns how many were added."""
+    """Give every scheduled run of the project an execution row; returns how many it found without one
+    (another worker may have recorded some of them meanwhile: each run still gets one row)."""
     project = await asyncio.to_thread(_project, engine, project_id)
     if project is None:
         return 0
