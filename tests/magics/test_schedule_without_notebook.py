@@ -48,7 +48,8 @@ output: ${steps.second.result}
 def test_runs_of_a_schedule_are_recorded_with_no_notebook_open(
     ip: Any, capsys: Any, database_url: str, temporal_address: str, tmp_path: Path
 ) -> None:
-    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")  # no worker in this process
+    # No worker runs in this process: only the sidecar can record the runs.
+    ip.run_line_magic("config", "WfbSettings.auto_start_worker = False")
     project = ip.run_line_magic("config", "WfbSettings.project")
     made = subprocess.run(
         [sys.executable, "-c", NOTEBOOK, database_url, project],
