@@ -207,3 +207,28 @@ def test_a_running_execution_is_refused_unless_forced(ip: Any, capsys: Any) -> N
     assert running.status().status == "terminated"
     new.signal("go")
     assert new.wait(60).status == "completed"
+
+
+NAPPING = """\
+steps:
+  - id: one
+    call: echo
+    with: {value: 1}
+  - id: nap
+    sleep: 1s
+  - id: two
+    call: echo
+    with: {value: 2}
+output: ${steps.two.result}
+"""
+
+
+def test_a_sleep_step_is_found_by_its_timer(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "napping", NAPPING)
+    ip.run_line_magic("wfb", "run napping --wait")
+    capsys.readouterr()
+    ip.run_line_magic("wfb", "rerun --from nap --wait")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].endswith("from step 'nap': new run " + out[0].rsplit(" ", 1)[-1])
+    assert out[1] == "  kept, not run again: one"
+    assert out[-1] == "Completed: 2"

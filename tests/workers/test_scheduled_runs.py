@@ -117,6 +117,16 @@ async def test_runs_are_recorded_once_however_many_rounds_see_them(
         done = [r for r in rows if r.status == "completed"]
         assert all(r.input == {"n": 1} and r.result == 1 and r.version == 1 for r in done)
         assert all(len(list_activity_attempts(session, r.temporal_workflow_id)) == 1 for r in done)
+        project_name = get_project(session, project_id).name
+    # The runs carry the product's search attributes, so the Web UI lists them with the project's.
+    listed = [
+        run.id
+        async for run in client.list_workflows(
+            f'WfbProject = "{project_name}" AND WfbWorkflow = "tick" AND WfbVersion = 1 '
+            f'AND TemporalScheduledById = "{schedule_id}"'
+        )
+    ]
+    assert {r.temporal_workflow_id for r in done} <= set(listed)
 
 
 async def test_an_activation_made_anywhere_reaches_the_schedules_that_follow_it(
