@@ -127,6 +127,13 @@ async def test_runs_are_recorded_once_however_many_rounds_see_them(
         )
     ]
     assert {r.temporal_workflow_id for r in done} <= set(listed)
+    # Durations are Temporal's (start to close), not how long the worker took to notice the end.
+    for row in done:
+        described = await client.get_workflow_handle(
+            row.temporal_workflow_id, run_id=row.temporal_run_id
+        ).describe()
+        span = (described.close_time - described.start_time).total_seconds() * 1000
+        assert abs(row.duration_ms - span) <= 1
 
 
 async def test_an_activation_made_anywhere_reaches_the_schedules_that_follow_it(

@@ -10,6 +10,14 @@ from wfb_jupyter.magics._context import CommandContext
 from wfb_jupyter.magics._errors import CommandParser
 
 _ACTIONS = ("pause", "resume", "trigger", "delete", "backfill")
+# What a trigger does while a run of the schedule is still going, by overlap policy.
+_WHILE_ONE_RUNS = {
+    "skip": " (skipped if a run of it is still going: overlap skip)",
+    "buffer-one": " (after the run still going, if any: overlap buffer-one)",
+    "buffer-all": " (after the runs still going, if any: overlap buffer-all)",
+    "cancel-other": " (a run still going is cancelled first: overlap cancel-other)",
+    "terminate-other": " (a run still going is terminated: overlap terminate-other)",
+}
 
 
 def schedule(ctx: CommandContext, argv: list[str]) -> None:
@@ -95,9 +103,7 @@ def _act(
         print(f"Resumed the schedule of {name!r}; next fire time: {upcoming}.")
     elif action == "trigger":
         info = schedules.trigger(name)
-        policy = (
-            "" if info.overlap == "allow-all" else f" (unless a run is still going: {info.overlap})"
-        )
+        policy = _WHILE_ONE_RUNS.get(info.overlap, "")
         print(
             f"Triggered {name!r}: a run starts now{policy}; the project's worker records it, "
             f"`%wfb executions {name}` lists it."

@@ -194,12 +194,12 @@ class ExecutionSummary:
 
     def row(self) -> list[str]:
         duration = f"{self.duration_ms / 1000:.2f}s" if self.duration_ms is not None else ""
-        made = " (scheduled)" if self.schedule_id else ""
+        made = ["scheduled"] if self.schedule_id else []
         if self.from_step is not None:
-            made += f" (re-run from {self.from_step})"
+            made.append(f"re-run from {self.from_step}")
         return [
             self.workflow_id,
-            f"{self.workflow} v{self.version}{made}",
+            f"{self.workflow} v{self.version}" + (f" ({', '.join(made)})" if made else ""),
             self.status,
             self.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             duration,
