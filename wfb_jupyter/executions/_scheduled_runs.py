@@ -139,4 +139,6 @@ async def reconcile_project_runs(engine: Engine, client: Client, project_id: str
             await keep(engine, client, project_id)
         except RPCError as error:  # a server that cannot answer now: the next round tries again
             logger.info("%s for project %s: %s", keep.__name__, project_id, error)
+        except Exception:  # noqa: BLE001 - logged; closing the rows of ended runs must still happen
+            logger.warning("%s for project %s failed", keep.__name__, project_id, exc_info=True)
     return await close_finished_executions(engine, client, project_id)
