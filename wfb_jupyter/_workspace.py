@@ -1,9 +1,10 @@
 """The Workspace: the typed services a notebook (or a script) works with, over one set of settings.
 
-``ws.projects``, ``ws.versions``, ``ws.runs``, ``ws.workers``, ``ws.stats`` and ``ws.tests`` do the work; ``ws.build`` and
-``ws.run`` are the two everyday shortcuts. Magics and widgets are thin views over it, so every behaviour a
-notebook user sees is testable without a kernel. It is cheap to create: the database opens, the project is
-created and Temporal is resolved on first use, and Temporal work runs on the runtime loop, never the caller's.
+``ws.projects``, ``ws.versions``, ``ws.runs``, ``ws.workers``, ``ws.stats``, ``ws.schedules`` and ``ws.tests``
+do the work; ``ws.build`` and ``ws.run`` are the two everyday shortcuts. Magics and widgets are thin views over
+it, so every behaviour a notebook user sees is testable without a kernel. It is cheap to create: the database
+opens, the project is created and Temporal is resolved on first use, and Temporal work runs on the runtime loop,
+never the caller's.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from wfb_jupyter.services import (
     ExecutionHandle,
     Projects,
     Runs,
+    Schedules,
     ServiceContext,
     Stats,
     TestRuns,
@@ -41,6 +43,7 @@ class Workspace:
         self.runs = Runs(self._context, self.projects, self.versions, self.workers)
         self.stats = Stats(self._context, self.projects, self.runs)
         self.tests = TestRuns(self._context, self.projects, self.versions, self.runs)
+        self.schedules = Schedules(self._context, self.projects, self.versions, self.workers)
 
     @property
     def settings(self) -> WfbSettings:

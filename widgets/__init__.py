@@ -1,4 +1,4 @@
-"""ipywidgets views over wfb_jupyter's public API (run form, workers, versions, statistics, graph).
+"""ipywidgets views over wfb_jupyter's public API (run form, workers, schedules, versions, statistics, graph).
 
 Only the magics import this package, when a widget or a graph is asked for; each name loads its module on first
 use, so drawing a graph does not load ipywidgets.
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wfb_jupyter.widgets._graph import WorkflowGraph, workflow_graph_svg
     from wfb_jupyter.widgets._run_form import RunForm
+    from wfb_jupyter.widgets._schedule_panel import SchedulePanel
     from wfb_jupyter.widgets._stats_dashboard import StatisticsDashboard
     from wfb_jupyter.widgets._version_history import ActivationRequest, VersionHistory
     from wfb_jupyter.widgets._worker_panel import WorkerPanel
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RunForm",
     "WorkerPanel",
+    "SchedulePanel",
     "VersionHistory",
     "ActivationRequest",
     # workflow graph
@@ -31,6 +33,7 @@ __all__ = [
 _MODULES = {
     "RunForm": "_run_form",
     "WorkerPanel": "_worker_panel",
+    "SchedulePanel": "_schedule_panel",
     "VersionHistory": "_version_history",
     "ActivationRequest": "_version_history",
     "WorkflowGraph": "_graph",

@@ -64,7 +64,13 @@ class RunForm(w.VBox):
         self.definition = workspace.versions.code(name, manifest.get("version"), "definition")
         self.graph = w.HTML(_graph_html(workflow_graph_svg(self.definition)))
         self.graph.add_class("wfb-run-graph")
+        # Shown once a run has failed: starts it again from the step that failed (``rerun``).
+        self.rerun_button = w.Button(
+            description="Re-run from failed step", icon="redo", layout=w.Layout(display="none")
+        )
+        self.rerun_button.add_class("wfb-rerun-button")
         self.run_button.on_click(lambda _: self.run())
+        self.rerun_button.on_click(lambda _: self.rerun())
         self.pause_button.observe(lambda change: self.set_paused(change["new"]), names="value")
 
         title = w.HTML(
@@ -85,7 +91,7 @@ class RunForm(w.VBox):
             [
                 title,
                 *rows,
-                w.HBox([self.run_button, self.pause_button]),
+                w.HBox([self.run_button, self.pause_button, self.rerun_button]),
                 self.message,
                 self.status,
                 self.link,
@@ -111,12 +117,42 @@ class RunForm(w.VBox):
         self.stop_updates()
         self.message.value = ""
         self.outcome.value = ""
+        self.rerun_button.layout.display = "none"
         try:
             execution = self.execution = self.workspace.run(self.name, values, version=self.version)
         except Exception as error:  # noqa: BLE001 - shown in the form
             self.message.value = error_html(error_text(error))
             return None
         self.status.value = note_html(f"Started {execution.workflow_id} (v{execution.version}).")
+        self._follow(execution)
+        return execution
+
+    def rerun(self) -> ExecutionHandle | None:
+        """Re-run the failed execution from the step that failed; returns the new run's handle."""
+        if self.execution is None:
+            self.message.value = error_html("Run the workflow first.")
+            return None
+        try:
+            execution = self.execution.rerun()
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.message.value = error_html(error_text(error))
+            return None
+        self.stop_updates()
+        self.execution = execution
+        self.message.value = self.outcome.value = ""
+        self.rerun_button.layout.display = "none"
+        plan = execution.rerun_plan
+        assert plan is not None  # every handle ``rerun`` returns has one
+        kept = ", ".join(plan.kept_steps) or "nothing"
+        self.status.value = note_html(
+            f"Re-running {execution.workflow_id} from step {plan.step!r} (kept, not run again: "
+            f"{kept})."
+        )
+        self._follow(execution)
+        return execution
+
+    def _follow(self, execution: ExecutionHandle) -> None:
+        """Link the run in the Web UI and show its live status until it ends."""
         link = execution.link
         self.link.value = (
             f'<a href="{escape(link)}" target="_blank">Open in the Temporal Web UI</a>'
@@ -132,7 +168,6 @@ class RunForm(w.VBox):
             on_error=lambda error: setattr(self.message, "value", error_html(error_text(error))),
             interval=self.poll_interval,
         ).start()
-        return execution
 
     def show_state(self, state: Any) -> None:
         self.last_state = state
@@ -141,6 +176,7 @@ class RunForm(w.VBox):
         self.draw_graph(state)
         if is_final(state):
             self.pause_button.disabled = True
+        self.rerun_button.layout.display = None if state.status == "failed" else "none"
 
     def draw_graph(self, state: Any = None) -> None:
         """The graph coloured by where the run is (the last status read, unless it has ended)."""

@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
     from wfb_jupyter.errors import WfbError
-    from wfb_jupyter.executions import close_finished_executions
+    from wfb_jupyter.executions import reconcile_project_runs
     from wfb_jupyter.settings import WfbSettings
     from wfb_jupyter.storage import get_engine
     from wfb_jupyter.temporal import TemporalConnection
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
                 connection=TemporalConnection(settings.temporal),
                 heartbeat_interval=settings.heartbeat_interval,
                 stale_after=settings.stale_after,
-                reconciler=close_finished_executions,
+                reconciler=reconcile_project_runs,
             )
         )
     except WfbError as error:

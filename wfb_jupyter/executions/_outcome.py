@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -78,11 +78,23 @@ async def await_outcome(
     return Outcome("completed", result=_jsonable(result))
 
 
-async def record_outcome(engine: Engine, workflow_id: str, run_id: str, outcome: Outcome) -> None:
+async def record_outcome(
+    engine: Engine,
+    workflow_id: str,
+    run_id: str,
+    outcome: Outcome,
+    closed_at: datetime | None = None,
+) -> None:
+    """Close the run's row; ``closed_at`` is when it ended (default: now, for a run seen ending)."""
     await write_close(
         engine,
         ExecutionClose(
-            workflow_id, run_id, outcome.status, result=outcome.result, error=outcome.error
+            workflow_id,
+            run_id,
+            outcome.status,
+            result=outcome.result,
+            error=outcome.error,
+            closed_at=closed_at or utc_now(),
         ),
     )
 
@@ -121,7 +133,9 @@ async def close_finished_executions(
             if description.status in (None, WorkflowExecutionStatus.RUNNING):
                 return False
             outcome = await await_outcome(client, handle, timeout=30)
-            await record_outcome(engine, workflow_id, run_id, outcome)
+            # When it ended, not now: a round comes seconds later, and a scheduled run, whose start is
+            # Temporal's too, would otherwise count the wait in its duration.
+            await record_outcome(engine, workflow_id, run_id, outcome, description.close_time)
             return True
 
     settled = await asyncio.gather(*(settle(*run) for run in runs), return_exceptions=True)

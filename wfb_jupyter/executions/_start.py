@@ -145,11 +145,16 @@ async def start_execution(
     )
     ref = ExecutionRef(project_id, workflow_name, planned.version, workflow_id, run_id)
     if watch:
-        key = (ref.workflow_id, ref.run_id)
-        task = asyncio.ensure_future(_watch(engine, client, ref))
-        watched_runs[key] = task
-        task.add_done_callback(lambda _: watched_runs.pop(key, None))
+        watch_run(engine, client, ref)
     return ref
+
+
+def watch_run(engine: Engine, client: Client, ref: ExecutionRef) -> None:
+    """Have this process record the run's end as soon as it happens (on the current loop)."""
+    key = (ref.workflow_id, ref.run_id)
+    task = asyncio.ensure_future(_watch(engine, client, ref))
+    watched_runs[key] = task
+    task.add_done_callback(lambda _: watched_runs.pop(key, None))
 
 
 def watcher_of(ref: ExecutionRef) -> asyncio.Task[Outcome | None] | None:

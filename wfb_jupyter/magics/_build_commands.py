@@ -138,6 +138,8 @@ def _show_activation(ctx: CommandContext, name: str, activate: Callable[[], Vers
             f"{name!r} v{info.version} is now active (was v{before}); new executions use it, "
             "running ones finish on their own version."
         )
+    for note in info.notes:  # schedules that follow the active version
+        print(f"  {note}")
 
 
 def diff(ctx: CommandContext, argv: list[str]) -> None:

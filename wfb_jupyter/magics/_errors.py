@@ -60,6 +60,14 @@ def _hint(error: WfbError) -> str | None:
         return f"create it with %wfb project create {name}"
     if isinstance(error, services.NoEarlierVersionError):
         return f"choose one with %wfb rollback {name} VERSION (see %wfb versions {name})"
+    if isinstance(error, services.NoScheduleError):
+        return f"create one with %wfb schedule {name} --every 15m (or --cron CRON)"
+    if isinstance(error, executions.ScheduleMissingError):
+        return "%wfb schedule NAME --every ... (or --cron ...) makes it again"
+    if isinstance(error, executions.RerunRunningError):
+        return f"`%wfb rerun {error.workflow_id} --force` re-runs it now"
+    if isinstance(error, executions.RerunStepError):
+        return "choose one with --from STEP"
     if isinstance(error, services.NoLocalWorkerError):
         return "a sidecar is stopped with %wfb workers stop --sidecar"
     if isinstance(error, executions.NoWorkerError):

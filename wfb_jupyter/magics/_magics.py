@@ -14,6 +14,7 @@ from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-
 
 from wfb_jupyter.magics import _build_commands as build_commands
 from wfb_jupyter.magics import _run_commands as run_commands
+from wfb_jupyter.magics import _schedule_commands as schedule_commands
 from wfb_jupyter.magics._context import CommandContext
 from wfb_jupyter.magics._errors import user_errors
 from wfb_jupyter.settings import WfbSettings
@@ -68,6 +69,9 @@ COMMANDS: dict[str, Command] = {
     "cancel": run_commands.cancel,
     "terminate": run_commands.terminate,
     "executions": run_commands.executions,
+    "rerun": schedule_commands.rerun,
+    "schedule": schedule_commands.schedule,
+    "schedules": schedule_commands.schedules,
     "workers": run_commands.workers,
     "stats": run_commands.stats,
 }
@@ -165,8 +169,10 @@ class WorkflowMagics(Magics):
         server, run NAME [key=value ...] [--inputs VARIABLE] [--wait], form NAME, status [ID],
         result [ID], signal NAME [key=value ...] [--id ID], update NAME [key=value ...] [--id ID],
         query NAME [--id ID], cancel [ID],
-        terminate [ID], executions [NAME], workers [status|start|stop|restart|panel] [--sidecar],
-        stats [NAME]. Inputs: ``key=value`` (JSON for non-text fields) or ``key=$variable``.
+        terminate [ID], executions [NAME], rerun [ID] [--from STEP],
+        schedule NAME --every 15m|--cron CRON [--timezone TZ] [key=value ...] (or --pause, --resume,
+        --trigger, --delete, --backfill START END), schedules [--panel],
+        workers [status|start|stop|restart|panel] [--sidecar], stats [NAME]. Inputs: ``key=value`` (JSON for non-text fields) or ``key=$variable``.
         """
         words = [self._expand(word) for word in arg_split(line, posix=True)]
         if not words:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from wfb_jupyter.services._errors import (
         NoEarlierVersionError,
         NoLocalWorkerError,
+        NoScheduleError,
         NoSidecarError,
         ProjectExistsError,
         UnknownProjectError,
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     )
     from wfb_jupyter.services._run_graph import RunGraph, StepProgress
     from wfb_jupyter.services._runs import Runs
+    from wfb_jupyter.services._schedule_info import SCHEDULE_COLUMNS, ScheduleInfo
+    from wfb_jupyter.services._schedules import Schedules
     from wfb_jupyter.services._statistics_source import Filters, StatisticsSource
     from wfb_jupyter.services._stats import Stats
     from wfb_jupyter.services._test_runs import TestRuns
@@ -54,6 +57,7 @@ __all__ = [
     "Versions",
     "Runs",
     "TestRuns",
+    "Schedules",
     "Workers",
     "Stats",
     "StatisticsSource",
@@ -68,12 +72,14 @@ __all__ = [
     "ExecutionSummary",
     "ProjectInfo",
     "RunOutcome",
+    "ScheduleInfo",
     "VersionInfo",
     "ACTIVE_WORKER_STATES",
     "CODE_KINDS",
     # errors
     "NoEarlierVersionError",
     "NoLocalWorkerError",
+    "NoScheduleError",
     "NoSidecarError",
     "ProjectExistsError",
     "UnknownProjectError",
@@ -83,6 +89,7 @@ __all__ = [
     "declared_name",
     "COMPONENT_COLUMNS",
     "EXECUTION_COLUMNS",
+    "SCHEDULE_COLUMNS",
     "VERSION_COLUMNS",
     "text_table",
     "definition_problems_message",
@@ -96,6 +103,7 @@ _MODULES = {
     "ServiceContext": "_context",
     "NoEarlierVersionError": "_errors",
     "NoLocalWorkerError": "_errors",
+    "NoScheduleError": "_errors",
     "NoSidecarError": "_errors",
     "ProjectExistsError": "_errors",
     "UnknownProjectError": "_errors",
@@ -112,6 +120,9 @@ _MODULES = {
     "RunGraph": "_run_graph",
     "StepProgress": "_run_graph",
     "TestRuns": "_test_runs",
+    "Schedules": "_schedules",
+    "ScheduleInfo": "_schedule_info",
+    "SCHEDULE_COLUMNS": "_schedule_info",
     "Stats": "_stats",
     "StatisticsSource": "_statistics_source",
     "Filters": "_statistics_source",

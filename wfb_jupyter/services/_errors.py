@@ -52,3 +52,10 @@ class NoEarlierVersionError(StateError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"workflow {name!r} has no version that was active before the current one")
+
+
+class NoScheduleError(NotFoundError):
+    def __init__(self, name: str, scheduled: Sequence[str]) -> None:
+        self.name = name
+        listing = ", ".join(scheduled) or "none yet"
+        super().__init__(f"workflow {name!r} has no schedule (scheduled workflows: {listing})")

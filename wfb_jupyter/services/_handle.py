@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter.errors import StateError
-from wfb_jupyter.executions import ExecutionRef, ExecutionState, UpdateOutcome
+from wfb_jupyter.executions import ExecutionRef, ExecutionState, Rerun, UpdateOutcome
 from wfb_jupyter.services._results import RunOutcome
 
 if TYPE_CHECKING:
@@ -19,6 +19,7 @@ class ExecutionHandle:
         self._runs = runs
         self.ref = ref
         self.outcome: RunOutcome | None = None  # how it ended, once this handle has waited for it
+        self.rerun_plan: Rerun | None = None  # for a re-run started here: its step, what it kept
 
     @property
     def workflow_id(self) -> str:
@@ -93,6 +94,11 @@ class ExecutionHandle:
     def terminate(self, reason: str = "") -> None:
         """Stop the execution at once, without running any more of it."""
         self._runs.terminate(self.ref, reason)
+
+    def rerun(self, from_step: str | None = None, *, force: bool = False) -> ExecutionHandle:
+        """Re-run this execution from a step (default: the step that failed), on its version's code; the
+        steps before it are not run again. Returns the new run's handle (``rerun_plan`` says what it kept)."""
+        return self._runs.rerun(self.ref, from_step, force=force)
 
     def __repr__(self) -> str:
         return f"<ExecutionHandle {self.workflow_name} v{self.version} {self.workflow_id}>"

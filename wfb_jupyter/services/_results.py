@@ -97,6 +97,7 @@ class VersionInfo:
     compiler_version: str
     step_count: int
     open_executions: int = 0
+    notes: tuple[str, ...] = ()  # what else the activation changed (schedules that follow it)
 
     def row(self) -> list[str]:
         return [
@@ -187,12 +188,18 @@ class ExecutionSummary:
     duration_ms: int | None
     error: str | None = None
     result: Any = None
+    schedule_id: str | None = None  # the schedule that started it
+    rerun_of: str | None = None  # the run id of the run it re-runs ...
+    from_step: str | None = None  # ... from this step
 
     def row(self) -> list[str]:
         duration = f"{self.duration_ms / 1000:.2f}s" if self.duration_ms is not None else ""
+        made = ["scheduled"] if self.schedule_id else []
+        if self.from_step is not None:
+            made.append(f"re-run from {self.from_step}")
         return [
             self.workflow_id,
-            f"{self.workflow} v{self.version}",
+            f"{self.workflow} v{self.version}" + (f" ({', '.join(made)})" if made else ""),
             self.status,
             self.started_at.strftime("%Y-%m-%d %H:%M:%S"),
             duration,

@@ -21,6 +21,7 @@ from wfb_jupyter.executions import (
     describe_execution,
     find_execution_ref,
     query_execution,
+    rerun_execution,
     signal_execution,
     start_execution,
     terminate_execution,
@@ -37,6 +38,7 @@ from wfb_jupyter.services._run_graph import AttemptRow, RunGraph, step_progress
 from wfb_jupyter.services._versions import Versions
 from wfb_jupyter.services._workers import Workers
 from wfb_jupyter.storage import (
+    ExecutionRecord,
     find_execution,
     list_activity_attempts,
     list_executions,
@@ -93,6 +95,28 @@ class Runs:
         )
         return ExecutionHandle(self, ref)
 
+    def rerun(
+        self, ref: ExecutionRef, from_step: str | None = None, *, force: bool = False
+    ) -> ExecutionHandle:
+        """Re-run an execution from a step (default: the step that failed), on the code of its version: the
+        steps before it keep their results and are not run again. A step that does not exist or has not run
+        is refused with the steps to choose from; a running execution is refused unless ``force``."""
+        info = self._projects.current()
+        self._workers.ensure_serving(info)
+        engine = self._context.engine
+
+        async def load_version(workflow_db_id: int, number: int) -> None:
+            await serve_for_start(engine, info.id, workflow_db_id, number)
+
+        rerun = self._context.with_client(
+            lambda client: rerun_execution(
+                engine, client, ref, from_step, force=force, load_version=load_version
+            )  # fmt: skip
+        )
+        handle = ExecutionHandle(self, rerun.ref)
+        handle.rerun_plan = rerun
+        return handle
+
     def get(self, workflow_id: str) -> ExecutionHandle:
         """The latest run with this workflow id in the current project."""
         project_id = self._projects.current().id
@@ -107,6 +131,11 @@ class Runs:
 
         def read(session: Any) -> list[ExecutionSummary]:
             names = {w.id: w.name for w in list_workflows(session, info.id)}
+
+            def original_run(row_id: int | None) -> str | None:
+                original = session.get(ExecutionRecord, row_id) if row_id is not None else None
+                return original.temporal_run_id if original is not None else None
+
             workflow_id = None
             if name is not None:
                 workflow_id = next((i for i, n in names.items() if n == name), None)
@@ -126,6 +155,9 @@ class Runs:
                     r.duration_ms,
                     r.error,
                     r.result,
+                    schedule_id=r.schedule_id,
+                    rerun_of=original_run(r.rerun_of),
+                    from_step=r.from_step,
                 )  # fmt: skip
                 for r in rows
             ]

@@ -15,6 +15,7 @@ from wfb_jupyter.builds import (
 )
 from wfb_jupyter.compiler import CompiledWorkflow, WorkflowDefinitionError
 from wfb_jupyter.errors import DefinitionError, InputError, WfbError
+from wfb_jupyter.executions import follow_active_versions
 from wfb_jupyter.services._context import ServiceContext
 from wfb_jupyter.services._diff import unified_diff, version_changes
 from wfb_jupyter.services._errors import (
@@ -41,6 +42,7 @@ from wfb_jupyter.storage import (
     activate_version,
     get_compiled_code,
     get_workflow_by_name,
+    has_schedules,
     list_compiled_versions,
     list_open_executions,
     list_workflows,
@@ -94,7 +96,10 @@ class Versions:
             shown = name or declared_name(text) or "(unnamed)"
             message = definition_problems_message(shown, error.problems, text, first_line=1)
             raise DefinitionError(message, error.problems) from None
-        return replace(result, worker_note=self._serve(info)) if result.active else result
+        if not result.active:
+            return result
+        notes = [self._serve(info), *self._follow_schedules(info)]
+        return replace(result, worker_note="\n  ".join(note for note in notes if note))
 
     def _dry_run(
         self, session: Session, info: ProjectInfo, text: str, name: str | None
@@ -136,6 +141,19 @@ class Versions:
         except WfbError as error:
             return f"Stored, but no worker serves it yet: {error}"
 
+    def _follow_schedules(self, info: ProjectInfo) -> builtins.list[str]:
+        """Schedules that follow the active version start the new one from now on (the project's workers
+        see to it too, should this fail); a line per schedule moved."""
+        if not self._context.read(lambda session: has_schedules(session, info.id)):
+            return []
+        engine = self._context.engine
+        try:
+            return self._context.with_client(
+                lambda client: follow_active_versions(engine, client, info.id)
+            )
+        except WfbError as error:
+            return [f"Schedules not moved to the new version yet ({error}); the worker will."]
+
     # -- versions and code --------------------------------------------------------------------------------
 
     def workflows(self, project: str | None = None) -> list[str]:
@@ -166,8 +184,9 @@ class Versions:
             return version_info(name, activate_version(session, workflow.id, version))
 
         activated = self._context.write(flip)
-        self._serve(self._projects.current())
-        return activated
+        info = self._projects.current()
+        self._serve(info)
+        return replace(activated, notes=tuple(self._follow_schedules(info)))
 
     def rollback(self, name: str, version: int | None = None) -> VersionInfo:
         """Activate ``version``, or without one the version that was active before the current one."""

@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 
-from wfb_jupyter.executions import close_finished_executions
+from wfb_jupyter.executions import reconcile_project_runs
 from wfb_jupyter.services._context import WORKER_TIMEOUT, ServiceContext
 from wfb_jupyter.services._errors import NoLocalWorkerError, NoSidecarError
 from wfb_jupyter.services._projects import Projects
@@ -33,7 +33,7 @@ class Workers:
             connection=self._context.temporal,
             heartbeat_interval=settings.heartbeat_interval,
             stale_after=settings.stale_after,
-            reconciler=close_finished_executions,
+            reconciler=reconcile_project_runs,
         )
 
     def list(self) -> list[WorkerStatus]:

@@ -52,6 +52,7 @@ from wfb_jupyter.storage.orm import (
     Component,
     ExecutionRecord,
     Project,
+    ScheduleRecord,
     User,
     WorkerRecord,
     Workflow,
@@ -80,6 +81,8 @@ from wfb_jupyter.storage.repository.executions import (
     open_runs_started_before,
     record_execution_closes,
     record_execution_starts,
+    record_rerun,
+    recorded_runs,
 )
 from wfb_jupyter.storage.repository.projects import (
     create_project,
@@ -92,6 +95,16 @@ from wfb_jupyter.storage.repository.projects import (
     get_user_by_name,
     list_projects,
     slugify,
+)
+from wfb_jupyter.storage.repository.schedules import (
+    ScheduleSettings,
+    delete_schedule,
+    find_schedule,
+    get_schedule,
+    has_schedules,
+    list_schedules,
+    save_schedule,
+    update_schedule,
 )
 from wfb_jupyter.storage.repository.workers import (
     STALE_AFTER,
@@ -163,6 +176,7 @@ __all__ = [
     "Component",
     "ExecutionRecord",
     "Project",
+    "ScheduleRecord",
     "User",
     "WorkerRecord",
     "Workflow",
@@ -216,6 +230,17 @@ __all__ = [
     "open_runs_started_before",
     "record_execution_closes",
     "record_execution_starts",
+    "record_rerun",
+    "recorded_runs",
+    # schedules
+    "ScheduleSettings",
+    "delete_schedule",
+    "find_schedule",
+    "get_schedule",
+    "has_schedules",
+    "list_schedules",
+    "save_schedule",
+    "update_schedule",
     # activity attempts and statistics
     "ActivityAttempt",
     "get_activity_statistics",

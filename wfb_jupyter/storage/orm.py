@@ -210,6 +210,44 @@ class ExecutionRecord(Base):
     started_at: Mapped[datetime] = _created_at()
     closed_at: Mapped[datetime | None]
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # The Temporal schedule that started the run (None: started by hand).
+    schedule_id: Mapped[str | None] = mapped_column(String(300), index=True)
+    # A re-run (a reset of an earlier run of the same workflow id): that run's row and the step it started from.
+    rerun_of: Mapped[int | None] = mapped_column(
+        ForeignKey("workflow_executions.id", ondelete="SET NULL")
+    )
+    from_step: Mapped[str | None] = mapped_column(String(200))
+
+
+class ScheduleRecord(Base):
+    """A workflow's Temporal schedule, as last set from here: when it fires, with which input, on which
+    version. Temporal stays the source of truth for what fires next; this row lets schedules be listed and
+    moved to a newly active version without scanning Temporal."""
+
+    __tablename__ = "workflow_schedules"
+    __table_args__ = (Index(None, "project_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # One schedule per workflow: creating it again replaces it.
+    workflow_id: Mapped[int] = mapped_column(
+        ForeignKey("workflows.id", ondelete="CASCADE"), unique=True
+    )
+    schedule_id: Mapped[str] = mapped_column(String(300), unique=True)
+    every: Mapped[str | None] = mapped_column(String(50))  # an interval as typed: 15m, 1h30m
+    cron: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(100))
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # None: the schedule follows the active version; a number pins it to that version.
+    pinned_version: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer)  # the version its runs start on now
+    overlap: Mapped[str] = mapped_column(String(20), default="skip")
+    catchup_window_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it does not follow the active version (its inputs do not fit it), shown where schedules are listed.
+    problem: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now, onupdate=utc_now)
 
 
 class ActivityAttemptRecord(Base):

@@ -59,6 +59,13 @@ class ResolvedServer:
             path += f"/{quote(run_id, safe='')}"
         return path + "/history"
 
+    def schedule_url(self, schedule_id: str) -> str | None:
+        """A link to one schedule in the Temporal Web UI, when there is a UI."""
+        if not self.ui_url:
+            return None
+        namespace = quote(self.namespace, safe="")
+        return f"{self.ui_url}/namespaces/{namespace}/schedules/{quote(schedule_id, safe='')}"
+
     def workflows_url(self, query: str | None = None) -> str | None:
         """The Web UI's workflow list, optionally filtered by a visibility query."""
         if not self.ui_url:

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_graph_flow_v1 import GraphFlowWorkflow
 from wfb_graph_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "f5a03abbb34d14a8fa20"
+BUILD_ID = "21ac795c85fa6b34408c"
 DEFAULT_TASK_QUEUE = "golden"
 
 

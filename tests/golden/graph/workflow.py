@@ -153,7 +153,7 @@ class GraphFlowWorkflow:
     async def _step_pause(self, scope: dict[str, Any]) -> str | None:
         run_id = self._begin("pause", scope)
         result: Any
-        await workflow.sleep(timedelta(seconds=1))
+        await workflow.sleep(timedelta(seconds=1), summary=run_id)
         result = None
         self._finish("pause", run_id, scope, result)
         return None

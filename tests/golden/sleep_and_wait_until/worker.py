@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sleep_and_wait_v1 import SleepAndWaitWorkflow
 from wfb_sleep_and_wait_v1_activities import ACTIVITIES
 
-BUILD_ID = "59f3a10f06e83613dd06"
+BUILD_ID = "ed7668c2666796d99fa6"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -116,7 +116,7 @@ class SleepAndWaitWorkflow:
     async def _step_sleep_1(self, scope: dict[str, Any]) -> str | None:
         run_id = self._begin("sleep_1", scope)
         result: Any
-        await workflow.sleep(timedelta(seconds=1))
+        await workflow.sleep(timedelta(seconds=1), summary=run_id)
         result = None
         self._finish("sleep_1", run_id, scope, result)
         return None
@@ -126,7 +126,7 @@ class SleepAndWaitWorkflow:
         result: Any
         seconds = _seconds_until(self._input["until"])
         if seconds > 0:
-            await workflow.sleep(seconds)
+            await workflow.sleep(seconds, summary=run_id)
         result = None
         self._finish("sleep_2", run_id, scope, result)
         return None

@@ -63,6 +63,9 @@ class ExecutionStart:
     temporal_run_id: str
     input: Any = None
     started_at: datetime = field(default_factory=utc_now)
+    schedule_id: str | None = None  # the Temporal schedule that started it
+    rerun_of: int | None = None  # the row of the run it re-runs (a reset of it) ...
+    from_step: str | None = None  # ... from this step
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ def record_execution_starts(session: Session, starts: Sequence[ExecutionStart]) 
             "status": "running",
             "input": start.input,
             "started_at": start.started_at,
+            "schedule_id": start.schedule_id,
+            "rerun_of": start.rerun_of,
+            "from_step": start.from_step,
         }
         for start in starts
     ]
@@ -251,6 +257,9 @@ _START_COLUMNS = (
     "status",
     "input",
     "started_at",
+    "schedule_id",
+    "rerun_of",
+    "from_step",
 )
 
 
@@ -368,3 +377,31 @@ def open_runs_started_before(
         .order_by(_executions.c.started_at)
     )
     return [(workflow_id, run_id) for workflow_id, run_id in rows]
+
+
+def recorded_runs(session: Session, runs: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (workflow id, run id) pairs have a row."""
+    wanted = set(runs)
+    found: set[tuple[str, str]] = set()
+    workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
+    for chunk in range(0, len(workflow_ids), _IN_LIST_CHUNK):
+        rows = session.execute(
+            select(_executions.c.temporal_workflow_id, _executions.c.temporal_run_id).where(
+                _executions.c.temporal_workflow_id.in_(workflow_ids[chunk : chunk + _IN_LIST_CHUNK])
+            )
+        )
+        found.update(pair for pair in ((w, r) for w, r in rows) if pair in wanted)
+    return found
+
+
+def record_rerun(session: Session, start: ExecutionStart) -> None:
+    """Record a re-run's row, linked to the run it re-runs even if a worker recorded the run first."""
+    record_execution_starts(session, [start])
+    session.execute(
+        update(_executions)
+        .where(
+            _executions.c.temporal_workflow_id == start.temporal_workflow_id,
+            _executions.c.temporal_run_id == start.temporal_run_id,
+        )
+        .values(rerun_of=start.rerun_of, from_step=start.from_step)
+    )
