@@ -67,7 +67,11 @@ async def run_notebook(
         raise _failure(str(error), "InvalidArguments", retryable=False) from None
     attempt = _attempt()
     target = _executed_path(places.executed_dir, source, attempt)
-    notebook.metadata["wfb"] = {"source": str(source), "parameters": dict(parameters or {}), **attempt}
+    notebook.metadata["wfb"] = {
+        "source": str(source),
+        "parameters": dict(parameters or {}),
+        **attempt,
+    }
     run = _KernelRun(notebook, source, target, cell_timeout, startup_timeout)
     await run.save("running")
     task = asyncio.ensure_future(run.execute())
