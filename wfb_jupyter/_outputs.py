@@ -16,9 +16,9 @@ OUTPUT_MIME = "application/vnd.wfb.output+json"
 _SHOWN_CHARACTERS = 200
 
 
-def output(name: str, value: Any) -> Any:
+def output(name: str, value: Any) -> None:
     """Mark ``value`` (JSON: numbers, text, booleans, None, lists and dicts with text keys) as the output
-    ``name`` of this notebook; a later output of the same name replaces it. Returns ``value``."""
+    ``name`` of this notebook; a later output of the same name replaces it."""
     if not isinstance(name, str) or not name.strip():
         raise ValueError("an output needs a name: wfb_jupyter.output('rows', 42)")
     try:
@@ -34,7 +34,6 @@ def output(name: str, value: Any) -> Any:
 
     document = {"name": name, "value": json.loads(json.dumps(value))}
     display({OUTPUT_MIME: document, "text/plain": f"output {name} = {text}"}, raw=True)  # type: ignore[no-untyped-call]
-    return value
 
 
 def notebook_outputs(cells: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
