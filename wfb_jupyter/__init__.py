@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wfb_jupyter._outputs import output
     from wfb_jupyter._workspace import Workspace
     from wfb_jupyter.components import component
     from wfb_jupyter.errors import WfbError
@@ -27,6 +28,7 @@ __all__ = [
     "WfbSettings",
     "WfbError",
     "component",
+    "output",
 ]
 
 _LAZY = {
@@ -35,6 +37,7 @@ _LAZY = {
     "WfbSettings": "wfb_jupyter.settings",
     "WfbError": "wfb_jupyter.errors",
     "component": "wfb_jupyter.components",
+    "output": "wfb_jupyter._outputs",
 }
 
 

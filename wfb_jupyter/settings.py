@@ -81,6 +81,10 @@ class Settings:
     poll_interval: float
     auto_start_worker: bool
     temporal: TemporalSettings
+    # Where the built-in ``notebook`` component finds notebooks named by a relative path, and where it keeps
+    # the notebooks it executed (with their outputs, so that a failed run can be opened and read).
+    notebook_dir: Path = field(default_factory=Path.cwd)
+    executed_dir: Path = field(default_factory=lambda: default_data_dir() / "executed")
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -95,6 +99,20 @@ def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'wfb.db'}"
+
+
+def default_executed_dir(database_url: str, data_dir: Path) -> Path:
+    """``executed/`` next to a SQLite database file, else in the data directory."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(database_url)
+    except ArgumentError:
+        return data_dir / "executed"
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).expanduser().absolute().parent / "executed"
+    return data_dir / "executed"
 
 
 def valid_name(name: str) -> bool:
@@ -167,6 +185,18 @@ class WfbSettings(Configurable):
     auto_start_worker = Bool(
         True, help="Start the project's worker when a workflow is built or run and none serves it."
     ).tag(config=True)
+    notebook_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Where the notebook component looks for notebooks given by a relative path (env "
+        "WFB_NOTEBOOK_DIR; default: the working directory, a notebook's own folder in Jupyter).",
+    ).tag(config=True)
+    executed_notebooks_dir = Unicode(
+        None,
+        allow_none=True,
+        help="Where the notebook component keeps the notebooks it executed (env WFB_EXECUTED_DIR; "
+        "default: executed/ next to a SQLite database, else in the data directory).",
+    ).tag(config=True)
 
     def __init__(self, *, environment: Mapping[str, str] | None = None, **kwargs: object) -> None:
         # Read before the traits: their defaults come from it.
@@ -191,10 +221,11 @@ class WfbSettings(Configurable):
             tls_ca=env.get("TEMPORAL_TLS_SERVER_CA_CERT_PATH") or None,
             sdk_log_level=self.sdk_log_level,
         )
+        database_url = self.database_url or default_database_url(data_dir)
         return Settings(
             user=self.user,
             project=self.project,
-            database_url=self.database_url or default_database_url(data_dir),
+            database_url=database_url,
             data_dir=data_dir,
             worker_mode="sidecar" if self.worker_mode == "sidecar" else "kernel",
             heartbeat_interval=self.heartbeat_interval,
@@ -202,6 +233,12 @@ class WfbSettings(Configurable):
             poll_interval=self.poll_interval,
             auto_start_worker=self.auto_start_worker,
             temporal=temporal,
+            notebook_dir=Path(self.notebook_dir).expanduser().absolute()
+            if self.notebook_dir
+            else Path.cwd(),
+            executed_dir=Path(self.executed_notebooks_dir).expanduser().absolute()
+            if self.executed_notebooks_dir
+            else default_executed_dir(database_url, data_dir),
         )
 
     def _env(self, name: str) -> str | None:
@@ -235,6 +272,14 @@ class WfbSettings(Configurable):
     @default("temporal_ui_url")
     def _temporal_ui_url_default(self) -> str | None:
         return self._env("TEMPORAL_UI_URL")
+
+    @default("notebook_dir")
+    def _notebook_dir_default(self) -> str | None:
+        return self._env("WFB_NOTEBOOK_DIR")
+
+    @default("executed_notebooks_dir")
+    def _executed_notebooks_dir_default(self) -> str | None:
+        return self._env("WFB_EXECUTED_DIR")
 
     @default("temporal_cli")
     def _temporal_cli_default(self) -> str | None:

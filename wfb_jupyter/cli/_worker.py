@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
+    from wfb_jupyter.components import NotebookPlaces, NotebookPlacesInterceptor
     from wfb_jupyter.errors import WfbError
     from wfb_jupyter.executions import reconcile_project_runs
     from wfb_jupyter.settings import WfbSettings
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
                 heartbeat_interval=settings.heartbeat_interval,
                 stale_after=settings.stale_after,
                 reconciler=reconcile_project_runs,
+                interceptors=(NotebookPlacesInterceptor(lambda: NotebookPlaces.of(settings)),),
             )
         )
     except WfbError as error:

@@ -1,7 +1,7 @@
 """Components: the activities workflows call.
 
 Built-in components (``http_request``, ``sql_query``, ``python_transform``, ``log``, ``echo``, ``noop``,
-``sleep``, ``pick``) live in ``wfb_jupyter.components.builtins``; user components are notebook functions
+``sleep``, ``notebook``, ``pick``) live in ``wfb_jupyter.components.builtins``; user components are notebook functions
 decorated with ``@component``, captured with the imports they need and stored, versioned, per project.
 ``load_catalogue`` gives the compiler both.
 """
@@ -14,6 +14,7 @@ from wfb_jupyter.components._decorator import (
     forget_components,
 )
 from wfb_jupyter.components._errors import ComponentCaptureError
+from wfb_jupyter.components._notebook_places import NotebookPlaces, NotebookPlacesInterceptor
 from wfb_jupyter.components._registry import (
     builtin_catalogue,
     load_catalogue,
@@ -29,6 +30,9 @@ __all__ = [
     "component",
     "defined_components",
     "forget_components",
+    # where the notebook component finds notebooks and keeps executed ones
+    "NotebookPlaces",
+    "NotebookPlacesInterceptor",
     # catalogue
     "BUILTIN_NAMES",
     "BUILTIN_SPECS",

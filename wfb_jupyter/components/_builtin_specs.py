@@ -102,6 +102,20 @@ BUILTIN_SPECS: tuple[ComponentSpec, ...] = (
         is_async=True,
     ),
     _spec(
+        "notebook",
+        "Run a notebook in a fresh kernel with parameters; returns its outputs and the executed notebook.",
+        _param(
+            "path",
+            "string",
+            "the .ipynb file; a relative path starts at the notebook directory (notebook_dir)",
+            required=True,
+        ),
+        _param("parameters", "object", "values assigned after the notebook's `parameters` cell"),
+        _param("cell_timeout", "number", "seconds one cell may run (default: the step's timeout)"),
+        _param("startup_timeout", "number", "seconds the kernel may take to start", default=60.0),
+        is_async=True,
+    ),
+    _spec(
         "pick",
         "Take the value at a path such as a.b[0].c out of data.",
         _param("data", "any", "the data to read", required=True),

@@ -235,6 +235,23 @@ async def sleep(seconds: float, heartbeat_interval: float = 5.0) -> dict[str, An
     return {"slept": seconds}
 
 
+async def notebook(
+    path: str,
+    parameters: dict[str, Any] | None = None,
+    cell_timeout: float | None = None,
+    startup_timeout: float = 60.0,
+) -> dict[str, Any]:
+    """Run the notebook at ``path`` in a fresh kernel with ``parameters`` (injected after its cell tagged
+    ``parameters``); return ``{"outputs": {...}, "executed_notebook": path}``, the values it marked with
+    ``wfb_jupyter.output(name, value)`` and where the executed notebook is kept. A cell that raises fails the
+    attempt (``NotebookCellError``, with the cell's number), retried like any step."""
+    from wfb_jupyter.components._notebook import run_notebook
+
+    return await run_notebook(
+        path, parameters, cell_timeout=cell_timeout, startup_timeout=startup_timeout
+    )
+
+
 def pick(data: Any, path: str, default: Any = None, required: bool = False) -> Any:
     """The value at ``path`` in ``data``: ``a.b[0].c``, ``$.items[2]``, ``['odd key'].x``.
 

@@ -1,4 +1,5 @@
-"""``%wfb`` subcommands about definitions: project, build, versions, activate, diff, code, components, server."""
+"""``%wfb`` subcommands about definitions: project, build, versions, activate, diff, code, export, components,
+server."""
 
 from __future__ import annotations
 
@@ -164,6 +165,24 @@ def code(ctx: CommandContext, argv: list[str]) -> None:
     parser.add_argument("--which", default="workflow", choices=_code_kinds())
     args = parser.parse_args(argv)
     print(ctx.workspace.versions.code(args.name, args.version, args.which), end="")
+
+
+def export(ctx: CommandContext, argv: list[str]) -> None:
+    parser = CommandParser(
+        "%wfb export", "write a version as a standalone project: %wfb export NAME [--version V] DIR"
+    )
+    parser.add_argument("name")
+    parser.add_argument("directory")
+    parser.add_argument("--version", type=_version)
+    parser.add_argument(
+        "--force", action="store_true", help="write into a directory that is not empty"
+    )
+    args = parser.parse_args(argv)
+    print(
+        ctx.workspace.versions.export(
+            args.name, args.directory, version=args.version, force=args.force
+        )
+    )
 
 
 def components(ctx: CommandContext, argv: list[str]) -> None:

@@ -57,6 +57,7 @@ COMMANDS: dict[str, Command] = {
     "rollback": build_commands.rollback,
     "diff": build_commands.diff,
     "code": build_commands.code,
+    "export": build_commands.export,
     "components": build_commands.components,
     "server": build_commands.server,
     "run": run_commands.run,

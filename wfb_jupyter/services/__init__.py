@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         UnknownVersionError,
         UnknownWorkflowNameError,
     )
+    from wfb_jupyter.services._export import ExportResult
     from wfb_jupyter.services._handle import ExecutionHandle
     from wfb_jupyter.services._inputs import coerce_form_value, describe_fields, read_value
     from wfb_jupyter.services._naming import declared_name
@@ -70,6 +71,7 @@ __all__ = [
     "CodeDiff",
     "ComponentInfo",
     "ExecutionSummary",
+    "ExportResult",
     "ProjectInfo",
     "RunOutcome",
     "ScheduleInfo",
@@ -110,6 +112,7 @@ _MODULES = {
     "UnknownVersionError": "_errors",
     "UnknownWorkflowNameError": "_errors",
     "declared_name": "_naming",
+    "ExportResult": "_export",
     "ExecutionHandle": "_handle",
     "coerce_form_value": "_inputs",
     "describe_fields": "_inputs",

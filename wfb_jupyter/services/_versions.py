@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from wfb_jupyter.services._errors import (
     UnknownVersionError,
     UnknownWorkflowNameError,
 )
+from wfb_jupyter.services._export import ExportResult, StoredVersion, export_version
 from wfb_jupyter.services._naming import declared_name, named_definition
 from wfb_jupyter.services._problems import definition_problems_message
 from wfb_jupyter.services._projects import Projects
@@ -226,6 +228,28 @@ class Versions:
             self.code(name, new, "definition"),
         )
         return CodeDiff(name, which, old, new, old_code, new_code, text, tuple(changes))
+
+    def export(
+        self, name: str, directory: str | Path, *, version: int | None = None, force: bool = False
+    ) -> ExportResult:
+        """Write a version (the active one by default) as a standalone project into ``directory``: its
+        stored modules, a ``run.py`` to serve and start it on any Temporal server, pinned requirements and a
+        README. ``directory`` must be new or empty unless ``force``."""
+
+        def read(session: Session) -> StoredVersion:
+            row = self._stored(session, self._workflow(session, name), name, version)
+            return StoredVersion(
+                name=name,
+                version=row.version,
+                workflow_code=row.workflow_code,
+                activities_code=row.activities_code,
+                worker_code=row.worker_code,
+                requirements=row.requirements,
+                manifest=dict(row.manifest),
+                definition_source=row.definition_source,
+            )
+
+        return export_version(self._context.read(read), Path(directory), force=force)
 
     def manifest(self, name: str, version: int | None = None) -> dict[str, Any]:
         return self._context.read(

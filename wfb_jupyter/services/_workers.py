@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 
+from wfb_jupyter.components import NotebookPlaces, NotebookPlacesInterceptor
 from wfb_jupyter.executions import reconcile_project_runs
 from wfb_jupyter.services._context import WORKER_TIMEOUT, ServiceContext
 from wfb_jupyter.services._errors import NoLocalWorkerError, NoSidecarError
@@ -34,6 +35,10 @@ class Workers:
             heartbeat_interval=settings.heartbeat_interval,
             stale_after=settings.stale_after,
             reconciler=reconcile_project_runs,
+            # Read at each activity, so that a %config change applies to the next notebook step.
+            interceptors=(
+                NotebookPlacesInterceptor(lambda: NotebookPlaces.of(self._context.settings)),
+            ),
         )
 
     def list(self) -> list[WorkerStatus]:
@@ -67,6 +72,7 @@ class Workers:
             namespace=server.namespace,
             data_dir=settings.temporal.local_data_dir,
             heartbeat_interval=settings.heartbeat_interval,
+            notebook_places=NotebookPlaces.of(settings),
         )
         return next((w for w in self.list() if w.pid == pid), None)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
+from temporalio.worker import Interceptor
 
 from wfb_jupyter.errors import WorkerError
 from wfb_jupyter.storage import WorkerStatus
@@ -40,6 +41,7 @@ class ProjectWorkerManager:
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
         reconciler: ExecutionReconciler | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self.engine = engine
         self._connection = connection
@@ -51,6 +53,8 @@ class ProjectWorkerManager:
         self.retain_versions_for = retain_versions_for
         # Closes the records of runs whose starter is gone; given by the layer above, which knows executions.
         self.reconciler = reconciler
+        # Given by the layer above too: what the activities need from the settings (the notebook places).
+        self.interceptors = tuple(interceptors)
         self._workers: dict[str, ProjectWorker] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -77,6 +81,7 @@ class ProjectWorkerManager:
                 reconcile_interval=self.reconcile_interval,
                 retain_versions_for=self.retain_versions_for,
                 reconciler=self._reconcile_with() if self.reconciler is not None else None,
+                interceptors=self.interceptors,
             )
             try:
                 await worker.start()

@@ -24,14 +24,14 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Interceptor, Worker
 
 from wfb_jupyter.runtime import off_loop
 from wfb_jupyter.storage import (
@@ -79,6 +79,7 @@ class ProjectWorker:
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
         reconciler: Reconciler | None = None,
+        interceptors: Sequence[Interceptor] = (),
     ) -> None:
         self.engine = engine
         self.connection = connection
@@ -90,6 +91,7 @@ class ProjectWorker:
         self.reconcile_interval = reconcile_interval
         self.retain_versions_for = retain_versions_for
         self._reconciler = reconciler
+        self._interceptors = tuple(interceptors)  # for the activities, after the recording
         self.state = "starting"
         self.error: str | None = None
         self.row_id: int | None = None
@@ -249,7 +251,7 @@ class ProjectWorker:
             task_queue=code.task_queue,
             workflows=[version.workflow_class for version in code.versions],
             activities=list(code.activities),
-            interceptors=[RecordingInterceptor(lambda: self._recorder)],
+            interceptors=[RecordingInterceptor(lambda: self._recorder), *self._interceptors],
             identity=f"wfb-{self.mode}-{os.getpid()}@{socket.gethostname()}",
             build_id=build_id_of(code),
             graceful_shutdown_timeout=_SHUTDOWN_GRACE,

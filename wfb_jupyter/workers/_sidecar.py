@@ -8,10 +8,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
+from temporalio.worker import Interceptor
 
+from wfb_jupyter.components import NotebookPlaces
 from wfb_jupyter.storage import create_storage_engine, list_workers, session_scope
 from wfb_jupyter.temporal import TemporalConnection
 from wfb_jupyter.workers._manager import ExecutionReconciler, ProjectWorkerManager, WorkerStartError
@@ -32,6 +35,7 @@ def start_sidecar_worker(
     namespace: str = "default",
     data_dir: Path | None = None,
     heartbeat_interval: float | None = None,
+    notebook_places: NotebookPlaces | None = None,
     log_path: Path | None = None,
     timeout: float = _START_TIMEOUT,
 ) -> int:
@@ -50,6 +54,9 @@ def start_sidecar_worker(
         env["WFB_DATA_DIR"] = str(data_dir)
     if heartbeat_interval is not None:
         env["WFB_HEARTBEAT_SECONDS"] = str(heartbeat_interval)
+    if notebook_places is not None:
+        env["WFB_NOTEBOOK_DIR"] = str(notebook_places.base_dir)
+        env["WFB_EXECUTED_DIR"] = str(notebook_places.executed_dir)
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - this interpreter running our own CLI
             [sys.executable, "-m", "wfb_jupyter", "worker", project_id],
@@ -107,6 +114,7 @@ async def serve_project(
     heartbeat_interval: float,
     stale_after: float,
     reconciler: ExecutionReconciler | None = None,
+    interceptors: Sequence[Interceptor] = (),
 ) -> None:
     """Run the project's worker in this process until SIGINT or SIGTERM, then stop it cleanly."""
     stop = asyncio.Event()
@@ -120,6 +128,7 @@ async def serve_project(
         heartbeat_interval=heartbeat_interval,
         stale_after=stale_after,
         reconciler=reconciler,
+        interceptors=interceptors,
     )
     status = await manager.start_worker_for_project(project_id)
     print(status.describe(), flush=True)
