@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # Modules that define a subcommand through ``register(subparsers)``; listed here so `wfb --help` shows them all.
 SUBCOMMAND_MODULES = (
@@ -44,5 +47,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console() -> NoReturn:
+    """The ``wfb`` executable: ``main``, then an exit that skips the interpreter's teardown.
+
+    The Temporal SDK's native threads can still be running when CPython finalizes, and then the process
+    aborts (SIGABRT, "PyGILState_Release: thread state ... must be current", temporalio/sdk-python#300)
+    after the command has done its work. Everything worth keeping is flushed first.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -16,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,10 @@ def main() -> None:
     starting.add_argument("--no-wait", action="store_true", help="do not wait for the result")
     options = parser.parse_args()
     asyncio.run(serve(options) if options.command == "worker" else start(options))
+    # Skip the interpreter's teardown: the SDK's native threads can abort it (temporalio/sdk-python#300).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
