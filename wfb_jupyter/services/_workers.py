@@ -67,6 +67,7 @@ class Workers:
             namespace=server.namespace,
             data_dir=settings.temporal.local_data_dir,
             heartbeat_interval=settings.heartbeat_interval,
+            environment=settings.payloads.environment(),
         )
         return next((w for w in self.list() if w.pid == pid), None)
 

@@ -1,0 +1,56 @@
+"""The data converter of a project's clients and workers: wfb-jupyter's payload converter, with payloads over
+the threshold in the project's payload store."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine
+from temporalio.converter import ExternalStorage
+
+from wfb_jupyter.conversion import PayloadLimits, WfbDataConverter, data_converter
+from wfb_jupyter.errors import SettingsError
+from wfb_jupyter.payloads._cache import PayloadCache
+from wfb_jupyter.payloads._driver import PayloadStoreDriver
+from wfb_jupyter.payloads._stores import DatabasePayloadStore, FolderPayloadStore, PayloadStore
+from wfb_jupyter.settings import PayloadSettings, Settings, WfbSettings
+from wfb_jupyter.storage import get_engine
+
+_converters: dict[tuple[str, PayloadSettings], WfbDataConverter] = {}
+_lock = threading.Lock()
+
+
+def payload_store(settings: PayloadSettings, engine: Engine) -> PayloadStore:
+    """The store ``settings`` name: the project's database by default, else a folder."""
+    where = settings.store
+    if not where or where == "database":
+        return DatabasePayloadStore(engine)
+    path = where.removeprefix("file://")
+    if "://" in path:
+        raise SettingsError(
+            f"payload_store {where!r}: give a folder (a path or file:// URL); to use an object store, "
+            "mount its bucket as a folder (s3fs, gcsfuse, blobfuse) and give that path"
+        )
+    return FolderPayloadStore(Path(path).expanduser().resolve(), engine)
+
+
+def project_data_converter(
+    settings: Settings | None = None, engine: Engine | None = None
+) -> WfbDataConverter:
+    """The data converter for the project database of ``settings`` (read from the environment when None),
+    one per database and payload settings in a process, so that its clients share one cache."""
+    settings = settings or WfbSettings().resolve()
+    engine = engine or get_engine(settings.database_url)
+    key = (engine.url.render_as_string(hide_password=False), settings.payloads)
+    with _lock:
+        converter = _converters.get(key)
+        if converter is None:
+            payloads = settings.payloads
+            driver = PayloadStoreDriver(
+                payload_store(payloads, engine), PayloadCache(payloads.cache_bytes)
+            )
+            limits = PayloadLimits(threshold=payloads.threshold, max_bytes=payloads.max_bytes)
+            converter = data_converter(limits, ExternalStorage(drivers=[driver]))
+            _converters[key] = converter
+        return converter
