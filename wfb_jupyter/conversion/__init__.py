@@ -17,6 +17,7 @@ from wfb_jupyter.conversion._errors import (
     format_size,
 )
 from wfb_jupyter.conversion._payload_converter import (
+    BINARY_BY_REFERENCE_BYTES,
     BUNDLE,
     SUMMARY_KEY,
     TAGGED_KEY,
@@ -45,6 +46,7 @@ __all__ = [
     "converter_class",
     "data_converter",
     # payload forms
+    "BINARY_BY_REFERENCE_BYTES",
     "BUNDLE",
     "SUMMARY_KEY",
     "TAGGED_KEY",

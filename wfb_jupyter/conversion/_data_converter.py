@@ -35,12 +35,16 @@ class WfbDataConverter(DataConverter):
         payloads = await self._external_store_payload_sequence(payloads)
         return await self._encode_reference_payload_sequence(payloads)
 
-    async def decode(self, payloads: Sequence[Payload], type_hints: list[type] | None = None) -> list[Any]:
+    async def decode(
+        self, payloads: Sequence[Payload], type_hints: list[type] | None = None
+    ) -> list[Any]:
         payloads = await self._decode_reference_payload_sequence(payloads)
         payloads = await self._external_retrieve_payload_sequence(payloads)
         payloads = await self._decode_payload_sequence(payloads)
         if sum(len(payload.data) for payload in payloads) > _OFF_LOOP_BYTES:
-            return await asyncio.to_thread(self.payload_converter.from_payloads, payloads, type_hints)
+            return await asyncio.to_thread(
+                self.payload_converter.from_payloads, payloads, type_hints
+            )
         return self.payload_converter.from_payloads(payloads, type_hints)
 
 
@@ -48,13 +52,11 @@ def data_converter(
     limits: PayloadLimits | None = None, external_storage: ExternalStorage | None = None
 ) -> WfbDataConverter:
     """A data converter with wfb-jupyter's payload converter; with ``external_storage`` (a payload store,
-    see ``wfb_jupyter.payloads``) payloads over the threshold leave the history."""
+    see ``wfb_jupyter.payloads``, which chooses what leaves the history) only ``limits.max_bytes`` bounds a
+    value."""
     limits = limits or PayloadLimits(stored=external_storage is not None)
     if external_storage is not None:
         limits = dataclasses.replace(limits, stored=True)
-        external_storage = dataclasses.replace(
-            external_storage, payload_size_threshold=limits.threshold
-        )
     return WfbDataConverter(
         payload_converter_class=converter_class(limits), external_storage=external_storage
     )
@@ -71,7 +73,9 @@ def _heavy(values: Sequence[Any]) -> bool:
     for value in values:
         if heavy(value):
             return True
-        inner = value.values() if type(value) is dict else value if type(value) in (list, tuple) else ()
+        inner = (
+            value.values() if type(value) is dict else value if type(value) in (list, tuple) else ()
+        )
         if any(heavy(item) for item in list(inner)[:100]):
             return True
     return False

@@ -44,6 +44,9 @@ SUMMARY_KEY = "wfb-summary"  # what a stored payload holds, for its reference
 _MAGIC = b"WFB\x01"
 # Temporal refuses a payload over 2 MB; without a payload store nothing larger can pass.
 TEMPORAL_PAYLOAD_LIMIT = 2 * 1000 * 1000 - 64 * 1024
+# Values with binary data (a DataFrame's Parquet file, an array) go by reference from this size on, whatever
+# the threshold: in the history they would be unreadable bytes, and its size stays flat however large they are.
+BINARY_BY_REFERENCE_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ class WfbPayloadConverter(PayloadConverter, WithSerializationContext):
             tree = encoder.encode(value)
         except Unsupported as error:
             raise self._failure(
-                UnsupportedValueError(self._subject(), error.type_name, error.path, error.fix), False
+                UnsupportedValueError(self._subject(), error.type_name, error.path, error.fix),
+                False,
             ) from None
         payload = _payload(tree, encoder)
         size = len(payload.data)
@@ -101,8 +105,12 @@ class WfbPayloadConverter(PayloadConverter, WithSerializationContext):
                 if limits.stored
                 else "what Temporal takes in one payload, and no payload store is configured here"
             )
-            raise self._failure(PayloadTooLargeError(self._subject(), size, limits.largest, why), False)
-        if size >= limits.threshold:
+            raise self._failure(
+                PayloadTooLargeError(self._subject(), size, limits.largest, why), False
+            )
+        if size >= min(
+            limits.threshold, BINARY_BY_REFERENCE_BYTES
+        ):  # it may be stored: say what it is
             payload.metadata[SUMMARY_KEY] = summary(value).encode()
         return payload
 
@@ -110,7 +118,9 @@ class WfbPayloadConverter(PayloadConverter, WithSerializationContext):
         self, payloads: Sequence[Payload], type_hints: list[type] | None = None
     ) -> list[Any]:
         hints: list[Any] = list(type_hints) if type_hints else [None] * len(payloads)
-        return [self.from_payload(payload, hint) for payload, hint in zip(payloads, hints, strict=False)]
+        return [
+            self.from_payload(payload, hint) for payload, hint in zip(payloads, hints, strict=False)
+        ]
 
     def from_payload(self, payload: Payload, type_hint: Any = None) -> Any:
         encoding = payload.metadata.get("encoding", b"")
@@ -150,7 +160,9 @@ class WfbPayloadConverter(PayloadConverter, WithSerializationContext):
     def _failure(self, error: Exception, retryable: bool) -> Exception:
         """In an activity the error fails the attempt; one that would fail again is marked non-retryable."""
         if isinstance(self._context, ActivitySerializationContext) and not in_workflow_code():
-            failure = ApplicationError(str(error), type=type(error).__name__, non_retryable=not retryable)
+            failure = ApplicationError(
+                str(error), type=type(error).__name__, non_retryable=not retryable
+            )
             failure.__cause__ = error
             return failure
         return error

@@ -19,8 +19,16 @@ if TYPE_CHECKING:
     from wfb_jupyter.conversion._tree import Decoder, Encoder
 
 # Per kind: the fields holding bytes, and those holding values encoded in their own right.
-BLOB_FIELDS = {"pandas.DataFrame": ("parquet",), "pandas.Series": ("parquet",), "numpy.ndarray": ("npy",)}
-NESTED_FIELDS = {"pandas.DataFrame": ("attrs",), "pandas.Series": ("name", "attrs"), "numpy.scalar": ("value",)}
+BLOB_FIELDS = {
+    "pandas.DataFrame": ("parquet",),
+    "pandas.Series": ("parquet",),
+    "numpy.ndarray": ("npy",),
+}
+NESTED_FIELDS = {
+    "pandas.DataFrame": ("attrs",),
+    "pandas.Series": ("name", "attrs"),
+    "numpy.scalar": ("value",),
+}
 _SERIES_COLUMN = "values"
 
 
@@ -106,13 +114,17 @@ def _parquet(frame: Any, kind: str) -> memoryview:
 
     if not frame.columns.is_unique:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-        raise Unsupported(kind, f"its column names repeat ({', '.join(duplicated)}); rename them first")
+        raise Unsupported(
+            kind, f"its column names repeat ({', '.join(duplicated)}); rename them first"
+        )
     try:
         table = pa.Table.from_pandas(frame, preserve_index=None)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
     except (pa.ArrowException, ValueError, TypeError) as error:
-        reason = str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        reason = (
+            str(error).strip().splitlines()[0][:300] if str(error).strip() else type(error).__name__
+        )
         raise Unsupported(
             kind,
             f"Parquet cannot hold one of its columns ({reason}); give each column a single type, "
@@ -224,7 +236,11 @@ _DECODERS = {
 def _stand_in(decoder: Decoder, tag: str, node: dict[str, Any]) -> Any:
     """Inside workflow code: the value as it came (bytes untouched), with numbers and text usable as such."""
     blob_names, nested_names = BLOB_FIELDS.get(tag, ()), NESTED_FIELDS.get(tag, ())
-    fields = {k: v for k, v in node.items() if k != "$wfb" and k not in blob_names and k not in nested_names}
+    fields = {
+        k: v
+        for k, v in node.items()
+        if k != "$wfb" and k not in blob_names and k not in nested_names
+    }
     nested = {name: decoder.decode(node[name]) for name in nested_names if name in node}
     blobs = {name: decoder.blob(node[name]) for name in blob_names}
     original = OpaqueValue(tag, fields, nested, blobs)

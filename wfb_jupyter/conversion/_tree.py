@@ -147,7 +147,9 @@ class Decoder:
 def type_name(value: Any) -> str:
     kind = type(value)
     module = kind.__module__
-    return kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
+    return (
+        kind.__qualname__ if module in ("builtins", "__main__") else f"{module}.{kind.__qualname__}"
+    )
 
 
 def fix_for(value: Any) -> str:
@@ -156,7 +158,9 @@ def fix_for(value: Any) -> str:
     import enum
 
     if dataclasses.is_dataclass(value):
-        return "return dataclasses.asdict(value) (a dict), and rebuild the dataclass in the next step"
+        return (
+            "return dataclasses.asdict(value) (a dict), and rebuild the dataclass in the next step"
+        )
     if isinstance(value, enum.Enum):
         return "return value.value (or value.name)"
     if hasattr(value, "model_dump"):
@@ -166,7 +170,9 @@ def fix_for(value: Any) -> str:
     if isinstance(value, dict):
         return "return dict(value)"
     if isinstance(value, (list, tuple, set, frozenset, str, int, float, bytes)):
-        base = next(t for t in (list, tuple, set, frozenset, str, int, float, bytes) if isinstance(value, t))
+        base = next(
+            t for t in (list, tuple, set, frozenset, str, int, float, bytes) if isinstance(value, t)
+        )
         return f"return {base.__name__}(value)"
     if hasattr(value, "__fspath__"):
         return "return str(path)"
@@ -200,7 +206,9 @@ def _moment(kind: str) -> Callable[[Encoder, Any, int], Any]:
 def _decode_moment(parse: Callable[[str], Any]) -> Callable[[Decoder, dict[str, Any]], Any]:
     def decode(decoder: Decoder, node: dict[str, Any]) -> Any:
         value = parse(node["value"])
-        if "tz" in node:  # the ISO text has the wall time and offset; the zone itself comes back by name
+        if (
+            "tz" in node
+        ):  # the ISO text has the wall time and offset; the zone itself comes back by name
             value = value.replace(tzinfo=zoneinfo.ZoneInfo(node["tz"]))
         if node.get("fold"):
             value = value.replace(fold=1)
@@ -226,7 +234,9 @@ _STDLIB: dict[type, Callable[[Encoder, Any, int], Any]] = {
     datetime: _moment("datetime"),
     date: _moment("date"),
     time: _moment("time"),
-    timedelta: lambda e, v, d: e.tag("timedelta", days=v.days, seconds=v.seconds, micros=v.microseconds),
+    timedelta: lambda e, v, d: e.tag(
+        "timedelta", days=v.days, seconds=v.seconds, micros=v.microseconds
+    ),
     bytes: lambda e, v, d: e.tag("bytes", data=e.blob(v)),
     bytearray: lambda e, v, d: e.tag("bytearray", data=e.blob(memoryview(v))),
 }
@@ -243,7 +253,9 @@ _STDLIB_DECODERS: dict[str, Callable[[Decoder, dict[str, Any]], Any]] = {
     "datetime": _decode_moment(datetime.fromisoformat),
     "date": _decode_moment(date.fromisoformat),
     "time": _decode_moment(time.fromisoformat),
-    "timedelta": lambda d, n: timedelta(days=n["days"], seconds=n["seconds"], microseconds=n["micros"]),
+    "timedelta": lambda d, n: timedelta(
+        days=n["days"], seconds=n["seconds"], microseconds=n["micros"]
+    ),
     "bytes": lambda d, n: bytes(d.blob(n["data"])),
     "bytearray": lambda d, n: bytearray(d.blob(n["data"])),
 }

@@ -80,7 +80,9 @@ class OpaqueValue(WorkflowValue):
 
     def __repr__(self) -> str:
         if self.kind == "pandas.DataFrame":
-            return f"<DataFrame: {self.fields['rows']} rows × {len(self.fields['columns'])} columns>"
+            return (
+                f"<DataFrame: {self.fields['rows']} rows × {len(self.fields['columns'])} columns>"
+            )
         if self.kind == "pandas.Series":
             return f"<Series: {self.fields['rows']} rows, {self.fields['dtype']}>"
         if self.kind == "numpy.ndarray":
@@ -122,7 +124,12 @@ class WorkflowText(_Wrapped, str):
 def stand_in(original: OpaqueValue, readable: Any) -> Any:
     """The stand-in for ``original``: a number or text that expressions can use when ``readable`` is one,
     else the opaque value."""
-    for base, wrapper in ((bool, WorkflowInt), (int, WorkflowInt), (float, WorkflowFloat), (str, WorkflowText)):
+    for base, wrapper in (
+        (bool, WorkflowInt),
+        (int, WorkflowInt),
+        (float, WorkflowFloat),
+        (str, WorkflowText),
+    ):
         if type(readable) is base:
             value = wrapper(readable)
             value._wfb_original = original

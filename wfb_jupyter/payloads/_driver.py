@@ -59,7 +59,9 @@ class PayloadStoreDriver(StorageDriver):
     def _store(self, payload: Payload, workflow_id: str | None) -> StorageDriverClaim:
         data = payload.SerializeToString()
         key = hashlib.sha256(data).hexdigest()
-        kind = (payload.metadata.get(SUMMARY_KEY) or payload.metadata.get("encoding") or b"").decode()
+        kind = (
+            payload.metadata.get(SUMMARY_KEY) or payload.metadata.get("encoding") or b""
+        ).decode()
         if (key, workflow_id) not in self._written:
             self.payload_store.put(key, data, kind, workflow_id)
             if len(self._written) >= _REMEMBERED_WRITES:

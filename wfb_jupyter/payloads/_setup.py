@@ -4,12 +4,20 @@ the threshold in the project's payload store."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine
-from temporalio.converter import ExternalStorage
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import ExternalStorage, StorageDriver, StorageDriverSelectContext
 
-from wfb_jupyter.conversion import PayloadLimits, WfbDataConverter, data_converter
+from wfb_jupyter.conversion import (
+    BINARY_BY_REFERENCE_BYTES,
+    BUNDLE,
+    PayloadLimits,
+    WfbDataConverter,
+    data_converter,
+)
 from wfb_jupyter.errors import SettingsError
 from wfb_jupyter.payloads._cache import PayloadCache
 from wfb_jupyter.payloads._driver import PayloadStoreDriver
@@ -35,6 +43,17 @@ def payload_store(settings: PayloadSettings, engine: Engine) -> PayloadStore:
     return FolderPayloadStore(Path(path).expanduser().resolve(), engine)
 
 
+def _selector(
+    driver: PayloadStoreDriver, threshold: int
+) -> Callable[[StorageDriverSelectContext, Payload], StorageDriver | None]:
+    def select(context: StorageDriverSelectContext, payload: Payload) -> StorageDriver | None:
+        if payload.metadata.get("encoding") == BUNDLE or payload.ByteSize() >= threshold:
+            return driver
+        return None
+
+    return select
+
+
 def project_data_converter(
     settings: Settings | None = None, engine: Engine | None = None
 ) -> WfbDataConverter:
@@ -51,6 +70,11 @@ def project_data_converter(
                 payload_store(payloads, engine), PayloadCache(payloads.cache_bytes)
             )
             limits = PayloadLimits(threshold=payloads.threshold, max_bytes=payloads.max_bytes)
-            converter = data_converter(limits, ExternalStorage(drivers=[driver]))
+            storage = ExternalStorage(
+                drivers=[driver],
+                driver_selector=_selector(driver, payloads.threshold),
+                payload_size_threshold=min(payloads.threshold, BINARY_BY_REFERENCE_BYTES),
+            )
+            converter = data_converter(limits, storage)
             _converters[key] = converter
         return converter
