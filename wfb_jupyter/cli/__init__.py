@@ -13,6 +13,7 @@ SUBCOMMAND_MODULES = (
     "wfb_jupyter.cli._demo",
     "wfb_jupyter.cli._worker",
     "wfb_jupyter.cli._db",
+    "wfb_jupyter.cli._payloads",
 )
 
 

@@ -51,12 +51,12 @@ def decode(decoder: Decoder, tag: str, node: dict[str, Any]) -> Any:
 
 
 def summary(value: Any) -> str | None:
-    """A few words on a pandas or numpy value for references (``pandas.DataFrame 1,000 rows × 5 columns``)."""
+    """A few words on a pandas or numpy value for references (``pandas.DataFrame 1,000 rows, 5 columns``)."""
     module = type(value).__module__
     pd = sys.modules.get("pandas")
     if module.startswith("pandas") and pd is not None:
         if type(value) is pd.DataFrame:
-            return f"pandas.DataFrame {len(value):,} rows × {len(value.columns):,} columns"
+            return f"pandas.DataFrame {len(value):,} rows, {len(value.columns):,} columns"
         if type(value) is pd.Series:
             return f"pandas.Series {len(value):,} rows ({value.dtype})"
     np = sys.modules.get("numpy")

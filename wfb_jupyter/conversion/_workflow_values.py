@@ -81,7 +81,7 @@ class OpaqueValue(WorkflowValue):
     def __repr__(self) -> str:
         if self.kind == "pandas.DataFrame":
             return (
-                f"<DataFrame: {self.fields['rows']} rows × {len(self.fields['columns'])} columns>"
+                f"<DataFrame: {self.fields['rows']:,} rows, {len(self.fields['columns'])} columns>"
             )
         if self.kind == "pandas.Series":
             return f"<Series: {self.fields['rows']} rows, {self.fields['dtype']}>"
