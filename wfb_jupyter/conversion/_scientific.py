@@ -81,6 +81,9 @@ def _encode_pandas(encoder: Encoder, value: Any, depth: int) -> dict[str, Any] |
             dtypes={str(column): str(dtype) for column, dtype in value.dtypes.items()},
             parquet=encoder.blob(_parquet(value, "pandas.DataFrame")),
         )
+        if any(type(column) is not str for column in value.columns):
+            # Parquet names columns with text: the names themselves come back from here.
+            node["names"] = encoder.encode(list(value.columns), depth + 1)
     elif kind is pd.Series:
         frame = value.to_frame(name=_SERIES_COLUMN)
         node = encoder.tag(
@@ -112,6 +115,8 @@ def _parquet(frame: Any, kind: str) -> memoryview:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if frame.columns.nlevels > 1:
+        raise Unsupported(kind, "its columns have several levels; flatten them to text names first")
     if not frame.columns.is_unique:
         duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
         raise Unsupported(
@@ -172,6 +177,8 @@ def _decode_frame(decoder: Decoder, node: dict[str, Any]) -> Any:
     import pyarrow.parquet as pq
 
     frame = pq.read_table(pa.py_buffer(decoder.blob(node["parquet"]))).to_pandas()
+    if "names" in node:
+        frame.columns = decoder.decode(node["names"])
     if "attrs" in node:
         frame.attrs = decoder.decode(node["attrs"])
     return frame
@@ -243,7 +250,7 @@ def _stand_in(decoder: Decoder, tag: str, node: dict[str, Any]) -> Any:
     }
     nested = {name: decoder.decode(node[name]) for name in nested_names if name in node}
     blobs = {name: decoder.blob(node[name]) for name in blob_names}
-    original = OpaqueValue(tag, fields, nested, blobs)
+    original = OpaqueValue(tag, fields, nested, blobs, order=[k for k in node if k != "$wfb"])
     if tag == "numpy.scalar":
         return stand_in(original, nested.get("value"))
     if tag == "pandas.Timestamp":

@@ -9,7 +9,7 @@ numbers and text (a numpy integer is an ``int`` there).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class OpaqueValue(WorkflowValue):
     """A stand-in: its kind, its readable fields, values nested in it (decoded, to encode again), and its
     bytes (a Parquet file, a .npy array) exactly as they came."""
 
-    __slots__ = ("kind", "fields", "nested", "blobs")
+    __slots__ = ("kind", "fields", "nested", "blobs", "order")
 
     def __init__(
         self,
@@ -45,19 +45,23 @@ class OpaqueValue(WorkflowValue):
         fields: Mapping[str, Any],
         nested: Mapping[str, Any] | None = None,
         blobs: Mapping[str, bytes | memoryview] | None = None,
+        order: Sequence[str] = (),
     ) -> None:
         self.kind = kind
         self.fields = dict(fields)
         self.nested = dict(nested or {})
         self.blobs = dict(blobs or {})
+        self.order = tuple(order)  # of the fields as they came: passed on, the encoding is the same bytes
 
     def wfb_encode(self, encoder: Encoder, depth: int) -> Any:
-        node = encoder.tag(self.kind, **self.fields)
+        parts: dict[str, Any] = dict(self.fields)
         for name, value in self.nested.items():
-            node[name] = encoder.encode(value, depth + 1)
+            parts[name] = encoder.encode(value, depth + 1)
         for name, data in self.blobs.items():
-            node[name] = encoder.blob(data)
-        return node
+            parts[name] = encoder.blob(data)
+        names = [name for name in self.order if name in parts]
+        names += [name for name in parts if name not in names]
+        return encoder.tag(self.kind, **{name: parts[name] for name in names})
 
     def __getitem__(self, name: object) -> Any:
         if name == "type":
