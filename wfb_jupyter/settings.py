@@ -290,7 +290,9 @@ class WfbSettings(Configurable):
             return fallback
         match = _SIZE.match(raw)
         if match is None:
-            raise SettingsError(f"environment variable {name}={raw!r} is not a size (e.g. 256KiB, 1GB)")
+            raise SettingsError(
+                f"environment variable {name}={raw!r} is not a size (e.g. 256KiB, 1GB)"
+            )
         number, unit = float(match.group(1)), (match.group(2) or "").lower()
         power = "kmgt".index(unit[0]) + 1 if unit[:1] in ("k", "m", "g", "t") else 0
         return int(number * (1024 if "i" in unit else 1000) ** power)

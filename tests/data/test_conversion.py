@@ -70,7 +70,9 @@ def orders() -> pd.DataFrame:
             "customer": ["b", "a", None],
             "amount": [1.5, float("nan"), 3.0],
             "ordered_at": pd.to_datetime(["2026-01-01", "2026-02-01", None], utc=True),
-            "local_time": pd.to_datetime(["2026-01-01 10:00", "2026-01-02 00:00", "2026-01-03 00:00"]),
+            "local_time": pd.to_datetime(
+                ["2026-01-01 10:00", "2026-01-02 00:00", "2026-01-03 00:00"]
+            ),
             "paid": [True, False, True],
             "status": pd.Categorical(["new", "paid", "new"]),
             "price": [decimal.Decimal("1.10"), None, decimal.Decimal("3")],
@@ -139,7 +141,9 @@ class TestRoundTrips:
             "naive": dt.datetime(2026, 1, 1, 12, 0, 0, 7),
             "utc": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
             "offset": dt.datetime(2026, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
-            "fold": dt.datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")),
+            "fold": dt.datetime(
+                2026, 10, 25, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")
+            ),
             "day": dt.date(2026, 2, 28),
             "at": dt.time(23, 59, 59, 999999),
             "took": dt.timedelta(days=-1, microseconds=3),
@@ -214,7 +218,12 @@ class TestInWorkflowCode:
         assert type(back["count"]) is np.int64
 
     def test_numbers_and_text_stay_usable_in_expressions(self) -> None:
-        values = [np.float64(2.5), np.bool_(False), np.str_("x"), pd.Timestamp("2026-01-01", tz="UTC")]
+        values = [
+            np.float64(2.5),
+            np.bool_(False),
+            np.str_("x"),
+            pd.Timestamp("2026-01-01", tz="UTC"),
+        ]
         [payload] = CONVERTER.to_payloads([values])
         seen = in_workflow(payload)
         assert seen[0] * 2 == 5.0 and not seen[1] and seen[2] + "y" == "xy"

@@ -104,7 +104,11 @@ class TestStores:
         with read_scope(engine) as session:
             [entry] = list_payloads(session)
             uses = {use.temporal_workflow_id for use in session.query(PayloadUse)}
-        assert (entry.key, entry.size, entry.kind) == (key, big.ByteSize(), "pandas.DataFrame 9 rows")
+        assert (entry.key, entry.size, entry.kind) == (
+            key,
+            big.ByteSize(),
+            "pandas.DataFrame 9 rows",
+        )
         assert uses == {"wf-a", "wf-b"}
 
     def test_damaged_bytes_are_refused(self, engine: Engine, tmp_path: Path) -> None:
@@ -184,13 +188,17 @@ class TestSettings:
             ({"WFB_PAYLOAD_THRESHOLD": "lots"}, "is not a size (e.g. 256KiB, 1GB)"),
         ],
     )
-    def test_sizes_that_cannot_work_are_refused(self, environment: dict[str, str], words: str) -> None:
+    def test_sizes_that_cannot_work_are_refused(
+        self, environment: dict[str, str], words: str
+    ) -> None:
         with pytest.raises(SettingsError, match=words.replace("(", r"\(").replace(")", r"\)")):
             WfbSettings(environment=environment).resolve()
 
 
 class TestPrune:
-    def execution(self, engine: Engine, workflow_id: str, status: str, closed_days_ago: float) -> None:
+    def execution(
+        self, engine: Engine, workflow_id: str, status: str, closed_days_ago: float
+    ) -> None:
         with session_scope(engine) as session:
             user = get_or_create_user(session, "pruner")
             project = get_or_create_project(session, user.id, "p")

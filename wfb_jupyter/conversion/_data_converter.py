@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, ExternalStorage
+from temporalio.converter import DataConverter, ExternalStorage, StorageDriverStoreContext
 
 from wfb_jupyter.conversion._payload_converter import PayloadLimits, converter_class
 
@@ -25,6 +25,14 @@ class WfbDataConverter(DataConverter):
 
     Workflow code does not come through here: the workflow worker converts payloads in the sandbox.
     """
+
+    def _with_store_context(self, store_ctx: StorageDriverStoreContext) -> DataConverter:
+        # The SDK rebuilds the converter here from its class, which would drop the serialization context
+        # set just before (the step a value belongs to, which error messages name): keep it.
+        replaced = super()._with_store_context(store_ctx)
+        if replaced is not self:
+            object.__setattr__(replaced, "payload_converter", self.payload_converter)
+        return replaced
 
     async def encode(self, values: Sequence[Any]) -> list[Payload]:
         if _heavy(values):

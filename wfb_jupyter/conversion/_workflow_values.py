@@ -51,7 +51,9 @@ class OpaqueValue(WorkflowValue):
         self.fields = dict(fields)
         self.nested = dict(nested or {})
         self.blobs = dict(blobs or {})
-        self.order = tuple(order)  # of the fields as they came: passed on, the encoding is the same bytes
+        self.order = tuple(
+            order
+        )  # of the fields as they came: passed on, the encoding is the same bytes
 
     def wfb_encode(self, encoder: Encoder, depth: int) -> Any:
         parts: dict[str, Any] = dict(self.fields)

@@ -133,4 +133,3 @@ async def close_finished_executions(
 
     settled = await asyncio.gather(*(settle(*run) for run in runs), return_exceptions=True)
     return sum(1 for done in settled if done is True)
-

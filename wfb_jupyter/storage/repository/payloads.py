@@ -57,7 +57,9 @@ def store_payload(
     if data is not None:
         view = memoryview(data)
         for part, start in enumerate(range(0, max(len(view), 1), CHUNK_BYTES)):
-            session.add(PayloadChunk(key=key, part=part, data=bytes(view[start : start + CHUNK_BYTES])))
+            session.add(
+                PayloadChunk(key=key, part=part, data=bytes(view[start : start + CHUNK_BYTES]))
+            )
     session.flush()
     return True
 
@@ -89,7 +91,9 @@ def prunable_payloads(session: Session, cutoff: datetime) -> list[PayloadEntry]:
     nothing that is running, or closed since, can still ask for them."""
     still_needed = (
         select(PayloadUse.key)
-        .join(ExecutionRecord, ExecutionRecord.temporal_workflow_id == PayloadUse.temporal_workflow_id)
+        .join(
+            ExecutionRecord, ExecutionRecord.temporal_workflow_id == PayloadUse.temporal_workflow_id
+        )
         .where(
             PayloadUse.key == StoredPayload.key,
             (ExecutionRecord.status.in_(OPEN_EXECUTION_STATUSES))
@@ -132,6 +136,4 @@ def payload_totals(session: Session) -> tuple[int, int]:
 
 
 def _entry(row: StoredPayload) -> PayloadEntry:
-    return PayloadEntry(
-        row.key, row.size, row.kind, row.location, row.created_at, row.last_used_at
-    )
+    return PayloadEntry(row.key, row.size, row.kind, row.location, row.created_at, row.last_used_at)
