@@ -109,7 +109,7 @@ def plain_parquet(rows: int, folder: Path) -> float:
 def timed_run(ws: Workspace, name: str, rows: int) -> tuple[float, Any]:
     started = time.perf_counter()
     handle = ws.run(name, {"rows": rows})
-    result = handle.result(600)
+    handle.result(600)
     return time.perf_counter() - started, handle
 
 

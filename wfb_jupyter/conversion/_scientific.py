@@ -110,10 +110,10 @@ def _encode_pandas(encoder: Encoder, value: Any, depth: int) -> dict[str, Any] |
 
 
 def _parquet(frame: Any, kind: str) -> memoryview:
-    from wfb_jupyter.conversion._tree import Unsupported
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+
+    from wfb_jupyter.conversion._tree import Unsupported
 
     if frame.columns.nlevels > 1:
         raise Unsupported(kind, "its columns have several levels; flatten them to text names first")

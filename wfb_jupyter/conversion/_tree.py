@@ -141,7 +141,8 @@ class Decoder:
     def blob(self, ref: Any) -> bytes | memoryview:
         if isinstance(ref, str):
             return base64.b64decode(ref)
-        return self.blobs[ref]
+        blob: memoryview = self.blobs[int(ref)]
+        return blob
 
 
 def type_name(value: Any) -> str:
