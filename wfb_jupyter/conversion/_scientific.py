@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter.conversion._workflow_values import OpaqueValue, stand_in
@@ -123,7 +124,10 @@ def _parquet(frame: Any, kind: str) -> memoryview:
             kind, f"its column names repeat ({', '.join(duplicated)}); rename them first"
         )
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=None)
+        with warnings.catch_warnings():
+            # "column names of mixed type ... will not roundtrip": they do, the encoder keeps them aside.
+            warnings.filterwarnings("ignore", "The DataFrame has column names of mixed type")
+            table = pa.Table.from_pandas(frame, preserve_index=None)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
     except (pa.ArrowException, ValueError, TypeError) as error:
