@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from stats_seeding import T0, Seeder
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.statistics import analyze_activity_performance, project_overview
 from wfb_jupyter.storage import (
     NotFoundError,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.storage import (
     ActivityAttempt,
     ActivityAttemptRecord,

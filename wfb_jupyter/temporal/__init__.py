@@ -18,6 +18,7 @@ from wfb_jupyter.temporal._errors import (
 )
 from wfb_jupyter.temporal._local_server import LocalServer, LocalServerStatus
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
+from wfb_jupyter.temporal._runtime import sdk_runtime
 from wfb_jupyter.temporal._search_attributes import (
     SEARCH_ATTRIBUTES,
     available_search_attributes,
@@ -43,6 +44,8 @@ __all__ = [
     "local_server",
     "TemporalCli",
     "find_temporal_cli",
+    # the SDK runtime every client uses (core logs go to the Python logger)
+    "sdk_runtime",
     # search attributes
     "SEARCH_ATTRIBUTES",
     "available_search_attributes",
