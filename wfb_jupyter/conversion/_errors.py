@@ -7,6 +7,16 @@ from collections.abc import Sequence
 from wfb_jupyter.errors import DataError
 
 
+class Unsupported(Exception):
+    """Raised inside the walk; the converter turns it into an ``UnsupportedValueError`` naming the step."""
+
+    def __init__(self, type_name: str, fix: str) -> None:
+        super().__init__(type_name)
+        self.type_name = type_name
+        self.fix = fix
+        self.path: list[str | int] = []
+
+
 class UnsupportedValueError(DataError, TypeError):
     """A value the converter cannot pass on faithfully (it never passes on a lossy copy instead).
 

@@ -34,8 +34,8 @@ from temporalio.exceptions import ApplicationError
 from typing_extensions import Self
 
 from wfb_jupyter.conversion import _scientific as scientific
-from wfb_jupyter.conversion._errors import PayloadTooLargeError, UnsupportedValueError
-from wfb_jupyter.conversion._tree import Decoder, Encoder, Unsupported, type_name
+from wfb_jupyter.conversion._errors import PayloadTooLargeError, Unsupported, UnsupportedValueError
+from wfb_jupyter.conversion._tree import Decoder, Encoder, type_name
 
 JSON = b"json/plain"
 BUNDLE = b"binary/wfb-bundle"

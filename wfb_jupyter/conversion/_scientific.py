@@ -14,6 +14,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from wfb_jupyter.conversion._errors import Unsupported
 from wfb_jupyter.conversion._workflow_values import OpaqueValue, stand_in
 
 if TYPE_CHECKING:
@@ -114,8 +115,6 @@ def _parquet(frame: Any, kind: str) -> memoryview:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from wfb_jupyter.conversion._tree import Unsupported
-
     if frame.columns.nlevels > 1:
         raise Unsupported(kind, "its columns have several levels; flatten them to text names first")
     if not frame.columns.is_unique:
@@ -143,7 +142,6 @@ def _parquet(frame: Any, kind: str) -> memoryview:
 
 
 def _encode_numpy(encoder: Encoder, value: Any) -> dict[str, Any] | None:
-    from wfb_jupyter.conversion._tree import Unsupported
 
     np = sys.modules.get("numpy")
     if np is None:

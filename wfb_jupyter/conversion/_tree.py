@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from wfb_jupyter.conversion import _scientific as scientific
+from wfb_jupyter.conversion._errors import Unsupported
 from wfb_jupyter.conversion._workflow_values import WorkflowValue
 
 TAG = "$wfb"
@@ -25,16 +26,6 @@ TAG = "$wfb"
 INLINE_BLOB_BYTES = 16 * 1024
 MAX_DEPTH = 200
 _PLAIN = (str, int, bool, type(None))
-
-
-class Unsupported(Exception):
-    """Raised inside the walk; the converter turns it into an ``UnsupportedValueError`` naming the step."""
-
-    def __init__(self, type_name: str, fix: str) -> None:
-        super().__init__(type_name)
-        self.type_name = type_name
-        self.fix = fix
-        self.path: list[str | int] = []
 
 
 class Encoder:
