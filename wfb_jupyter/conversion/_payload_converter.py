@@ -123,6 +123,10 @@ class WfbPayloadConverter(PayloadConverter, WithSerializationContext):
         ]
 
     def from_payload(self, payload: Payload, type_hint: Any = None) -> Any:
+        if (
+            type_hint is temporalio.common.RawValue
+        ):  # asked for as it is (a dynamic workflow's arguments)
+            return temporalio.common.RawValue(payload)
         encoding = payload.metadata.get("encoding", b"")
         for_workflow = in_workflow_code()
         if encoding == BUNDLE:
