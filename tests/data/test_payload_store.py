@@ -4,21 +4,27 @@ when no execution can ask for them."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, update
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import (
+    ActivitySerializationContext,
+    StorageDriverActivityInfo,
     StorageDriverClaim,
     StorageDriverRetrieveContext,
     StorageDriverStoreContext,
     StorageDriverWorkflowInfo,
 )
+from temporalio.exceptions import ApplicationError
 
 from wfb_jupyter.payloads import (
     DatabasePayloadStore,
@@ -27,6 +33,7 @@ from wfb_jupyter.payloads import (
     PayloadMissingError,
     PayloadStoreDriver,
     PayloadStoreError,
+    in_memory_data_converter,
     payload_store,
     prune_payloads,
 )
@@ -254,3 +261,35 @@ class TestPrune:
         self.execution(engine, "old-done", "completed", closed_days_ago=40)
         self.stored(driver, 1, "old-done")
         assert prune_payloads(engine, timedelta(days=30)).payloads == 0
+
+
+class TestInMemory:
+    """A test run's converter: values pass as in a real run, the large ones kept in memory, none listed."""
+
+    def test_a_large_frame_goes_by_reference_and_comes_back(self) -> None:
+        converter = in_memory_data_converter(PayloadSettings())
+        frame = pd.DataFrame({"amount": np.arange(50_000) * 0.5})
+        [reference] = asyncio.run(converter.encode([frame]))
+        assert reference.ByteSize() < 2_000  # the claim, not the frame
+        [back] = asyncio.run(converter.decode([reference]))
+        pd.testing.assert_frame_equal(back, frame)
+        # Another run's converter has its own memory: nothing leaks from one test run to the next.
+        with pytest.raises(PayloadMissingError, match=r"payload store \(memory\)"):
+            asyncio.run(in_memory_data_converter(PayloadSettings()).decode([reference]))
+
+    def test_the_step_is_still_named_once_the_sdk_binds_a_store_context(self) -> None:
+        step = ActivitySerializationContext(
+            namespace="default",
+            activity_id="load",
+            activity_type="load_orders.v1",
+            activity_task_queue="q",
+            workflow_id="wf-1",
+            workflow_type="orders.v1",
+            is_local=False,
+        )
+        store = StorageDriverStoreContext(target=StorageDriverActivityInfo(namespace="default"))
+        # What workers and clients call before converting (SDK-private): it copies the converter.
+        bound = in_memory_data_converter(PayloadSettings())._with_contexts(step, store)
+        with pytest.raises(ApplicationError) as raised:
+            bound.payload_converter.to_payloads([collections.deque()])
+        assert raised.value.message.startswith("the result of step 'load'")

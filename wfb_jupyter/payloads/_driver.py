@@ -68,14 +68,13 @@ class PayloadStoreDriver(StorageDriver):
                 self._written.clear()
             self._written.add((key, workflow_id))
         self.cache.put(key, data)
-        location = self.payload_store.location
         return StorageDriverClaim(
             claim_data={
                 "key": key,
                 "type": kind,
                 "size": format_size(len(data)),
                 "bytes": str(len(data)),
-                "store": location if location == "database" else f"folder {location}",
+                "store": self.payload_store.label,
             }
         )
 

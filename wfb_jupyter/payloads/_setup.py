@@ -21,7 +21,12 @@ from wfb_jupyter.conversion import (
 from wfb_jupyter.errors import SettingsError
 from wfb_jupyter.payloads._cache import PayloadCache
 from wfb_jupyter.payloads._driver import PayloadStoreDriver
-from wfb_jupyter.payloads._stores import DatabasePayloadStore, FolderPayloadStore, PayloadStore
+from wfb_jupyter.payloads._stores import (
+    DatabasePayloadStore,
+    FolderPayloadStore,
+    MemoryPayloadStore,
+    PayloadStore,
+)
 from wfb_jupyter.settings import PayloadSettings, Settings, WfbSettings
 from wfb_jupyter.storage import get_engine
 
@@ -66,15 +71,25 @@ def project_data_converter(
         converter = _converters.get(key)
         if converter is None:
             payloads = settings.payloads
-            driver = PayloadStoreDriver(
-                payload_store(payloads, engine), PayloadCache(payloads.cache_bytes)
+            store = payload_store(payloads, engine)
+            converter = _converter(
+                payloads, PayloadStoreDriver(store, PayloadCache(payloads.cache_bytes))
             )
-            limits = PayloadLimits(threshold=payloads.threshold, max_bytes=payloads.max_bytes)
-            storage = ExternalStorage(
-                drivers=[driver],
-                driver_selector=_selector(driver, payloads.threshold),
-                payload_size_threshold=min(payloads.threshold, BINARY_BY_REFERENCE_BYTES),
-            )
-            converter = data_converter(limits, storage)
             _converters[key] = converter
         return converter
+
+
+def in_memory_data_converter(settings: PayloadSettings) -> WfbDataConverter:
+    """A data converter for one test run: the project's limits and threshold, so values pass as they would
+    in a real run, with large ones in memory for as long as the run (a test stores nothing)."""
+    return _converter(settings, PayloadStoreDriver(MemoryPayloadStore(), PayloadCache(0)))
+
+
+def _converter(payloads: PayloadSettings, driver: PayloadStoreDriver) -> WfbDataConverter:
+    limits = PayloadLimits(threshold=payloads.threshold, max_bytes=payloads.max_bytes)
+    storage = ExternalStorage(
+        drivers=[driver],
+        driver_selector=_selector(driver, payloads.threshold),
+        payload_size_threshold=min(payloads.threshold, BINARY_BY_REFERENCE_BYTES),
+    )
+    return data_converter(limits, storage)

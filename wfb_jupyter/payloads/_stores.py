@@ -1,6 +1,7 @@
-"""Where stored payloads live: the project's database (the default), or a folder every worker can reach.
+"""Where stored payloads live: the project's database (the default), or a folder every worker can reach; a
+test run's, in memory for as long as the run.
 
-Either way the database lists them (size, kind, location, and which executions used them), which is what
+Either way (but in memory) the database lists them (size, kind, location, and which executions used them), which is what
 retention works from. A payload is written whole before it is listed: the folder's file goes in under a
 temporary name and is renamed once complete, the database's parts go in the listing's transaction.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import Protocol
@@ -32,7 +34,12 @@ from wfb_jupyter.storage import (
 class PayloadStore(Protocol):
     @property
     def location(self) -> str:
-        """Where values are, as references show it: ``database``, or the folder's path."""
+        """Where values are: ``database``, the folder's path, or ``memory``."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """Where values are, as references show it: ``database``, ``folder PATH``, ``memory``."""
         ...
 
     def put(self, key: str, data: bytes, kind: str, workflow_id: str | None) -> None:
@@ -48,6 +55,7 @@ class DatabasePayloadStore:
     """Payloads in the project's database, in parts (``payload_chunks``)."""
 
     location = DATABASE_LOCATION
+    label = DATABASE_LOCATION
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -80,6 +88,10 @@ class FolderPayloadStore:
     @property
     def location(self) -> str:
         return str(self.root)
+
+    @property
+    def label(self) -> str:
+        return f"folder {self.root}"
 
     def path_of(self, key: str) -> Path:
         return self.root / key[:2] / key
@@ -115,6 +127,24 @@ class FolderPayloadStore:
             raise PayloadStoreError(
                 f"could not read {self.path_of(key)} from the payload folder: {_os_reason(error)}"
             ) from error
+
+
+class MemoryPayloadStore:
+    """A test run's payloads, kept while it runs and listed nowhere: a test stores nothing in the project."""
+
+    location = label = "memory"
+
+    def __init__(self) -> None:
+        self._values: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes, kind: str, workflow_id: str | None) -> None:
+        with self._lock:
+            self._values.setdefault(key, data)
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            return self._values.get(key)
 
 
 def _write_whole(path: Path, data: bytes) -> None:
