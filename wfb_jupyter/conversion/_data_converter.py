@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
-from temporalio.converter import DataConverter, ExternalStorage, StorageDriverStoreContext
+from temporalio.converter import (
+    DataConverter,
+    ExternalStorage,
+    SerializationContext,
+    WithSerializationContext,
+)
+from typing_extensions import Self
 
 from wfb_jupyter.conversion._payload_converter import PayloadLimits, converter_class
 
@@ -26,13 +32,28 @@ class WfbDataConverter(DataConverter):
     Workflow code does not come through here: the workflow worker converts payloads in the sandbox.
     """
 
-    def _with_store_context(self, store_ctx: StorageDriverStoreContext) -> DataConverter:
-        # The SDK rebuilds the converter here from its class, which would drop the serialization context
-        # set just before (the step a value belongs to, which error messages name): keep it.
-        replaced = super()._with_store_context(store_ctx)
-        if replaced is not self:
-            object.__setattr__(replaced, "payload_converter", self.payload_converter)
-        return replaced
+    # The serialization context (the step a value belongs to, which error messages name), kept as a field
+    # so that it survives every copy: the SDK binds a store context with ``dataclasses.replace``, which
+    # rebuilds the payload converter from its class and so would drop the context ``with_context`` set.
+    # temporalio (1.35) has no public way to keep it (its ``_with_store_context`` is private); a field and
+    # ``__post_init__`` need none.
+    serialization_context: SerializationContext | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        context = self.serialization_context
+        if context is not None and isinstance(self.payload_converter, WithSerializationContext):
+            object.__setattr__(
+                self, "payload_converter", self.payload_converter.with_context(context)
+            )
+
+    def with_context(self, context: SerializationContext) -> Self:
+        converter = super().with_context(context)
+        if converter is not self:
+            object.__setattr__(converter, "serialization_context", context)
+        return converter
 
     async def encode(self, values: Sequence[Any]) -> list[Payload]:
         if _heavy(values):
