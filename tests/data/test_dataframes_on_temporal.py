@@ -24,6 +24,7 @@ from google.protobuf.json_format import MessageToDict
 
 from wfb_jupyter import Workspace
 from wfb_jupyter.components import component, forget_components
+from wfb_jupyter.payloads import StoredValue
 from wfb_jupyter.runtime import runtime
 from wfb_jupyter.settings import WfbSettings
 from wfb_jupyter.storage import list_activity_attempts, list_payloads, read_scope
@@ -264,6 +265,15 @@ def test_a_dataframe_and_friends_pass_faithfully_and_large_ones_by_reference(
     # The execution's record keeps a summary (no bytes); the value itself comes from the store.
     [summary] = [row for row in ws.runs.list("orders") if row.workflow_id == handle.workflow_id]
     assert summary.status == "completed"
+
+    # Its state (%wfb status, the run form) says what the stored result is, without loading it.
+    state = ws.runs.get(handle.workflow_id).status()
+    assert isinstance(state.result, StoredValue)
+    assert (state.result.type, state.result.store) == ("dict of 6 keys", "database")
+    assert state.result.key in {entry.key for entry in stored}
+    assert str(state.result) == (
+        f"<stored dict of 6 keys, {state.result.size} in database; .result() loads it>"
+    )
 
 
 def test_another_process_resolves_a_stored_result(workspace_for: Any, database_url: str) -> None:

@@ -11,6 +11,7 @@ with large values in memory. How values are encoded is ``wfb_jupyter.conversion`
 from wfb_jupyter.payloads._cache import PayloadCache
 from wfb_jupyter.payloads._driver import DRIVER_NAME, PayloadStoreDriver
 from wfb_jupyter.payloads._errors import PayloadMissingError, PayloadStoreError
+from wfb_jupyter.payloads._references import StoredValue, stored_value
 from wfb_jupyter.payloads._retention import PruneResult, prune_payloads
 from wfb_jupyter.payloads._setup import (
     in_memory_data_converter,
@@ -37,6 +38,9 @@ __all__ = [
     "PayloadStoreDriver",
     "PayloadCache",
     "DRIVER_NAME",
+    # references, read without fetching what they refer to
+    "StoredValue",
+    "stored_value",
     # retention
     "PruneResult",
     "prune_payloads",
