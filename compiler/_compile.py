@@ -145,6 +145,7 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
     requirements = sorted(
         {
             "temporalio>=1.35,<2",
+            "wfb-jupyter>=0.1",  # the exported worker's data converter and payload store
             *(r for spec in view.components.values() for r in spec.requirements),
         }
     )

@@ -52,3 +52,8 @@ class ComponentError(WfbError):
 
 class WorkerError(WfbError):
     """A project's worker cannot start or load its code."""
+
+
+class DataError(WfbError):
+    """A value that cannot pass between steps faithfully, one over the size limit, or a payload store that
+    cannot keep or give back a stored value."""

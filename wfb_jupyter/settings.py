@@ -25,6 +25,13 @@ from wfb_jupyter.errors import SettingsError
 DEFAULT_TEMPORAL_ADDRESS = "localhost:7233"
 DEFAULT_NAMESPACE = "default"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+
+DEFAULT_PAYLOAD_THRESHOLD = 256 * 1024
+DEFAULT_PAYLOAD_MAX_BYTES = 1024**3
+DEFAULT_PAYLOAD_CACHE_BYTES = 256 * 1024**2
+# Temporal refuses payloads over 2 MB, and a workflow task carries several: a threshold must leave room.
+MAX_PAYLOAD_THRESHOLD = 1_500_000
 
 WorkerMode = Literal["kernel", "sidecar"]
 
@@ -68,6 +75,27 @@ class TemporalSettings:
 
 
 @dataclass(frozen=True)
+class PayloadSettings:
+    """How values pass between steps: payloads over ``threshold`` bytes are stored outside the history (in
+    ``store``, a folder, or the project's database when None) and replaced by a reference; no payload may
+    exceed ``max_bytes``; ``cache_bytes`` of recently stored or fetched payloads are kept in memory."""
+
+    threshold: int = DEFAULT_PAYLOAD_THRESHOLD
+    max_bytes: int = DEFAULT_PAYLOAD_MAX_BYTES
+    store: str | None = None
+    cache_bytes: int = DEFAULT_PAYLOAD_CACHE_BYTES
+
+    def environment(self) -> dict[str, str]:
+        """The variables that give a process started from here (a sidecar) these settings."""
+        return {
+            "WFB_PAYLOAD_THRESHOLD": str(self.threshold),
+            "WFB_PAYLOAD_MAX_BYTES": str(self.max_bytes),
+            "WFB_PAYLOAD_STORE": self.store or "",
+            "WFB_PAYLOAD_CACHE_BYTES": str(self.cache_bytes),
+        }
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything decided: what storage, the connection manager and workers are given."""
 
@@ -85,6 +113,7 @@ class Settings:
     # the notebooks it executed (with their outputs, so that a failed run can be opened and read).
     notebook_dir: Path = field(default_factory=Path.cwd)
     executed_dir: Path = field(default_factory=lambda: default_data_dir() / "executed")
+    payloads: PayloadSettings = field(default_factory=PayloadSettings)
 
 
 def default_data_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -197,6 +226,23 @@ class WfbSettings(Configurable):
         help="Where the notebook component keeps the notebooks it executed (env WFB_EXECUTED_DIR; "
         "default: executed/ next to a SQLite database, else in the data directory).",
     ).tag(config=True)
+    payload_threshold = Int(
+        help="Bytes above which a value passed between steps is stored outside the Temporal history and "
+        "replaced by a reference (env WFB_PAYLOAD_THRESHOLD, e.g. 256KiB; default 256 KiB, at most 1.5 MB)."
+    ).tag(config=True)
+    payload_max_bytes = Int(
+        help="The largest value that may pass between steps, in bytes (env WFB_PAYLOAD_MAX_BYTES, e.g. 1GiB; "
+        "default 1 GiB): a step returning more fails with a clear error."
+    ).tag(config=True)
+    payload_store = Unicode(
+        help="Where values over the threshold are stored (env WFB_PAYLOAD_STORE): empty for the project's "
+        "database, or a folder every worker of the project can reach (a path or file:// URL; a mounted "
+        "bucket works too)."
+    ).tag(config=True)
+    payload_cache_bytes = Int(
+        help="Bytes of recently stored or fetched payloads kept in memory (env WFB_PAYLOAD_CACHE_BYTES; "
+        "default 256 MiB; 0 turns the cache off)."
+    ).tag(config=True)
 
     def __init__(self, *, environment: Mapping[str, str] | None = None, **kwargs: object) -> None:
         # Read before the traits: their defaults come from it.
@@ -239,6 +285,27 @@ class WfbSettings(Configurable):
             executed_dir=Path(self.executed_notebooks_dir).expanduser().absolute()
             if self.executed_notebooks_dir
             else default_executed_dir(database_url, data_dir),
+            payloads=self._payload_settings(),
+        )
+
+    def _payload_settings(self) -> PayloadSettings:
+        threshold, max_bytes = self.payload_threshold, self.payload_max_bytes
+        if not 1024 <= threshold <= MAX_PAYLOAD_THRESHOLD:
+            raise SettingsError(
+                f"payload_threshold is {threshold:,} bytes; it must be from 1,024 to "
+                f"{MAX_PAYLOAD_THRESHOLD:,} (Temporal refuses payloads over 2 MB)"
+            )
+        if max_bytes < threshold:
+            raise SettingsError(
+                f"payload_max_bytes ({max_bytes:,}) must be at least payload_threshold ({threshold:,})"
+            )
+        if self.payload_cache_bytes < 0:
+            raise SettingsError("payload_cache_bytes must be 0 or more")
+        return PayloadSettings(
+            threshold=threshold,
+            max_bytes=max_bytes,
+            store=self.payload_store.strip() or None,
+            cache_bytes=self.payload_cache_bytes,
         )
 
     def _env(self, name: str) -> str | None:
@@ -252,6 +319,36 @@ class WfbSettings(Configurable):
             return float(raw)
         except ValueError:
             raise SettingsError(f"environment variable {name}={raw!r} is not a number") from None
+
+    def _env_size(self, name: str, fallback: int) -> int:
+        """Bytes, written as a number with an optional unit: ``262144``, ``256KiB``, ``1GB``, ``1.5m``."""
+        raw = self._env(name)
+        if raw is None:
+            return fallback
+        match = _SIZE.match(raw)
+        if match is None:
+            raise SettingsError(
+                f"environment variable {name}={raw!r} is not a size (e.g. 256KiB, 1GB)"
+            )
+        number, unit = float(match.group(1)), (match.group(2) or "").lower()
+        power = "kmgt".index(unit[0]) + 1 if unit[:1] in ("k", "m", "g", "t") else 0
+        return int(number * (1024 if "i" in unit else 1000) ** power)
+
+    @default("payload_threshold")
+    def _payload_threshold_default(self) -> int:
+        return self._env_size("WFB_PAYLOAD_THRESHOLD", DEFAULT_PAYLOAD_THRESHOLD)
+
+    @default("payload_max_bytes")
+    def _payload_max_bytes_default(self) -> int:
+        return self._env_size("WFB_PAYLOAD_MAX_BYTES", DEFAULT_PAYLOAD_MAX_BYTES)
+
+    @default("payload_store")
+    def _payload_store_default(self) -> str:
+        return self._env("WFB_PAYLOAD_STORE") or ""
+
+    @default("payload_cache_bytes")
+    def _payload_cache_bytes_default(self) -> int:
+        return self._env_size("WFB_PAYLOAD_CACHE_BYTES", DEFAULT_PAYLOAD_CACHE_BYTES)
 
     @default("database_url")
     def _database_url_default(self) -> str | None:

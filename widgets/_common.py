@@ -45,7 +45,19 @@ def note_html(message: str) -> str:
 
 
 def show_value(value: Any) -> str:
+    """JSON, with a DataFrame or array as a few words and a result left in the payload store as what its
+    reference says (the value itself is ``.result()``'s)."""
+    from wfb_jupyter.conversion import summary
+    from wfb_jupyter.payloads import StoredValue
+
+    if isinstance(value, StoredValue):
+        return str(value)
+
+    def brief(item: Any) -> str:
+        words = summary(item)
+        return f"<{words}>" if " " in words else str(item)
+
     try:
-        return json.dumps(value, indent=2, sort_keys=True, default=str)
+        return json.dumps(value, indent=2, sort_keys=True, default=brief)
     except (TypeError, ValueError):
         return repr(value)

@@ -101,13 +101,17 @@ def test_an_export_is_the_same_every_time(ws: Workspace, tmp_path: Path) -> None
     ]
 
 
-def test_code_that_does_not_import_wfb_jupyter_does_not_need_it(
+def test_every_export_needs_wfb_jupyter_for_its_data_converter(
     ws: Workspace, tmp_path: Path
 ) -> None:
     ws.build("plain", NO_ACTIVITIES)
     result = ws.versions.export("plain", tmp_path / "plain")
-    assert result.requirements == (f"temporalio=={metadata.version('temporalio')}",)
-    assert "not on PyPI" not in (tmp_path / "plain" / "README.md").read_text()
+    assert result.requirements == (
+        f"temporalio=={metadata.version('temporalio')}",
+        f"wfb-jupyter=={metadata.version('wfb-jupyter')}",
+    )
+    assert "not on PyPI" in (tmp_path / "plain" / "README.md").read_text()
+    assert "project_data_converter()" in (tmp_path / "plain" / "run.py").read_text()
 
 
 def test_user_component_requirements_come_as_stored() -> None:
@@ -123,6 +127,7 @@ def test_user_component_requirements_come_as_stored() -> None:
     )
     assert pinned_requirements(stored) == [
         f"temporalio=={metadata.version('temporalio')}",
+        f"wfb-jupyter=={metadata.version('wfb-jupyter')}",
         "numpy==1.26.4",
     ]
 

@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "wfb_jupyter.cli._worker",
     "wfb_jupyter.cli._db",
     "wfb_jupyter.cli._export",
+    "wfb_jupyter.cli._payloads",
 )
 
 

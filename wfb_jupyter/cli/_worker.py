@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.components import NotebookPlaces, NotebookPlacesInterceptor
     from wfb_jupyter.errors import WfbError
     from wfb_jupyter.executions import reconcile_project_runs
+    from wfb_jupyter.payloads import project_data_converter
     from wfb_jupyter.settings import WfbSettings
     from wfb_jupyter.storage import get_engine
     from wfb_jupyter.temporal import TemporalConnection
@@ -42,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
             serve_project(
                 engine,
                 project_id,
-                connection=TemporalConnection(settings.temporal),
+                connection=TemporalConnection(
+                    settings.temporal, data_converter=project_data_converter(settings, engine)
+                ),
                 heartbeat_interval=settings.heartbeat_interval,
                 stale_after=settings.stale_after,
                 reconciler=reconcile_project_runs,

@@ -12,6 +12,7 @@ from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowHistoryEventFilterType,
     WorkflowQueryFailedError,
 )
 from temporalio.service import RPCError, RPCStatusCode
@@ -31,6 +32,7 @@ from wfb_jupyter.executions._outcome import (
     record_outcome,
 )
 from wfb_jupyter.executions._start import ExecutionRef, watcher_of
+from wfb_jupyter.payloads import StoredValue, stored_value
 from wfb_jupyter.storage import (
     find_execution,
     get_compiled_code,
@@ -101,8 +103,7 @@ async def describe_execution(
     status = STATUS_NAMES.get(description.status, "running") if description.status else "running"
     outcome = Outcome(status)
     if status != "running":
-        outcome = await await_outcome(client, handle, timeout=30)
-        await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+        outcome = await _closed_outcome(engine, client, handle, ref, status)
     progress = None
     if status == "running" or (progress_when_closed and status != "lost"):
         try:
@@ -139,6 +140,39 @@ async def describe_execution(
         closed_at=closed_at,
         duration_ms=duration,
     )
+
+
+async def _closed_outcome(
+    engine: Engine, client: Client, handle: WorkflowHandle[Any, Any], ref: ExecutionRef, status: str
+) -> Outcome:
+    """How the closed run ended, recorded. A result in the payload store is left there once recorded:
+    the state shows what its reference says (type and size), and ``.result()`` loads it."""
+    if status == "completed":
+        stored = await _stored_result(handle)
+        if stored is not None and await asyncio.to_thread(_recorded_closed, engine, ref):
+            return Outcome(status, result=stored)
+    outcome = await await_outcome(client, handle, timeout=30)
+    await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
+    return outcome
+
+
+async def _stored_result(handle: WorkflowHandle[Any, Any]) -> StoredValue | None:
+    """The run's result as its reference describes it, if it is in the payload store (the close event only)."""
+    async for event in handle.fetch_history_events(
+        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT
+    ):
+        if event.HasField("workflow_execution_completed_event_attributes"):
+            payloads = event.workflow_execution_completed_event_attributes.result.payloads
+            if len(payloads) == 1:
+                return stored_value(payloads[0])
+        return None
+    return None
+
+
+def _recorded_closed(engine: Engine, ref: ExecutionRef) -> bool:
+    with session_scope(engine) as session:
+        record = find_execution(session, ref.workflow_id, ref.run_id)
+        return record is not None and record.closed_at is not None
 
 
 def _recorded_duration(engine: Engine, ref: ExecutionRef) -> int | None:

@@ -16,12 +16,15 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from wfb_jupyter.conversion import describe_value
 from wfb_jupyter.executions._writes import write_close
 from wfb_jupyter.storage import ExecutionClose, open_runs_started_before, read_scope, utc_now
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """``result`` is the value itself (a DataFrame comes back a DataFrame); its record holds a JSON summary."""
+
     status: str
     result: Any = None
     error: str | None = None
@@ -75,7 +78,7 @@ async def await_outcome(
         status = STATUS_NAMES.get(description.status, "failed") if description.status else "failed"
         cause = failure.cause if failure.cause is not None else failure
         return Outcome("failed" if status == "running" else status, error=failure_text(cause))
-    return Outcome("completed", result=_jsonable(result))
+    return Outcome("completed", result=result)
 
 
 async def record_outcome(
@@ -92,7 +95,7 @@ async def record_outcome(
             workflow_id,
             run_id,
             outcome.status,
-            result=outcome.result,
+            result=describe_value(outcome.result),
             error=outcome.error,
             closed_at=closed_at or utc_now(),
         ),
@@ -140,14 +143,3 @@ async def close_finished_executions(
 
     settled = await asyncio.gather(*(settle(*run) for run in runs), return_exceptions=True)
     return sum(1 for done in settled if done is True)
-
-
-def _jsonable(value: Any) -> Any:
-    """Results are stored as JSON; anything the JSON column cannot hold is kept as its text."""
-    import json
-
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return repr(value)
-    return value

@@ -318,7 +318,20 @@ def _json_or_text(text: str) -> Any:
 
 
 def _show(value: Any) -> str:
+    """One line: JSON, with a DataFrame or array as a few words (the value itself is ``.result()``'s)."""
+    from wfb_jupyter.conversion import summary
+    from wfb_jupyter.payloads import StoredValue
+
+    if isinstance(
+        value, StoredValue
+    ):  # a result left in the payload store: what its reference says
+        return str(value)
+
+    def brief(item: Any) -> str:
+        words = summary(item)
+        return f"<{words}>" if " " in words else str(item)
+
     try:
-        return json.dumps(value, sort_keys=True, default=str)
+        return json.dumps(value, sort_keys=True, default=brief)
     except (TypeError, ValueError):
         return repr(value)

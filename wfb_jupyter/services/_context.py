@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
+from wfb_jupyter.payloads import project_data_converter
 from wfb_jupyter.runtime import runtime
 from wfb_jupyter.services._results import ProjectInfo
 from wfb_jupyter.settings import Settings, WfbSettings
@@ -41,11 +42,14 @@ class ServiceContext:
 
     @property
     def temporal(self) -> TemporalConnection:
-        """The connection manager, configured from the current settings."""
-        if self._temporal is not None:
-            return self._temporal
-        manager = connection()
-        manager.configure(self.settings.temporal)
+        """The connection manager, configured from the current settings; its clients (and so the workers
+        of this process) convert values with the project database's payload store."""
+        settings = self.settings
+        manager = self._temporal
+        if manager is None:
+            manager = connection()
+            manager.configure(settings.temporal)
+        manager.use_data_converter(project_data_converter(settings, self.engine))
         return manager
 
     def server(self) -> ResolvedServer:

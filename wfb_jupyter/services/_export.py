@@ -19,7 +19,6 @@ from typing import Any
 from wfb_jupyter.errors import InputError
 from wfb_jupyter.services._export_files import README, RUN_SCRIPT
 
-_IMPORTS_WFB_JUPYTER = re.compile(r"^\s*(from|import)\s+wfb_jupyter\b", re.MULTILINE)
 _REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -90,12 +89,10 @@ def _check_target(directory: Path, force: bool) -> None:
 
 
 def pinned_requirements(stored: StoredVersion) -> list[str]:
-    """temporalio and wfb-jupyter (when the code imports it: the built-in components are its own) pinned to
-    the installed versions, then what the version's user components need, as stored (already pinned)."""
-    lines = [_pin("temporalio")]
-    code = (stored.workflow_code, stored.activities_code, stored.worker_code)
-    if any(_IMPORTS_WFB_JUPYTER.search(text) for text in code):
-        lines.append(_pin("wfb-jupyter"))
+    """temporalio and wfb-jupyter (``run.py`` and the worker convert values with its data converter, and the
+    built-in components are its own) pinned to the installed versions, then what the version's user
+    components need, as stored (already pinned)."""
+    lines = [_pin("temporalio"), _pin("wfb-jupyter")]
     have = {_name(line) for line in lines}
     for line in stored.requirements.splitlines():
         line = line.strip()
@@ -119,7 +116,6 @@ def _name(requirement: str) -> str:
 
 def _readme(stored: StoredVersion, module: str, requirements: list[str]) -> str:
     manifest = stored.manifest
-    uses_wfb = any(_name(line) == "wfb-jupyter" for line in requirements)
     return README.format(
         name=stored.name,
         version=stored.version,
@@ -128,7 +124,7 @@ def _readme(stored: StoredVersion, module: str, requirements: list[str]) -> str:
         module=module,
         build_id=manifest.get("build_id", ""),
         inputs=_inputs_example(manifest.get("input_schema") or {}),
-        wfb_jupyter=_WFB_JUPYTER_NOTE if uses_wfb else "",
+        wfb_jupyter=_WFB_JUPYTER_NOTE,
         notebooks=_NOTEBOOKS_NOTE if "notebook" in (manifest.get("components") or {}) else "",
     )
 
@@ -151,8 +147,9 @@ _EXAMPLES = {
 }
 
 _WFB_JUPYTER_NOTE = """
-The activities module imports the built-in components from `wfb-jupyter`, which is not on PyPI: have its
-wheel (or source folder) at hand and install it with the rest, for example
+`run.py` converts values with `wfb-jupyter`'s data converter (the built-in components come from it too), and
+`wfb-jupyter` is not on PyPI: have its wheel (or source folder) at hand and install it with the rest, for
+example
 `pip install --find-links /path/to/wheels -r requirements.txt`, or
 `pip install /path/to/wfb-jupyter -r requirements.txt`.
 """

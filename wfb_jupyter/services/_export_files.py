@@ -6,7 +6,9 @@ execution (and prints its result).
 Both connect as Temporal's own tools do: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE,
 TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH, TEMPORAL_TLS_CLIENT_KEY_PATH,
 TEMPORAL_TLS_SERVER_CA_CERT_PATH, or a profile of TEMPORAL_CONFIG_FILE (TEMPORAL_PROFILE). What the version
-is (workflow type, modules, task queue) comes from manifest.json, written by the export.
+is (workflow type, modules, task queue) comes from manifest.json, written by the export. Values between
+steps go through wfb-jupyter's data converter; large ones are stored in WFB_DATABASE_URL's database (default:
+SQLite in wfb-jupyter's data directory) or the WFB_PAYLOAD_STORE folder.
 """
 
 import argparse
@@ -25,6 +27,8 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 from temporalio.worker import Worker
 
+from wfb_jupyter.payloads import project_data_converter
+
 MANIFEST: dict[str, Any] = json.loads(
     (Path(__file__).resolve().parent / "manifest.json").read_text(encoding="utf-8")
 )
@@ -33,7 +37,10 @@ MANIFEST: dict[str, Any] = json.loads(
 async def connect() -> Client:
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", "localhost:7233")
-    return await Client.connect(**config)
+    # The project's data converter, as in every worker of the project: DataFrames, dates and key order pass
+    # between steps unchanged, and large values by reference in the payload store (WFB_DATABASE_URL's
+    # database, or the WFB_PAYLOAD_STORE folder), which the worker and the starter must share.
+    return await Client.connect(**config, data_converter=project_data_converter())
 
 
 def task_queue(options: argparse.Namespace) -> str:
@@ -102,7 +109,10 @@ if __name__ == "__main__":
 README = """# {name} v{version}, exported from wfb-jupyter
 
 The workflow `{name}` at version {version} (Temporal workflow type `{workflow_type}`, build `{build_id}`), as
-a project of its own: it needs no database and no notebook, and runs on any Temporal server.
+a project of its own: it needs no notebook and runs on any Temporal server. Values too large for a Temporal
+history (over 256 KiB) are kept in a payload store that the worker and whoever starts executions share:
+the database `WFB_DATABASE_URL` names (default: a SQLite file in wfb-jupyter's data directory,
+`~/.local/share/wfb-jupyter`), or a folder given by `WFB_PAYLOAD_STORE`.
 
 | file | what it is |
 | --- | --- |

@@ -18,6 +18,7 @@ from wfb_jupyter.compiler import (
 )
 from wfb_jupyter.components import BUILTIN_SPECS
 from wfb_jupyter.errors import DefinitionError, InputError
+from wfb_jupyter.payloads import in_memory_data_converter
 from wfb_jupyter.services._context import ServiceContext
 from wfb_jupyter.services._inputs import describe_fields
 from wfb_jupyter.services._naming import declared_name, named_definition
@@ -108,7 +109,12 @@ class TestRuns:
             plan = TestPlan({**recorded, **given}, messages, float(timeout))
         children, extra_activities = self._children(manifest, plan)
         with loaded_subject(compiled, components, children, extra_activities) as subject:
-            return self._context.on_loop(run_test(subject, values, plan), timeout=plan.timeout + 30)
+            # Values pass as in a real run (DataFrames and all), large ones in memory: nothing is stored.
+            converter = in_memory_data_converter(self._context.settings.payloads)
+            return self._context.on_loop(
+                run_test(subject, values, plan, data_converter=converter),
+                timeout=plan.timeout + 30,
+            )
 
     def _compile(self, text: str, name: str | None) -> tuple[CompiledWorkflow, list[ComponentSpec]]:
         info = self._projects.current()

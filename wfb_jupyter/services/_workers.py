@@ -73,6 +73,7 @@ class Workers:
             data_dir=settings.temporal.local_data_dir,
             heartbeat_interval=settings.heartbeat_interval,
             notebook_places=NotebookPlaces.of(settings),
+            environment=settings.payloads.environment(),
         )
         return next((w for w in self.list() if w.pid == pid), None)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -323,3 +324,46 @@ class ActivityStatistics(Base):
     def average_duration_ms(self) -> float | None:
         timed = self.attempt_count
         return self.total_duration_ms / timed if timed else None
+
+
+class StoredPayload(Base):
+    """A value passed between steps that was too large for the Temporal history, kept here instead (a claim
+    check; the history holds its key). The key is the SHA-256 of its bytes, so a value sent twice is stored once.
+    The bytes are in ``payload_chunks`` when ``location`` is ``database``, else in the folder it names."""
+
+    __tablename__ = "payloads"
+    __table_args__ = (Index(None, "last_used_at"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(300))  # what it holds, as references show it
+    location: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = _created_at()
+    last_used_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class PayloadChunk(Base):
+    """A stored payload's bytes, in parts: neither SQLite (1 GB) nor PostgreSQL (bytea) takes one huge value
+    well, and parts keep each row's memory small."""
+
+    __tablename__ = "payload_chunks"
+
+    key: Mapped[str] = mapped_column(
+        ForeignKey("payloads.key", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PayloadUse(Base):
+    """Which workflow execution (by Temporal workflow id) passed a stored payload: retention keeps a payload
+    while any of them is open or recently closed."""
+
+    __tablename__ = "payload_uses"
+    __table_args__ = (Index(None, "temporal_workflow_id"),)
+
+    key: Mapped[str] = mapped_column(
+        ForeignKey("payloads.key", ondelete="CASCADE"), primary_key=True
+    )
+    temporal_workflow_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    created_at: Mapped[datetime] = _created_at()

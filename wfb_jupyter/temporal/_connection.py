@@ -16,8 +16,10 @@ from pathlib import Path
 
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
+from wfb_jupyter.conversion import data_converter as plain_data_converter
 from wfb_jupyter.settings import TemporalSettings
 from wfb_jupyter.temporal._errors import TemporalUnavailableError
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
@@ -36,17 +38,24 @@ class HealthReport:
 
 
 class TemporalConnection:
-    """Resolves the server, connects with exponential backoff, and hands out one client per event loop."""
+    """Resolves the server, connects with exponential backoff, and hands out one client per event loop.
+
+    Clients convert values with ``data_converter``: a project's (``wfb_jupyter.payloads``, which stores large
+    values in its payload store), given by whoever knows the project; until then wfb-jupyter's converter
+    without a store, which passes the same types but nothing over Temporal's 2 MB payload limit.
+    """
 
     def __init__(
         self,
         settings: TemporalSettings | None = None,
         *,
+        data_converter: DataConverter | None = None,
         attempts: int = 5,
         initial_backoff: float = 0.25,
         max_backoff: float = 5.0,
     ) -> None:
         self._settings = settings
+        self._data_converter = data_converter or plain_data_converter()
         if settings is not None:
             set_sdk_log_level(settings.sdk_log_level)
         self._attempts = max(1, attempts)
@@ -74,6 +83,17 @@ class TemporalConnection:
                 return
             self._settings = settings
             self._server = None
+        self._clients.clear()
+
+    @property
+    def data_converter(self) -> DataConverter:
+        return self._data_converter
+
+    def use_data_converter(self, data_converter: DataConverter) -> None:
+        """Convert with ``data_converter`` from now on; clients already handed out keep theirs."""
+        if data_converter is self._data_converter:
+            return
+        self._data_converter = data_converter
         self._clients.clear()
 
     def revive(self) -> bool:
@@ -162,6 +182,7 @@ class TemporalConnection:
                     api_key=settings.api_key if server.kind == "pinned" else None,
                     tls=_tls(settings) if server.kind == "pinned" else False,
                     connect_timeout=timedelta(seconds=5),
+                    data_converter=self._data_converter,
                 )
             except Exception as error:  # noqa: BLE001 - retried, then reported with the address
                 reason = _short_reason(error)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wfb_jupyter.conversion import summary
 from wfb_jupyter.testrun._mocks import RunRecord
 from wfb_jupyter.testrun._plan import format_duration, step_of
 
@@ -238,10 +239,19 @@ def _detail(step: StepRun) -> str:
 
 def _short(value: Any, width: int = _RESULT_WIDTH) -> str:
     try:
-        text = json.dumps(value, default=str, ensure_ascii=False)
+        text = json.dumps(value, default=_readable, ensure_ascii=False)
     except (TypeError, ValueError):
         text = repr(value)
     return _clip(text, width)
+
+
+def _readable(value: Any) -> str:
+    """A value JSON cannot hold, in a few words: a frame, series or array as its shape, not its printout
+    (a numpy scalar prints as its value)."""
+    scientific = type(value).__module__.partition(".")[0] in ("pandas", "numpy")
+    if scientific and hasattr(value, "ndim") and value.ndim > 0:
+        return f"<{summary(value)}>"
+    return str(value)
 
 
 def _clip(text: str, width: int = _RESULT_WIDTH) -> str:

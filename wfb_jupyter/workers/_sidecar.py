@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -36,13 +36,15 @@ def start_sidecar_worker(
     data_dir: Path | None = None,
     heartbeat_interval: float | None = None,
     notebook_places: NotebookPlaces | None = None,
+    environment: Mapping[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = _START_TIMEOUT,
 ) -> int:
     """Start ``wfb worker`` in its own session (it survives the kernel) and wait until it serves; its pid.
 
     ``temporal_address`` pins the sidecar to a server; without it the sidecar uses the local server of
-    ``data_dir``, which it starts again itself should that server die.
+    ``data_dir``, which it starts again itself should that server die. ``environment`` adds variables (the
+    notebook's payload settings, so that the sidecar stores values where the kernel looks for them).
     """
     log_path = log_path or sidecar_log_path(project_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -57,6 +59,7 @@ def start_sidecar_worker(
     if notebook_places is not None:
         env["WFB_NOTEBOOK_DIR"] = str(notebook_places.base_dir)
         env["WFB_EXECUTED_DIR"] = str(notebook_places.executed_dir)
+    env.update(environment or {})
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - this interpreter running our own CLI
             [sys.executable, "-m", "wfb_jupyter", "worker", project_id],

@@ -6,6 +6,11 @@ Put this file next to the workflow and activities modules:
     wfb_signals_queries_v1.py
     wfb_signals_queries_v1_activities.py
 then run: python worker.py --address localhost:7233 [--task-queue QUEUE]
+
+Values pass between steps through wfb-jupyter's data converter (pip install
+wfb-jupyter): DataFrames and other types come back as they went, and large values
+live in the project's payload store, named by WFB_DATABASE_URL (the project's
+database) and WFB_PAYLOAD_STORE, as for every worker of the project.
 """
 
 import argparse
@@ -26,7 +31,14 @@ async def main() -> None:
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", default=DEFAULT_TASK_QUEUE)
     options = parser.parse_args()
-    client = await Client.connect(options.address, namespace=options.namespace)
+    # The project's data converter, with its payload store (the same for every worker).
+    from wfb_jupyter.payloads import project_data_converter
+
+    client = await Client.connect(
+        options.address,
+        namespace=options.namespace,
+        data_converter=project_data_converter(),
+    )
     worker = Worker(
         client,
         task_queue=options.task_queue,
