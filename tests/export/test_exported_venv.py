@@ -97,7 +97,6 @@ def _clean_environment(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-
 @pytest.fixture
 def worker(
     exported: tuple[Path, Path], temporal_address: str, tmp_path: Path
