@@ -43,5 +43,7 @@ def notebook_outputs(cells: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for shown in cell.get("outputs") or ():
             document = (shown.get("data") or {}).get(OUTPUT_MIME)
             if isinstance(document, Mapping) and isinstance(document.get("name"), str):
-                found[document["name"]] = document.get("value")
+                # As plain JSON types: nbformat reads objects as NotebookNode (a dict subclass), which the
+                # data converter rightly refuses to pass off as a dict.
+                found[document["name"]] = json.loads(json.dumps(document.get("value")))
     return found

@@ -300,3 +300,12 @@ def test_where_notebooks_are_found_and_kept(tmp_path: Path) -> None:
         environment={"WFB_NOTEBOOK_DIR": str(tmp_path / "nb"), "WFB_EXECUTED_DIR": "/srv/runs"}
     )
     assert NotebookPlaces.of(chosen.resolve()) == NotebookPlaces(tmp_path / "nb", Path("/srv/runs"))
+
+
+def test_outputs_come_back_as_plain_json_types() -> None:
+    """nbformat reads a notebook's objects as NotebookNode; the step's result must hold plain dicts, which is
+    what the data converter passes between steps."""
+    document = {"name": "rows", "value": [{"region": "north", "total": 3}]}
+    cell = nbformat.from_dict({"outputs": [{"data": {OUTPUT_MIME: document}}]})
+    (row,) = notebook_outputs([cell])["rows"]
+    assert type(row) is dict and row == {"region": "north", "total": 3}
