@@ -1,5 +1,5 @@
 """How one component performs: counts, success rate, retries, duration percentiles, its slowest steps and
-its most common errors, each computed by an aggregate query."""
+its most common errors, each read from the rollups."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.statistics._sql import SUCCESS, attempts_from, attempts_query
 from wfb_jupyter.statistics._summaries import activity_summary
-from wfb_jupyter.storage import ActivityAttemptRecord
 
 SLOWEST_STEPS = 5
 COMMON_ERRORS = 5
@@ -159,20 +156,22 @@ def _common_errors(
     workflow: str | None,
     since: datetime | None,
 ) -> tuple[ErrorCount, ...]:
-    attempt = ActivityAttemptRecord
-    clauses, needs_executions = attempts_query(
-        project_id, component=component, workflow=workflow, since=since
+    per_type = activity_summary(
+        session, project_id, by=("error_type",), component=component, workflow=workflow, since=since
     )
-    error_type = func.coalesce(attempt.error_type, NO_ERROR_TYPE)
-    count = func.count()
-    statement = (
-        attempts_from(select(error_type, count), with_executions=needs_executions)
-        .where(*clauses, attempt.status != SUCCESS)
-        .group_by(error_type)
-        .order_by(count.desc(), error_type)
-        .limit(COMMON_ERRORS)
+    failed = per_type[per_type["failures"] > 0]
+    named = failed["error_type"].astype(object)
+    failed = failed.assign(error_type=named.where(named.notna(), NO_ERROR_TYPE))
+    failed = failed.groupby("error_type", as_index=False)["failures"].sum()
+    failed = failed.sort_values(["failures", "error_type"], ascending=[False, True], kind="stable")
+    return tuple(
+        ErrorCount(str(name), int(total))
+        for name, total in zip(
+            failed["error_type"].head(COMMON_ERRORS),
+            failed["failures"].head(COMMON_ERRORS),
+            strict=True,
+        )
     )
-    return tuple(ErrorCount(str(name), int(total)) for name, total in session.execute(statement))
 
 
 def _number(value: Any) -> float | None:

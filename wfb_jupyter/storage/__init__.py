@@ -28,6 +28,13 @@ from wfb_jupyter.storage._errors import (
     StorageError,
 )
 from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
+from wfb_jupyter.storage._histogram import (
+    GAMMA,
+    RECORD_DTYPE,
+    RELATIVE_ERROR,
+    bin_of,
+    representative,
+)
 from wfb_jupyter.storage._migrations import (
     current_revision,
     head_revision,
@@ -46,11 +53,13 @@ from wfb_jupyter.storage._worker_status import (
 )
 from wfb_jupyter.storage.orm import (
     ActivityAttemptRecord,
+    ActivityRollup,
     ActivityStatistics,
     Base,
     CompiledCode,
     Component,
     ExecutionRecord,
+    ExecutionRollup,
     Project,
     User,
     WorkerRecord,
@@ -93,6 +102,7 @@ from wfb_jupyter.storage.repository.projects import (
     list_projects,
     slugify,
 )
+from wfb_jupyter.storage.repository.rollups import epoch_hour, rebuild_rollups
 from wfb_jupyter.storage.repository.workers import (
     STALE_AFTER,
     get_worker,
@@ -157,11 +167,13 @@ __all__ = [
     "StorageError",
     # ORM classes
     "ActivityAttemptRecord",
+    "ActivityRollup",
     "ActivityStatistics",
     "Base",
     "CompiledCode",
     "Component",
     "ExecutionRecord",
+    "ExecutionRollup",
     "Project",
     "User",
     "WorkerRecord",
@@ -221,4 +233,12 @@ __all__ = [
     "get_activity_statistics",
     "list_activity_attempts",
     "record_activity_attempts",
+    # rollups and their duration histograms
+    "GAMMA",
+    "RECORD_DTYPE",
+    "RELATIVE_ERROR",
+    "bin_of",
+    "epoch_hour",
+    "rebuild_rollups",
+    "representative",
 ]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -240,6 +241,9 @@ class ActivityAttemptRecord(Base):
     error_type: Mapped[str | None] = mapped_column(String(200))
     # The activity id the workflow gave: the step, with ``[i]`` per for_each iteration and ``#n`` per rerun.
     activity_id: Mapped[str | None] = mapped_column(String(300))
+    # The ``workflow_workers`` row of the worker that ran it. No foreign key: adding one would rebuild the
+    # table on SQLite, and worker rows are never deleted.
+    worker_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ActivityStatistics(Base):
@@ -285,3 +289,59 @@ class ActivityStatistics(Base):
     def average_duration_ms(self) -> float | None:
         timed = self.attempt_count
         return self.total_duration_ms / timed if timed else None
+
+
+class ActivityRollup(Base):
+    """Activity attempts aggregated per hour (``hour``: whole hours since 1970-01-01 UTC, the hour the attempt
+    started in) and per project, workflow, version, step, component, status and error type.
+
+    Written in the transaction that records the attempts, so rollups never disagree with them, and kept when old
+    attempts are pruned. Summaries and percentiles read these rows rather than the attempts: their duration
+    ``histogram`` (``storage._histogram``) gives percentiles within ``RELATIVE_ERROR``.
+    """
+
+    __tablename__ = "activity_rollups"
+    __table_args__ = (Index(None, "project_id", "hour"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    # A digest of the row's identity (project, hour and every group key). Group keys may be NULL and NULLs
+    # never collide in a unique index, so the identity is spelled out in one column that is never NULL.
+    rollup_key: Mapped[str] = mapped_column(String(32), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    hour: Mapped[int] = mapped_column(BigInteger)
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))
+    error_type: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(BigInteger, default=0)
+    retries: Mapped[int] = mapped_column(BigInteger, default=0)
+    timed: Mapped[int] = mapped_column(BigInteger, default=0)  # attempts with a duration
+    duration_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_min_ms: Mapped[int | None] = mapped_column(BigInteger)
+    duration_max_ms: Mapped[int | None] = mapped_column(BigInteger)
+    histogram: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class ExecutionRollup(Base):
+    """Closed executions aggregated per hour they started in (as ``ActivityRollup.hour``) and per project,
+    workflow, version and final status; written in the transaction that records each close. Lost runs are left
+    out, as everywhere in statistics; running ones are few and read from ``workflow_executions``."""
+
+    __tablename__ = "execution_rollups"
+    __table_args__ = (Index(None, "project_id", "hour"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rollup_key: Mapped[str] = mapped_column(String(32), unique=True)  # as in ActivityRollup
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    hour: Mapped[int] = mapped_column(BigInteger)
+    workflow_id: Mapped[int] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    executions: Mapped[int] = mapped_column(BigInteger, default=0)
+    timed: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_min_ms: Mapped[int | None] = mapped_column(BigInteger)
+    duration_max_ms: Mapped[int | None] = mapped_column(BigInteger)
+    histogram: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
