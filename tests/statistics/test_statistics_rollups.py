@@ -50,6 +50,7 @@ def history(seeder: Seeder) -> Seeder:
             seconds=generator.uniform(0.01, 90),
         )
         for step in range(generator.randint(1, 4)):
+            outcome = generator.choice(["completed", "completed", "failed", "cancelled"])
             attempts.append(
                 (
                     workflow,
@@ -58,8 +59,11 @@ def history(seeder: Seeder) -> Seeder:
                         "temporal_run_id": run_id,
                         "step_id": f"step-{step}",
                         "component": generator.choice(["fetch", "store", "log"]),
-                        "status": generator.choice(["completed", "completed", "failed"]),
-                        "error_type": generator.choice([None, "Timeout"]),
+                        "status": outcome,
+                        # As workers record them: only a failure has an error type.
+                        "error_type": None
+                        if outcome == "completed"
+                        else generator.choice([None, "Timeout"]),
                         "attempt": generator.randint(1, 3),
                         "started_at": started + timedelta(seconds=step * 50),
                         "duration_ms": generator.choice([None, 0, generator.randint(1, 60_000)]),

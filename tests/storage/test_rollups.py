@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from wfb_jupyter.storage import (
     RELATIVE_ERROR,
     ActivityAttempt,
+    ActivityFailureRollup,
     ActivityRollup,
     ExecutionRollup,
     Project,
@@ -63,7 +64,7 @@ class TestHistogram:
 def snapshot(session: Session) -> dict[str, Any]:
     """Every rollup row by its key: its group, its aggregates and its histogram's counts."""
     found: dict[str, Any] = {}
-    for model in (ActivityRollup, ExecutionRollup):
+    for model in (ActivityRollup, ActivityFailureRollup, ExecutionRollup):
         table = model.__table__
         names = [c.name for c in table.columns if c.name not in ("id", "histogram")]  # type: ignore[attr-defined]
         for row in session.execute(select(table)).mappings():
@@ -117,22 +118,25 @@ class TestRollupsAtWriteTime:
                 ],
             )
         with session_scope(engine) as session:
-            rows = session.scalars(
-                select(ActivityRollup).order_by(ActivityRollup.hour, ActivityRollup.status)
-            ).all()
+            rows = session.scalars(select(ActivityRollup).order_by(ActivityRollup.hour)).all()
+            (failure,) = session.scalars(select(ActivityFailureRollup)).all()
         shape = [
-            (r.hour - epoch_hour(T0), r.status, r.error_type, r.attempts, r.retries, r.timed)
-            for r in rows
+            (r.hour - epoch_hour(T0), r.attempts, r.successes, r.retries, r.timed) for r in rows
         ]
-        assert shape == [
-            (0, "completed", None, 2, 1, 2),
-            (0, "failed", "Boom", 1, 0, 0),
-            (1, "completed", None, 1, 0, 1),
-        ]
+        assert shape == [(0, 3, 2, 1, 2), (1, 1, 1, 0, 1)]
         first = rows[0]
         assert (first.duration_sum_ms, first.duration_min_ms, first.duration_max_ms) == (40, 10, 30)
+        assert (first.success_min_ms, first.success_max_ms) == (10, 30)
         assert decode(first.histogram) == {bin_of(10): 1, bin_of(30): 1}
         assert (first.version, first.step_id, first.component) == (1, "load", "fetch")
+        # The failure, broken down by status and error type, in a row that names its attempt rollup row.
+        assert (failure.status, failure.error_type, failure.attempts, failure.timed) == (
+            "failed",
+            "Boom",
+            1,
+            0,
+        )
+        assert failure.attempt_rollup_key == first.rollup_key
 
     def test_equal_to_what_the_records_give_whatever_the_batches(
         self, engine: Engine, project: Project

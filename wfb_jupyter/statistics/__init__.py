@@ -13,6 +13,7 @@ from wfb_jupyter.statistics._frames import (
     ATTEMPT_COLUMNS,
     EXECUTION_COLUMNS,
     activity_attempts_frame,
+    execution_durations,
     executions_frame,
 )
 from wfb_jupyter.statistics._overview import ProjectOverview, WorkflowOverview, project_overview
@@ -44,6 +45,7 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "EXECUTION_COLUMNS",
     "activity_attempts_frame",
+    "execution_durations",
     "executions_frame",
     # aggregated frames
     "ACTIVITY_SUMMARY_COLUMNS",

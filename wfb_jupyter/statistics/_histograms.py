@@ -60,6 +60,14 @@ class Entries:
             np.ones(len(timed), dtype=np.int64),
         )
 
+    def shifted(self, offset: int) -> Entries:
+        return self if offset == 0 else Entries(self.parts + offset, self.bins, self.counts)
+
+    def moved(self, parts: IntArray, sign: int = 1) -> Entries:
+        """The entries given to other parts (``parts[k]`` instead of ``k``), counts times ``sign``: a
+        negative count takes durations out of a part (its failures, from an attempt rollup row)."""
+        return Entries(parts[self.parts], self.bins, self.counts * sign)
+
     def concat(self, other: Entries) -> Entries:
         return Entries(
             np.concatenate([self.parts, other.parts]),

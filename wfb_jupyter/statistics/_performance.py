@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from wfb_jupyter.statistics._rollup_summaries import failures_by_error_type
 from wfb_jupyter.statistics._summaries import activity_summary
 
 SLOWEST_STEPS = 5
@@ -103,22 +104,21 @@ def analyze_activity_performance(
     *,
     since: datetime | None = None,
     workflow: str | None = None,
+    exact: bool = False,
 ) -> ActivityPerformance:
-    """Performance of one component's attempts in a project; an unknown component gives zero attempts."""
-    overall = activity_summary(
-        session, project_id, by=(), component=component, workflow=workflow, since=since
-    )
+    """Performance of one component's attempts in a project; an unknown component gives zero attempts.
+    Read from the rollups (percentiles within ``RELATIVE_ERROR``), or with ``exact`` from the raw rows."""
+    filters: dict[str, Any] = {
+        "component": component,
+        "workflow": workflow,
+        "since": since,
+        "exact": exact,
+    }
+    overall = activity_summary(session, project_id, by=(), **filters)
     if overall.empty:
         return ActivityPerformance(component, 0, 0, 0, 0, None, None, None, None, None, None)
     numbers = overall.iloc[0]
-    per_step = activity_summary(
-        session,
-        project_id,
-        by=("workflow", "step"),
-        component=component,
-        workflow=workflow,
-        since=since,
-    )
+    per_step = activity_summary(session, project_id, by=("workflow", "step"), **filters)
     per_step = per_step.assign(_p95=per_step["p95_ms"].fillna(-1.0)).sort_values(
         ["_p95", "workflow", "step"], ascending=[False, True, True], kind="stable"
     )
@@ -145,33 +145,20 @@ def analyze_activity_performance(
             )
             for _, row in per_step.head(SLOWEST_STEPS).iterrows()
         ),
-        common_errors=_common_errors(session, project_id, component, workflow, since),
+        common_errors=_common_errors(session, project_id, filters),
     )
 
 
 def _common_errors(
-    session: Session,
-    project_id: str,
-    component: str,
-    workflow: str | None,
-    since: datetime | None,
+    session: Session, project_id: str, filters: dict[str, Any]
 ) -> tuple[ErrorCount, ...]:
-    per_type = activity_summary(
-        session, project_id, by=("error_type",), component=component, workflow=workflow, since=since
-    )
-    failed = per_type[per_type["failures"] > 0]
-    named = failed["error_type"].astype(object)
-    failed = failed.assign(error_type=named.where(named.notna(), NO_ERROR_TYPE))
-    failed = failed.groupby("error_type", as_index=False)["failures"].sum()
-    failed = failed.sort_values(["failures", "error_type"], ascending=[False, True], kind="stable")
-    return tuple(
-        ErrorCount(str(name), int(total))
-        for name, total in zip(
-            failed["error_type"].head(COMMON_ERRORS),
-            failed["failures"].head(COMMON_ERRORS),
-            strict=True,
-        )
-    )
+    counts = failures_by_error_type(session, project_id, **filters)
+    named: dict[str, int] = {}
+    for error_type, count in counts.items():
+        name = NO_ERROR_TYPE if error_type is None else str(error_type)
+        named[name] = named.get(name, 0) + count
+    ranked = sorted(named.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(ErrorCount(name, count) for name, count in ranked[:COMMON_ERRORS] if count > 0)
 
 
 def _number(value: Any) -> float | None:

@@ -1,30 +1,38 @@
 """Summaries read from the hourly rollups: their cost follows the number of hours and groups, not of rows.
 
-The whole hours of the time window come from ``activity_rollups`` / ``execution_rollups``; the parts of an hour
-at either end of a window that does not start or end on the hour come from the raw rows, binned the same way
-(after ``wfb db prune``, an edge inside a pruned hour counts only what is left of it). Running executions are
-not rolled up until they close: they are few, and read from ``workflow_executions``. Every piece becomes
-*parts* (one row of additive counts per rollup row or raw row, with histogram entries), merged per group.
+The whole hours of the time window come from the rollup tables; the parts of an hour at either end of a window
+that does not start or end on the hour come from the raw rows, binned the same way (after ``wfb db prune``, an
+edge inside a pruned hour counts only what is left of it). Running executions are not rolled up until they
+close: they are few, and read from ``workflow_executions``. A summary by status or error type reads the
+failure rollups, and takes the successes of each attempt rollup row as that row less its failures (the error
+type of a completed attempt, which workers never give, is not kept).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, case, select
+from sqlalchemy import case, func, literal, null, select
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.statistics._histograms import Entries, group_percentiles
+from wfb_jupyter.statistics._histograms import Entries
+from wfb_jupyter.statistics._rollup_parts import (
+    DURATIONS,
+    Parts,
+    Window,
+    fetch,
+    hours_of,
+    merge,
+    output_keys,
+)
 from wfb_jupyter.statistics._sql import (
     CLOSED,
-    PERCENTILES,
     SUCCESS,
+    AnySelect,
     attempts_from,
     attempts_query,
     time_window,
@@ -38,6 +46,7 @@ from wfb_jupyter.statistics._summary_shape import (
 )
 from wfb_jupyter.storage import (
     ActivityAttemptRecord,
+    ActivityFailureRollup,
     ActivityRollup,
     ExecutionRecord,
     ExecutionRollup,
@@ -45,84 +54,43 @@ from wfb_jupyter.storage import (
 )
 from wfb_jupyter.storage.orm import OPEN_EXECUTION_STATUSES
 
-_HOUR = 3600
-_EPOCH = pd.Timestamp(0, tz="UTC")
-_DURATIONS = ("timed", "duration_sum_ms", "duration_min_ms", "duration_max_ms")
 _ACTIVITY_COUNTS = ("attempts", "successes", "failures", "retries")
 _EXECUTION_COUNTS = ("executions", "completed", "failed", "running")
 
 
-@dataclass(frozen=True)
-class Window:
-    """A ``[since, until)`` window cut into whole hours (``hours``: ``[first, end)`` in epoch hours, None when
-    unbounded, or no hours at all) and the raw-row windows at its edges."""
-
-    rolled_up: bool
-    first_hour: int | None
-    end_hour: int | None
-    raw: tuple[tuple[datetime | None, datetime | None], ...]
-
-    @staticmethod
-    def of(since: datetime | None, until: datetime | None) -> Window:
-        first = None if since is None else math.ceil(since.timestamp() / _HOUR)
-        end = None if until is None else math.floor(until.timestamp() / _HOUR)
-        if first is not None and end is not None and first >= end:
-            return Window(False, None, None, ((since, until),))
-        raw = []
-        if since is not None and first is not None and since.timestamp() != first * _HOUR:
-            raw.append((since, _moment(first)))
-        if until is not None and end is not None and until.timestamp() != end * _HOUR:
-            raw.append((_moment(end), until))
-        return Window(True, first, end, tuple(raw))
-
-    def hour_clauses(self, column: Any) -> list[Any]:
-        clauses = []
-        if self.first_hour is not None:
-            clauses.append(column >= self.first_hour)
-        if self.end_hour is not None:
-            clauses.append(column < self.end_hour)
-        return clauses
+def _filtered(
+    statement: AnySelect,
+    table: Any,
+    project_id: str,
+    window: Window,
+    *,
+    names: Sequence[str],
+    workflow: str | None,
+    version: int | None,
+    component: str | None = None,
+) -> AnySelect:
+    statement = statement.where(table.project_id == project_id, *window.hour_clauses(table.hour))
+    if workflow is not None or "workflow" in names:
+        statement = statement.outerjoin(Workflow, Workflow.id == table.workflow_id)
+    if workflow is not None:
+        statement = statement.where(Workflow.name == workflow)
+    if version is not None:
+        statement = statement.where(table.version == version)
+    if component is not None:
+        statement = statement.where(table.component == component)
+    return statement
 
 
-def _moment(hour: int) -> datetime:
-    return datetime.fromtimestamp(hour * _HOUR, tz=timezone.utc)
-
-
-@dataclass
-class _Parts:
-    frames: list[pd.DataFrame]
-    entries: Entries
-    size: int = 0
-
-    def add_rolled_up(self, rows: Sequence[Any], columns: list[str]) -> None:
-        if not rows:
-            return
-        frame = pd.DataFrame.from_records(rows, columns=[*columns, "histogram"])
-        self.entries = self.entries.concat(Entries.decode(list(frame.pop("histogram")), self.size))
-        self._append(frame)
-
-    def add_raw(self, frame: pd.DataFrame) -> None:
-        if frame.empty:
-            return
-        durations = pd.to_numeric(frame["duration_ms"], errors="coerce").astype("float64")
-        self.entries = self.entries.concat(Entries.of_durations(durations.to_numpy(), self.size))
-        timed = durations.notna()
-        frame = frame.drop(columns=["duration_ms"]).assign(
-            timed=timed.astype("int64"),
-            duration_sum_ms=durations.fillna(0.0),
-            duration_min_ms=durations,
-            duration_max_ms=durations,
-        )
-        self._append(frame)
-
-    def _append(self, frame: pd.DataFrame) -> None:
-        self.frames.append(frame)
-        self.size += len(frame)
-
-
-def _hours_of(started: pd.Series) -> pd.Series:
-    moments = pd.to_datetime(started, utc=True, format="ISO8601")
-    return ((moments - _EPOCH) // pd.Timedelta(hours=1)).astype("int64")
+def _attempt_keys(table: Any, names: Sequence[str]) -> dict[str, Any]:
+    available = {
+        "component": table.component,
+        "workflow": Workflow.name,
+        "version": table.version,
+        "step": table.step_id,
+        "status": getattr(table, "status", literal(SUCCESS)),
+        "error_type": getattr(table, "error_type", null()),
+    }
+    return {name: available[name] for name in names}
 
 
 def rolled_up_activity_summary(
@@ -138,64 +106,107 @@ def rolled_up_activity_summary(
     until: datetime | None,
 ) -> pd.DataFrame:
     window = Window.of(since, until)
-    rollup = ActivityRollup
-    keys = {
-        "component": rollup.component,
-        "workflow": Workflow.name,
-        "version": rollup.version,
-        "step": rollup.step_id,
-        "status": rollup.status,
-        "error_type": rollup.error_type,
+    filters: dict[str, Any] = {
+        "names": names,
+        "workflow": workflow,
+        "version": version,
+        "component": component,
     }
-    parts = _Parts([], Entries.empty())
+    parts = Parts()
     if window.rolled_up:
-        completed = case((rollup.status == SUCCESS, rollup.attempts), else_=0)
-        columns = {
-            **{name: keys[name] for name in names},
-            "hour": rollup.hour,
-            "attempts": rollup.attempts,
-            "successes": completed,
-            "failures": rollup.attempts - completed,
-            "retries": rollup.retries,
-            **{name: getattr(rollup, name) for name in _DURATIONS},
-        }
-        statement: Select[Any] = select(*columns.values(), rollup.histogram).where(
-            rollup.project_id == project_id, *window.hour_clauses(rollup.hour)
-        )
-        if workflow is not None or "workflow" in names:
-            statement = statement.outerjoin(Workflow, Workflow.id == rollup.workflow_id)
-        if workflow is not None:
-            statement = statement.where(Workflow.name == workflow)
-        if component is not None:
-            statement = statement.where(rollup.component == component)
-        if version is not None:
-            statement = statement.where(rollup.version == version)
-        parts.add_rolled_up(session.execute(statement).all(), list(columns))
+        if "status" in names or "error_type" in names:
+            _add_by_outcome(session, parts, project_id, window, filters)
+        else:
+            rollup = ActivityRollup
+            columns = {
+                **_attempt_keys(rollup, names),
+                "hour": rollup.hour,
+                "attempts": rollup.attempts,
+                "successes": rollup.successes,
+                "failures": rollup.attempts - rollup.successes,
+                "retries": rollup.retries,
+                **{name: getattr(rollup, name) for name in DURATIONS},
+            }
+            statement = select(*columns.values(), rollup.histogram)
+            statement = _filtered(statement, rollup, project_id, window, **filters)
+            parts.add_rolled_up(*fetch(session, statement, list(columns)))
     for since_edge, until_edge in window.raw:
-        parts.add_raw(
-            _raw_attempts(
-                session, project_id, names, component, workflow, version, since_edge, until_edge
-            )
-        )
-    frame = _merge(parts, names, bucket, _ACTIVITY_COUNTS)
+        parts.add_raw(_raw_attempts(session, project_id, since_edge, until_edge, **filters))
+    frame = merge(parts, names, bucket, _ACTIVITY_COUNTS)
     return finish_frame(
         frame,
-        _output_keys(names, bucket),
+        output_keys(names, bucket),
         ACTIVITY_SUMMARY_COLUMNS,
         "attempts",
         attempt_success_rate,
     )
 
 
+def _add_by_outcome(
+    session: Session, parts: Parts, project_id: str, window: Window, filters: dict[str, Any]
+) -> None:
+    """The failure rollup rows as they are, and per attempt rollup row its successes: the row less its
+    failures (counts, sums and histogram entries subtracted; the extremes are the successes' own)."""
+    names = filters["names"]
+    failure = ActivityFailureRollup
+    columns = {
+        **_attempt_keys(failure, names),
+        "hour": failure.hour,
+        "parent": failure.attempt_rollup_key,
+        "attempts": failure.attempts,
+        "failures": failure.attempts,
+        "retries": failure.retries,
+        **{name: getattr(failure, name) for name in DURATIONS},
+    }
+    statement = _filtered(
+        select(*columns.values(), failure.histogram), failure, project_id, window, **filters
+    )
+    failed, failed_histograms = fetch(session, statement, list(columns))
+    rollup = ActivityRollup
+    columns = {
+        **_attempt_keys(rollup, names),
+        "hour": rollup.hour,
+        "key": rollup.rollup_key,
+        "successes": rollup.successes,
+        "retries": rollup.retries,
+        "timed": rollup.timed,
+        "duration_sum_ms": rollup.duration_sum_ms,
+        "duration_min_ms": rollup.success_min_ms,
+        "duration_max_ms": rollup.success_max_ms,
+    }
+    statement = _filtered(
+        select(*columns.values(), rollup.histogram), rollup, project_id, window, **filters
+    )
+    succeeded, histograms = fetch(session, statement, list(columns))
+    failed_entries = Entries.decode(failed_histograms)
+    parts.add(failed.drop(columns="parent"), failed_entries)
+    # Each failure rollup row belongs to one attempt rollup row: take its figures out of that row.
+    owner = pd.Index(succeeded["key"]).get_indexer(failed["parent"])
+    if (owner < 0).any():
+        raise AssertionError("a failure rollup row without its attempt rollup row")
+    taken = failed[["retries", "timed", "duration_sum_ms"]].groupby(owner).sum()
+    taken = taken.reindex(range(len(succeeded)), fill_value=0.0)
+    succeeded = succeeded.drop(columns="key").assign(
+        attempts=succeeded["successes"],
+        failures=0.0,
+        retries=succeeded["retries"] - taken["retries"].to_numpy(),
+        timed=succeeded["timed"] - taken["timed"].to_numpy(),
+        duration_sum_ms=succeeded["duration_sum_ms"] - taken["duration_sum_ms"].to_numpy(),
+    )
+    entries = Entries.decode(histograms).concat(failed_entries.moved(owner.astype(np.int64), -1))
+    parts.add(succeeded, entries)
+
+
 def _raw_attempts(
     session: Session,
     project_id: str,
-    names: Sequence[str],
-    component: str | None,
-    workflow: str | None,
-    version: int | None,
     since: datetime | None,
     until: datetime | None,
+    *,
+    names: Sequence[str],
+    workflow: str | None,
+    version: int | None,
+    component: str | None,
 ) -> pd.DataFrame:
     attempt = ActivityAttemptRecord
     keys = {
@@ -204,7 +215,8 @@ def _raw_attempts(
         "version": ExecutionRecord.version,
         "step": attempt.step_id,
         "status": attempt.status,
-        "error_type": attempt.error_type,
+        # As the rollups keep them: a completed attempt has no error type.
+        "error_type": case((attempt.status == SUCCESS, null()), else_=attempt.error_type),
     }
     clauses, needs_executions = attempts_query(
         project_id,
@@ -227,7 +239,7 @@ def _raw_attempts(
     frame = pd.DataFrame(session.execute(statement).all(), columns=list(columns))
     success = (frame.pop("outcome") == SUCCESS).astype("int64")
     return frame.assign(
-        hour=_hours_of(frame.pop("started_at")),
+        hour=hours_of(frame.pop("started_at")),
         attempts=1,
         successes=success,
         failures=1 - success,
@@ -249,7 +261,7 @@ def rolled_up_execution_summary(
 ) -> pd.DataFrame:
     window = Window.of(since, until)
     closed = CLOSED if status is None else tuple(s for s in status if s in CLOSED)
-    parts = _Parts([], Entries.empty())
+    parts = Parts()
     if window.rolled_up and closed:
         rollup = ExecutionRollup
         keys = {"workflow": Workflow.name, "version": rollup.version, "status": rollup.status}
@@ -260,20 +272,13 @@ def rolled_up_execution_summary(
             "executions": rollup.executions,
             "completed": completed,
             "failed": rollup.executions - completed,
-            **{name: getattr(rollup, name) for name in _DURATIONS},
+            **{name: getattr(rollup, name) for name in DURATIONS},
         }
-        statement: Select[Any] = select(*columns.values(), rollup.histogram).where(
-            rollup.project_id == project_id,
-            rollup.status.in_(closed),
-            *window.hour_clauses(rollup.hour),
+        statement = select(*columns.values(), rollup.histogram).where(rollup.status.in_(closed))
+        statement = _filtered(
+            statement, rollup, project_id, window, names=names, workflow=workflow, version=version
         )
-        if workflow is not None or "workflow" in names:
-            statement = statement.join(Workflow, Workflow.id == rollup.workflow_id)
-        if workflow is not None:
-            statement = statement.where(Workflow.name == workflow)
-        if version is not None:
-            statement = statement.where(rollup.version == version)
-        parts.add_rolled_up(session.execute(statement).all(), list(columns))
+        parts.add_rolled_up(*fetch(session, statement, list(columns)))
     raw_windows = [(closed, edge) for edge in window.raw] if closed else []
     running = (
         OPEN_EXECUTION_STATUSES
@@ -288,10 +293,10 @@ def rolled_up_execution_summary(
                 session, project_id, names, workflow, version, statuses, since_edge, until_edge
             )
         )
-    frame = _merge(parts, names, bucket, _EXECUTION_COUNTS)
+    frame = merge(parts, names, bucket, _EXECUTION_COUNTS)
     return finish_frame(
         frame,
-        _output_keys(names, bucket),
+        output_keys(names, bucket),
         EXECUTION_SUMMARY_COLUMNS,
         "executions",
         closed_success_rate,
@@ -332,7 +337,7 @@ def _raw_executions(
     frame = pd.DataFrame(session.execute(statement).all(), columns=list(columns))
     outcome = frame.pop("outcome")
     return frame.assign(
-        hour=_hours_of(frame.pop("started_at")),
+        hour=hours_of(frame.pop("started_at")),
         executions=1,
         completed=(outcome == SUCCESS).astype("int64"),
         failed=(outcome.isin(CLOSED) & (outcome != SUCCESS)).astype("int64"),
@@ -340,56 +345,47 @@ def _raw_executions(
     )
 
 
-def _output_keys(names: Sequence[str], bucket: str | None) -> list[str]:
-    return [*names, "bucket"] if bucket is not None else list(names)
-
-
-def _merge(
-    parts: _Parts, names: Sequence[str], bucket: str | None, counts: Sequence[str]
-) -> pd.DataFrame:
-    """One row per group: the counts summed, durations' mean, percentiles and maximum."""
-    keys = _output_keys(names, bucket)
-    if not parts.frames:
-        return pd.DataFrame(
-            columns=[*keys, *counts, "mean_ms", *(f"p{p}_ms" for p in PERCENTILES), "max_ms"]
+def failures_by_error_type(
+    session: Session,
+    project_id: str,
+    *,
+    component: str | None,
+    workflow: str | None,
+    since: datetime | None,
+    exact: bool = False,
+) -> dict[str | None, int]:
+    """How many failed (or cancelled) attempts each error type has: summed by the database from the failure
+    rollups (and from the raw rows at the window's edges), or with ``exact`` from the raw rows alone."""
+    window = Window(False, None, None, ((since, None),)) if exact else Window.of(since, None)
+    counts: dict[str | None, int] = {}
+    failure = ActivityFailureRollup
+    if window.rolled_up:
+        statement = select(failure.error_type, func.sum(failure.attempts)).group_by(
+            failure.error_type
         )
-    frame = pd.concat(parts.frames, ignore_index=True) if len(parts.frames) > 1 else parts.frames[0]
-    for name in counts:
-        if name not in frame.columns:
-            frame[name] = 0
-    for name in ("duration_min_ms", "duration_max_ms", "duration_sum_ms"):
-        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
-    if bucket is not None:
-        hours = frame.pop("hour").astype("int64")
-        per_bucket = hours if bucket == "hour" else (hours // 24) * 24
-        frame["bucket"] = per_bucket * _HOUR
-    if keys:
-        grouped = frame.groupby(keys, dropna=False, sort=True)
-        groups = grouped.ngroup().to_numpy()
-    else:
-        grouped = frame.groupby(np.zeros(len(frame), dtype=np.int64))
-        groups = np.zeros(len(frame), dtype=np.int64)
-    merged = grouped.agg(
-        **{name: (name, "sum") for name in (*counts, "timed", "duration_sum_ms")},
-        lowest=("duration_min_ms", "min"),
-        highest=("duration_max_ms", "max"),
-    )
-    merged = merged.reset_index(drop=not keys)
-    percentiles = group_percentiles(
-        groups,
-        parts.entries,
-        len(merged),
-        PERCENTILES,
-        merged["lowest"].to_numpy(dtype="float64"),
-        merged["highest"].to_numpy(dtype="float64"),
-    )
-    timed = merged["timed"].to_numpy(dtype="float64")
-    merged["mean_ms"] = np.where(
-        timed > 0, merged["duration_sum_ms"] / np.maximum(timed, 1), np.nan
-    )
-    for percent, values in percentiles.items():
-        merged[f"p{percent}_ms"] = values
-    merged["max_ms"] = merged["highest"]
-    if bucket is not None:
-        merged["bucket"] = pd.to_datetime(merged["bucket"], unit="s", utc=True)
-    return merged
+        statement = _filtered(
+            statement,
+            failure,
+            project_id,
+            window,
+            names=(),
+            workflow=workflow,
+            version=None,
+            component=component,
+        )
+        counts.update((name, int(total)) for name, total in session.execute(statement))
+    attempt = ActivityAttemptRecord
+    for since_edge, until_edge in window.raw:
+        clauses, needs_executions = attempts_query(
+            project_id, component=component, workflow=workflow, since=since_edge, until=until_edge
+        )
+        statement = (
+            attempts_from(
+                select(attempt.error_type, func.count()), with_executions=needs_executions
+            )
+            .where(*clauses, attempt.status != SUCCESS)
+            .group_by(attempt.error_type)
+        )
+        for name, total in session.execute(statement):
+            counts[name] = counts.get(name, 0) + int(total)
+    return counts

@@ -53,6 +53,7 @@ from wfb_jupyter.storage._worker_status import (
 )
 from wfb_jupyter.storage.orm import (
     ActivityAttemptRecord,
+    ActivityFailureRollup,
     ActivityRollup,
     ActivityStatistics,
     Base,
@@ -102,7 +103,14 @@ from wfb_jupyter.storage.repository.projects import (
     list_projects,
     slugify,
 )
-from wfb_jupyter.storage.repository.rollups import epoch_hour, rebuild_rollups
+from wfb_jupyter.storage.repository.prune import (
+    ProjectPrune,
+    delete_attempts_before,
+    plan_prune,
+    whole_hour,
+)
+from wfb_jupyter.storage.repository.rollup_rebuild import rebuild_rollups
+from wfb_jupyter.storage.repository.rollups import epoch_hour
 from wfb_jupyter.storage.repository.workers import (
     STALE_AFTER,
     get_worker,
@@ -167,6 +175,7 @@ __all__ = [
     "StorageError",
     # ORM classes
     "ActivityAttemptRecord",
+    "ActivityFailureRollup",
     "ActivityRollup",
     "ActivityStatistics",
     "Base",
@@ -241,4 +250,9 @@ __all__ = [
     "epoch_hour",
     "rebuild_rollups",
     "representative",
+    # pruning old attempts
+    "ProjectPrune",
+    "delete_attempts_before",
+    "plan_prune",
+    "whole_hour",
 ]

@@ -39,7 +39,8 @@ NAMING_CONVENTION = {
 }
 
 WORKER_MODES = ("in-kernel", "sidecar")
-WORKER_STATUSES = ("starting", "running", "stopped", "error", "stale")
+# ``draining``: told to stop, it polls no more and lets the activities it runs finish.
+WORKER_STATUSES = ("starting", "running", "draining", "stopped", "error", "stale")
 OPEN_EXECUTION_STATUSES = ("running",)
 CLOSED_EXECUTION_STATUSES = ("completed", "failed", "cancelled", "terminated", "timed_out")
 # A run the Temporal server no longer knows (its state was deleted, or the server is gone): how it ended and
@@ -293,11 +294,13 @@ class ActivityStatistics(Base):
 
 class ActivityRollup(Base):
     """Activity attempts aggregated per hour (``hour``: whole hours since 1970-01-01 UTC, the hour the attempt
-    started in) and per project, workflow, version, step, component, status and error type.
+    started in) and per project, workflow, version, step and component.
 
     Written in the transaction that records the attempts, so rollups never disagree with them, and kept when old
     attempts are pruned. Summaries and percentiles read these rows rather than the attempts: their duration
-    ``histogram`` (``storage._histogram``) gives percentiles within ``RELATIVE_ERROR``.
+    ``histogram`` (``storage._histogram``, every attempt of the row) gives percentiles within
+    ``RELATIVE_ERROR``. How failures break down by status and error type is in ``ActivityFailureRollup``, so
+    that a row per hour and step holds all its attempts whatever their outcomes.
     """
 
     __tablename__ = "activity_rollups"
@@ -313,11 +316,42 @@ class ActivityRollup(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     step_id: Mapped[str] = mapped_column(String(200))
     component: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(BigInteger, default=0)
+    successes: Mapped[int] = mapped_column(BigInteger, default=0)
+    retries: Mapped[int] = mapped_column(BigInteger, default=0)
+    timed: Mapped[int] = mapped_column(BigInteger, default=0)  # attempts with a duration
+    duration_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_min_ms: Mapped[int | None] = mapped_column(BigInteger)
+    duration_max_ms: Mapped[int | None] = mapped_column(BigInteger)
+    # The extremes of the successful attempts alone: the rest of their figures are the row's less its failures'.
+    success_min_ms: Mapped[int | None] = mapped_column(BigInteger)
+    success_max_ms: Mapped[int | None] = mapped_column(BigInteger)
+    histogram: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+
+
+class ActivityFailureRollup(Base):
+    """The failed (and cancelled) attempts of an ``ActivityRollup`` row, per status and error type, with their
+    own durations: what summaries by status or error type read."""
+
+    __tablename__ = "activity_failure_rollups"
+    __table_args__ = (Index(None, "project_id", "hour"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    rollup_key: Mapped[str] = mapped_column(String(32), unique=True)  # as in ActivityRollup
+    attempt_rollup_key: Mapped[str] = mapped_column(
+        String(32)
+    )  # the ActivityRollup row it breaks down
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    hour: Mapped[int] = mapped_column(BigInteger)
+    workflow_id: Mapped[int | None] = mapped_column(ForeignKey("workflows.id", ondelete="SET NULL"))
+    version: Mapped[int | None] = mapped_column(Integer)
+    step_id: Mapped[str] = mapped_column(String(200))
+    component: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20))
     error_type: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(BigInteger, default=0)
     retries: Mapped[int] = mapped_column(BigInteger, default=0)
-    timed: Mapped[int] = mapped_column(BigInteger, default=0)  # attempts with a duration
+    timed: Mapped[int] = mapped_column(BigInteger, default=0)
     duration_sum_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     duration_min_ms: Mapped[int | None] = mapped_column(BigInteger)
     duration_max_ms: Mapped[int | None] = mapped_column(BigInteger)

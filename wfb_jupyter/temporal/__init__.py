@@ -18,6 +18,11 @@ from wfb_jupyter.temporal._errors import (
 )
 from wfb_jupyter.temporal._local_server import LocalServer, LocalServerStatus
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
+from wfb_jupyter.temporal._runtime import (
+    RuntimeAlreadyMadeError,
+    enable_prometheus_metrics,
+    sdk_metric_meter,
+)
 from wfb_jupyter.temporal._search_attributes import (
     SEARCH_ATTRIBUTES,
     available_search_attributes,
@@ -43,6 +48,10 @@ __all__ = [
     "local_server",
     "TemporalCli",
     "find_temporal_cli",
+    # the SDK runtime's metrics
+    "RuntimeAlreadyMadeError",
+    "enable_prometheus_metrics",
+    "sdk_metric_meter",
     # search attributes
     "SEARCH_ATTRIBUTES",
     "available_search_attributes",

@@ -39,6 +39,7 @@ class ProjectWorkerManager:
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
+        drain_timeout: float = 5.0,
         reconciler: ExecutionReconciler | None = None,
     ) -> None:
         self.engine = engine
@@ -49,6 +50,7 @@ class ProjectWorkerManager:
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
         self.retain_versions_for = retain_versions_for
+        self.drain_timeout = drain_timeout
         # Closes the records of runs whose starter is gone; given by the layer above, which knows executions.
         self.reconciler = reconciler
         self._workers: dict[str, ProjectWorker] = {}
@@ -76,6 +78,7 @@ class ProjectWorkerManager:
                 version_check_interval=self.version_check_interval,
                 reconcile_interval=self.reconcile_interval,
                 retain_versions_for=self.retain_versions_for,
+                drain_timeout=self.drain_timeout,
                 reconciler=self._reconcile_with() if self.reconciler is not None else None,
             )
             try:
