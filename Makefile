@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check wfb_jupyter compiler widgets tests benchmarks conftest.py
 	$(VENV)/bin/ruff format --check wfb_jupyter compiler widgets tests benchmarks conftest.py
-	$(VENV)/bin/mypy wfb_jupyter compiler widgets
+	$(VENV)/bin/mypy wfb_jupyter
 	$(VENV)/bin/lint-imports
 
 bench: $(VENV)/.installed

@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from compiler import (  # noqa: E402
+from wfb_jupyter.compiler import (  # noqa: E402
     CompileOptions,
     ComponentCatalogue,
     ComponentParameter,

@@ -32,8 +32,8 @@ from _servers import managed_server
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from compiler import CompileOptions, compile_workflow
 from wfb_jupyter.builds import compile_and_store
+from wfb_jupyter.compiler import CompileOptions, compile_workflow
 from wfb_jupyter.executions import close_finished_executions, start_execution, wait_for_result
 from wfb_jupyter.storage import (
     create_storage_engine,

@@ -25,7 +25,7 @@ from _history import END, History, seeded
 from wfb_jupyter import statistics as stats
 from wfb_jupyter.services import Filters, StatisticsSource
 from wfb_jupyter.storage import RELATIVE_ERROR, read_scope
-from widgets._stats_dashboard import build_dashboard
+from wfb_jupyter.widgets._stats_dashboard import build_dashboard
 
 GOAL_SPEEDUP = 10.0
 GOAL_SECONDS = 0.3

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.storage import (
     ActivityAttempt,
     create_execution,

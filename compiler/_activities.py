@@ -13,10 +13,10 @@ import sys
 import tokenize
 from collections.abc import Iterable, Mapping
 
-from compiler._catalogue import ComponentSpec
-from compiler._environment import render
-from compiler._escape import INDENT, Code, py_identifier, py_str
-from compiler._version import COMPILER_VERSION
+from wfb_jupyter.compiler._catalogue import ComponentSpec
+from wfb_jupyter.compiler._environment import render
+from wfb_jupyter.compiler._escape import INDENT, Code, py_identifier, py_str
+from wfb_jupyter.compiler._version import COMPILER_VERSION
 
 _MODULE_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _IMPORT_PATTERN = re.compile(

@@ -9,23 +9,32 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._activities import ComponentCodeError, render_activities_module
-from compiler._catalogue import ComponentCatalogue, ComponentSpec
-from compiler._environment import render
-from compiler._escape import Code, class_name, module_name, py_identifier, py_literal, py_str
-from compiler._graph import is_graph, normalise_graph
-from compiler._layout import fit_long_lines
-from compiler._lowering import Lowering, WorkflowView
-from compiler._problems import Problem, Problems, WorkflowDefinitionError
-from compiler._result import CompiledWorkflow, CompileOptions
-from compiler._source import load_source
-from compiler._version import COMPILER_VERSION
-from compiler.model import (
+from wfb_jupyter.compiler._activities import ComponentCodeError, render_activities_module
+from wfb_jupyter.compiler._catalogue import ComponentCatalogue, ComponentSpec
+from wfb_jupyter.compiler._environment import render
+from wfb_jupyter.compiler._escape import (
+    Code,
+    class_name,
+    module_name,
+    py_identifier,
+    py_literal,
+    py_str,
+)
+from wfb_jupyter.compiler._graph import is_graph, normalise_graph
+from wfb_jupyter.compiler._layout import fit_long_lines
+from wfb_jupyter.compiler._lowering import Lowering, WorkflowView
+from wfb_jupyter.compiler._problems import Problem, Problems, WorkflowDefinitionError
+from wfb_jupyter.compiler._result import CompiledWorkflow, CompileOptions
+from wfb_jupyter.compiler._source import load_source
+from wfb_jupyter.compiler._version import COMPILER_VERSION
+from wfb_jupyter.compiler.model import (
     ActivityStep,
+    ChildWorkflowStep,
     InputField,
     WorkflowDefinition,
     input_json_schema,
     parse_workflow,
+    step_parents,
     walk,
 )
 
@@ -154,8 +163,23 @@ def _compile(definition: Definition, options: CompileOptions) -> CompiledWorkflo
         "input_schema": input_json_schema(model.inputs),
         "components": {name: spec.activity_type for name, spec in sorted(view.components.items())},
         "signals": {signal.name: input_json_schema(signal.payload) for signal in model.signals},
+        "updates": {update.name: input_json_schema(update.payload) for update in model.updates},
         "queries": sorted(["progress", *(query.name for query in model.queries)]),
         "steps": [step.id for step in walk(model.steps)],
+        # For people reading a run's progress: what an unnamed step (set_1) does, and which step holds
+        # each nested one (a pending step whose holder is done is in a branch that was not taken).
+        "step_labels": {
+            step.id: step.summary or step.describe()
+            for step in walk(model.steps)
+            if not step.explicit_id
+        },
+        "step_parents": step_parents(model.steps),
+        "step_kinds": {step.id: step.kind for step in walk(model.steps)},
+        "child_workflows": {
+            step.id: step.workflow
+            for step in walk(model.steps)
+            if isinstance(step, ChildWorkflowStep)
+        },
         "metadata": dict(model.metadata),
         "task_queue": task_queue,
         "compiler_version": COMPILER_VERSION,
@@ -254,6 +278,7 @@ def _render_workflow(model: WorkflowDefinition, view: WorkflowView, names: dict[
         "run_budget": view.run_budget,
         "init_budget": view.init_budget,
         "signals": view.signals,
+        "updates": view.updates,
         "queries": view.queries,
         "methods": view.methods,
         "helpers": sorted(view.helpers),

@@ -12,7 +12,7 @@ from typing import Any
 
 import jinja2
 
-from compiler._escape import INDENT, Code, indent
+from wfb_jupyter.compiler._escape import INDENT, Code, indent
 
 
 def _require_code(value: Any) -> Any:
@@ -34,7 +34,7 @@ def _zip(first: Iterable[Any], second: Iterable[Any]) -> list[tuple[Any, Any]]:
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("compiler", "templates"),
+        loader=jinja2.PackageLoader("wfb_jupyter.compiler", "templates"),
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -16,9 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compiler._escape import Code, py_dict, py_list, py_literal, py_str
-from compiler._expressions import Binary, Call, ListExpr, Literal, Node, Ref, Template, Unary
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._escape import Code, py_dict, py_list, py_literal, py_str
+from wfb_jupyter.compiler._expressions import (
+    Binary,
+    Call,
+    ListExpr,
+    Literal,
+    Node,
+    Ref,
+    Template,
+    Unary,
+)
+from wfb_jupyter.compiler._problems import Path, Problems
 
 ROOTS = ("input", "steps", "vars", "signals")
 _PRECEDENCE = {
@@ -56,6 +65,7 @@ class Names:
     loop_names: tuple[str, ...] = ()  # item/index names of enclosing for_each steps
     local_steps: frozenset[str] = frozenset()  # steps inside enclosing for_each bodies
     in_signal_handler: bool = False
+    in_update_handler: bool = False  # an update's handler or validator: ``update`` is its payload
     in_query: bool = False
 
     def inside_loop(self, names: Iterable[str], body_steps: Iterable[str]) -> Names:
@@ -235,12 +245,14 @@ class ExpressionCompiler:
         first = parts[0] if parts else None
         if root in names.loop_names:
             return f"scope[{py_str(root)}]", parts
-        if root == "signal" and names.in_signal_handler:
+        if (root == "signal" and names.in_signal_handler) or (
+            root == "update" and names.in_update_handler
+        ):
             return "payload", parts
         if root not in ROOTS:
-            known = ", ".join(
-                [*ROOTS, *names.loop_names, *(["signal"] if names.in_signal_handler else [])]
-            )
+            handler = ["signal"] if names.in_signal_handler else []
+            handler += ["update"] if names.in_update_handler else []
+            known = ", ".join([*ROOTS, *names.loop_names, *handler])
             self.problems.error(
                 path, f"unknown name {root!r} in expression; expected one of: {known}"
             )

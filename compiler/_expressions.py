@@ -368,7 +368,7 @@ class _Parser:
         least, most = FUNCTIONS[name.text]
         if not least <= len(args) <= most:
             raise ExpressionSyntaxError(
-                f"{name.text}() takes {least}-{most} arguments, got {len(args)}", name.offset
+                f"{name.text}() takes {_count(least, most)}, got {len(args)}", name.offset
             )
         return Call(name.text, args)
 
@@ -423,3 +423,11 @@ def _unquote(token: _Token) -> str:
             result += char
             index += 1
     return result
+
+
+def _count(least: int, most: int) -> str:
+    """``1 argument``, ``1 or 2 arguments``, ``2 to 4 arguments``."""
+    if least == most:
+        return f"{least} argument{'' if least == 1 else 's'}"
+    joiner = " or " if most == least + 1 else " to "
+    return f"{least}{joiner}{most} arguments"

@@ -8,7 +8,7 @@ workflow task for ever, so it is refused when the definition is compiled.
 
 from __future__ import annotations
 
-from compiler.model import (
+from wfb_jupyter.compiler.model import (
     ActivityStep,
     ChildWorkflowStep,
     ParallelStep,

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._problems import Path, Problems
 
 # Forks inside forks; the steps they become nest at most this deep anyway.
 MAX_FORK_DEPTH = 30

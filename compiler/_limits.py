@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._problems import Path, Problems
 
 MAX_DEFINITION_CHARACTERS = 1_000_000
 # Values (each mapping and list counts too), after YAML aliases are expanded.

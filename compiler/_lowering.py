@@ -9,15 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from compiler._catalogue import ComponentCatalogue, ComponentSpec
-from compiler._escape import Code, py_identifier, py_str
-from compiler._expression_codegen import ExpressionCompiler, Names
-from compiler._expressions import Unary
-from compiler._goto import spinning_cycle
-from compiler._lower_steps import KIND_LOWERING, StepLowering
-from compiler._problems import Path, Problems
-from compiler.model import FailStep, SetStep, Step, WorkflowDefinition, walk
-from compiler.model._common import OnError
+from wfb_jupyter.compiler._catalogue import ComponentCatalogue, ComponentSpec
+from wfb_jupyter.compiler._escape import Code, py_identifier, py_literal, py_str
+from wfb_jupyter.compiler._expression_codegen import ExpressionCompiler, Names
+from wfb_jupyter.compiler._expressions import Unary
+from wfb_jupyter.compiler._goto import spinning_cycle
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model import (
+    FailStep,
+    InputField,
+    OnError,
+    SetStep,
+    Step,
+    UpdateSpec,
+    WorkflowDefinition,
+    walk,
+)
 
 
 @dataclass
@@ -55,6 +63,7 @@ class WorkflowView:
     run_budget: bool = False  # the output's expression needs a budget in ``run``
     init_budget: bool = False  # the variables' initial values need one in ``__init__``
     signals: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -111,8 +120,12 @@ class Lowering:
                     "method": py_identifier(signal.name, "on_"),
                     "sets": sets,
                     "budget": self.expressions.budgeted,
+                    "defaults": _payload_defaults(signal.payload),
                 }
             )
+        update_names = replace(names, in_update_handler=True)
+        for update in definition.updates:
+            view.updates.append(self._update(update, update_names))
         query_names = replace(names, in_query=True)
         for query in definition.queries:
             self.expressions.budgeted = False
@@ -127,6 +140,36 @@ class Lowering:
             )
         view.helpers = set(self.expressions.helpers)
         return view
+
+    def _update(self, update: UpdateSpec, names: Names) -> dict[str, Any]:
+        """The handler's sets and result, and the validator's check and message, each with its own budget."""
+        path = ("updates", update.name)
+        self.expressions.budgeted = False
+        check = message = None
+        if update.validate is not None:
+            check = self.expressions.value(update.validate, names, (*path, "validate"))
+            message = self.expressions.value(update.message, names, (*path, "message"))
+        check_budget, self.expressions.budgeted = self.expressions.budgeted, False
+        sets = [
+            (py_str(var), self.expressions.value(value, names, (*path, "set", var)))
+            for var, value in update.sets.items()
+        ]
+        result = self.expressions.value(update.result, names, (*path, "result"))
+        return {
+            "name": py_str(update.name),
+            "method": py_identifier(update.name, "update_"),
+            "validator": py_identifier(update.name, "validate_"),
+            "sets": sets,
+            "result": result,
+            "budget": self.expressions.budgeted,
+            "check": check,
+            "message": message,
+            "check_budget": check_budget,
+            "fields": py_str(", ".join(field.name for field in update.payload))
+            if update.payload
+            else None,
+            "defaults": _payload_defaults(update.payload),
+        }
 
     # -- sequences and steps -------------------------------------------------------------------------------
     def sequence(self, steps: list[Step], method: Code, names: Names, path: Path) -> Code:
@@ -181,7 +224,7 @@ class Lowering:
             )
             skip_when = self.expressions.expression(negated, names, (*step.path, "when"))
         lowering = StepLowering(self, step, names)
-        body = KIND_LOWERING[step.kind](lowering)
+        body = step.lower(lowering)
         on_error = self._on_error(step, step.on_error, names)
         budget, self.expressions.budgeted = self.expressions.budgeted, outer_budget
         self.view.methods[slot] = StepView(
@@ -237,7 +280,16 @@ class Lowering:
         names = set(self.definition.variables)
         for signal in self.definition.signals:
             names.update(signal.sets)
+        for update in self.definition.updates:
+            names.update(update.sets)
         for step in steps:
             if isinstance(step, SetStep):
                 names.update(step.values)
         return names
+
+
+def _payload_defaults(payload: list[InputField]) -> Code | None:
+    """The defaults of a signal's or update's payload fields, which the handler fills in when left out
+    (whoever sends it: a notebook, the Temporal CLI or Web UI)."""
+    defaults = {field.name: field.default for field in payload if field.has_default}
+    return py_literal(defaults) if defaults else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler._problems import Problem
+from wfb_jupyter.compiler._problems import Problem
 
 
 @dataclass(frozen=True)

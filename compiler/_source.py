@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from compiler._limits import (
+from wfb_jupyter.compiler._limits import (
     MAX_DEFINITION_CHARACTERS,
     MAX_INTEGER_DIGITS,
     MAX_NESTING,
@@ -29,7 +29,7 @@ from compiler._limits import (
     count_values,
     nesting_owner,
 )
-from compiler._problems import Path, Problem, Problems
+from wfb_jupyter.compiler._problems import Path, Problem, Problems
 
 # Aliases can make a tiny document expand exponentially ("billion laughs"); stop long before that hurts.
 MAX_NODES = MAX_VALUES
@@ -166,7 +166,14 @@ def _load_yaml(text: str, problems: Problems) -> LoadedSource | None:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
-        problems.items.append(_syntax_problem(f"invalid YAML: {error.problem}", line, column))
+        message = f"invalid YAML: {error.problem}"
+        if line is not None:
+            # The parser's words name its own grammar; what people get wrong there is indentation.
+            message += (
+                f" (check the indentation of line {line} and the lines just above it, and that "
+                "text with ': ' or '#' in it is quoted)"
+            )
+        problems.items.append(_syntax_problem(message, line, column))
         return None
     except RecursionError:
         problems.error((), f"invalid YAML: nested more than {MAX_NESTING} levels deep")

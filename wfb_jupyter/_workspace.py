@@ -1,6 +1,6 @@
 """The Workspace: the typed services a notebook (or a script) works with, over one set of settings.
 
-``ws.projects``, ``ws.versions``, ``ws.runs``, ``ws.workers`` and ``ws.stats`` do the work; ``ws.build`` and
+``ws.projects``, ``ws.versions``, ``ws.runs``, ``ws.workers``, ``ws.stats`` and ``ws.tests`` do the work; ``ws.build`` and
 ``ws.run`` are the two everyday shortcuts. Magics and widgets are thin views over it, so every behaviour a
 notebook user sees is testable without a kernel. It is cheap to create: the database opens, the project is
 created and Temporal is resolved on first use, and Temporal work runs on the runtime loop, never the caller's.
@@ -20,6 +20,7 @@ from wfb_jupyter.services import (
     Runs,
     ServiceContext,
     Stats,
+    TestRuns,
     Versions,
     Workers,
 )
@@ -39,6 +40,7 @@ class Workspace:
         self.versions = Versions(self._context, self.projects, self.workers)
         self.runs = Runs(self._context, self.projects, self.versions, self.workers)
         self.stats = Stats(self._context, self.projects, self.runs)
+        self.tests = TestRuns(self._context, self.projects, self.versions, self.runs)
 
     @property
     def settings(self) -> WfbSettings:

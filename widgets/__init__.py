@@ -10,11 +10,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from widgets._graph import WorkflowGraph, workflow_graph_svg
-    from widgets._run_form import RunForm
-    from widgets._stats_dashboard import StatisticsDashboard
-    from widgets._version_history import ActivationRequest, VersionHistory
-    from widgets._worker_panel import WorkerPanel
+    from wfb_jupyter.widgets._graph import WorkflowGraph, workflow_graph_svg
+    from wfb_jupyter.widgets._run_form import RunForm
+    from wfb_jupyter.widgets._stats_dashboard import StatisticsDashboard
+    from wfb_jupyter.widgets._version_history import ActivationRequest, VersionHistory
+    from wfb_jupyter.widgets._worker_panel import WorkerPanel
 
 __all__ = [
     "RunForm",
@@ -42,5 +42,5 @@ _MODULES = {
 def __getattr__(name: str) -> Any:
     module = _MODULES.get(name)
     if module is None:
-        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"widgets.{module}"), name)
+        raise AttributeError(f"module 'wfb_jupyter.widgets' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"wfb_jupyter.widgets.{module}"), name)

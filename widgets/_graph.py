@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import ipywidgets
 
-from compiler import WorkflowDefinition, parse_definition
-from widgets._graph_layout import Block, GraphNode, Point, layout_workflow
-from widgets._graph_text import shorten
+from wfb_jupyter.compiler import WorkflowDefinition, parse_definition
+from wfb_jupyter.widgets._graph_layout import Block, GraphNode, Point, layout_workflow
+from wfb_jupyter.widgets._graph_text import shorten
 
 COLUMN_WIDTH = 190
 ROW_HEIGHT = 78
@@ -29,18 +29,62 @@ FILLS = {
     "fail": "#ffebee",
 }
 EDGE_COLOURS = {"flow": "#607d8b", "error": "#d62728", "loop": "#ef6c00", "goto": "#d62728"}
+# A run drawn on the graph: (fill, stroke, stroke width, opacity) per step status.
+STATE_STYLES = {
+    "done": ("#e8f5e9", "#2e7d32", 2.0, 1.0),
+    "handled": ("#fff3e0", "#ef6c00", 2.0, 1.0),
+    "mocked": ("#f3e5f5", "#8250df", 2.0, 1.0),  # a test run's pinned step
+    "running": ("#fff9c4", "#f9a825", 3.0, 1.0),
+    "retrying": ("#fff3e0", "#ef6c00", 3.0, 1.0),
+    "failed": ("#ffebee", "#c62828", 3.0, 1.0),
+    "stopped": ("#eceff1", "#546e7a", 3.0, 1.0),
+    "skipped": ("#f5f5f5", "#9e9e9e", 1.0, 0.7),
+    "not taken": ("#fafafa", "#bdbdbd", 1.0, 0.45),
+    "not reached": ("#ffffff", "#bdbdbd", 1.0, 0.6),
+}
+END_STYLES = {
+    "completed": "#2e7d32",
+    "failed": "#c62828",
+    "running": "#9e9e9e",
+    "timed out": "#c62828",
+}
 
 
-def workflow_graph_svg(definition: WorkflowDefinition | str | Mapping[str, Any]) -> str:
+class StepState(Protocol):
+    """What the graph needs of a step's state in a run (``services.StepProgress``)."""
+
+    @property
+    def status(self) -> str: ...
+
+    def caption(self) -> str: ...
+
+    def tooltip(self) -> str: ...
+
+
+def workflow_graph_svg(
+    definition: WorkflowDefinition | str | Mapping[str, Any],
+    *,
+    states: Mapping[str, StepState] | None = None,
+    run_status: str | None = None,
+) -> str:
     """The definition (a model, or text/mapping that ``compiler.parse_definition`` accepts) as an SVG
-    document; the same definition always gives the same text."""
+    document; the same definition always gives the same text. With ``states`` (step id -> its state in a
+    run) each step is coloured by where the run is, with a caption and the error on hover."""
     model = (
         definition if isinstance(definition, WorkflowDefinition) else parse_definition(definition)
     )
-    return render_svg(layout_workflow(model), title=model.name)
+    return render_svg(
+        layout_workflow(model), title=model.name, states=states, run_status=run_status
+    )
 
 
-def render_svg(graph: Block, *, title: str) -> str:
+def render_svg(
+    graph: Block,
+    *,
+    title: str,
+    states: Mapping[str, StepState] | None = None,
+    run_status: str | None = None,
+) -> str:
     def x(col: float) -> float:
         return MARGIN + col * COLUMN_WIDTH
 
@@ -97,7 +141,10 @@ def render_svg(graph: Block, *, title: str) -> str:
                 f'font-size="11"><title>{html.escape(edge.label)}</title>'
                 f"{html.escape(shorten(edge.label, 28))}</text>"
             )
-    parts += [_node_svg(node, x(node.col), y(node.row)) for node in graph.nodes]
+    parts += [
+        _node_svg(node, x(node.col), y(node.row), (states or {}).get(node.key), run_status)
+        for node in graph.nodes
+    ]
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -128,21 +175,32 @@ def _clip(node: GraphNode, centre: Point, toward: Point) -> Point:
     return cx + dx * scale, cy + dy * scale
 
 
-def _node_svg(node: GraphNode, cx: float, cy: float) -> str:
+def _node_svg(
+    node: GraphNode, cx: float, cy: float, state: StepState | None, run_status: str | None
+) -> str:
     key = html.escape(node.key)
-    tooltip = html.escape(
-        " ".join(filter(None, [node.title, f"({node.kind})", node.detail, node.note]))
+    described = [node.title, f"({node.kind})", node.detail, node.note]
+    if state is not None:
+        described.append(f"— {state.tooltip()}")
+    tooltip = html.escape(" ".join(filter(None, described)))
+    style = STATE_STYLES.get(state.status, STATE_STYLES["done"]) if state is not None else None
+    marks = ""
+    if state is not None and style is not None:
+        marks = f' data-status="{html.escape(state.status)}" opacity="{style[3]:g}"'
+    opening = (
+        f'<g class="wfb-node wfb-{node.kind}" data-step="{key}"{marks}><title>{tooltip}</title>'
     )
-    opening = f'<g class="wfb-node wfb-{node.kind}" data-step="{key}"><title>{tooltip}</title>'
     if node.kind == "merge":
         return f'{opening}<circle cx="{cx:g}" cy="{cy:g}" r="7" fill="#90a4ae"/></g>'
     if node.kind in ("fork", "join"):
-        bar = f'<rect x="{cx - BOX_WIDTH / 2:g}" y="{cy - 4:g}" width="{BOX_WIDTH}" height="8" fill="#37474f"/>'
+        colour = style[1] if style is not None else "#37474f"
+        bar = f'<rect x="{cx - BOX_WIDTH / 2:g}" y="{cy - 4:g}" width="{BOX_WIDTH}" height="8" fill="{colour}"/>'
         if node.kind == "join":
             return f"{opening}{bar}</g>"
+        label = shorten(node.title, 12) + (f" · {state.caption()}" if state is not None else "")
         text = (  # at the bar's left end, clear of the edge coming in at its middle
             f'<text x="{cx - BOX_WIDTH / 2:g}" y="{cy - 8:g}" font-weight="bold">'
-            f"{html.escape(shorten(node.title, 12))}</text>"
+            f"{html.escape(shorten(label, 34))}</text>"
         )
         return f"{opening}{bar}{text}</g>"
     if node.kind == "loop_end":
@@ -150,31 +208,42 @@ def _node_svg(node: GraphNode, cx: float, cy: float) -> str:
             f'{opening}<circle cx="{cx:g}" cy="{cy:g}" r="9" fill="#ffcc80" stroke="#ef6c00"/></g>'
         )
     fill = FILLS.get(node.kind, "#ede7f6")
+    stroke = "#d62728" if node.kind == "fail" else "#78909c"
+    width = 1.0
+    if style is not None:
+        fill, stroke, width = style[0], style[1], style[2]
+    elif node.kind == "end" and run_status is not None:
+        fill = END_STYLES.get(run_status, "#37474f")
     ink = "#ffffff" if node.kind in ("start", "end") else "#212121"
     left, top = cx - BOX_WIDTH / 2, cy - BOX_HEIGHT / 2
+    outline = f'stroke="{stroke}"' + (f' stroke-width="{width:g}"' if width != 1.0 else "")
     if node.kind == "switch":
+        edge = outline if style is not None else 'stroke="#f9a825"'
         shape = (
             f'<polygon points="{cx:g},{top - 6:g} {left + BOX_WIDTH + 8:g},{cy:g} {cx:g},'
-            f'{top + BOX_HEIGHT + 6:g} {left - 8:g},{cy:g}" fill="{fill}" stroke="#f9a825"/>'
+            f'{top + BOX_HEIGHT + 6:g} {left - 8:g},{cy:g}" fill="{fill}" {edge}/>'
         )
     else:
         radius = BOX_HEIGHT / 2 if node.kind in ("start", "end") else 6
-        stroke = "#d62728" if node.kind == "fail" else "#78909c"
-        dash = ' stroke-dasharray="4,3"' if node.kind == "sequence" else ""
+        dashed = node.kind == "sequence" or (state is not None and state.status == "skipped")
+        dash = ' stroke-dasharray="4,3"' if dashed else ""
         shape = (
             f'<rect x="{left:g}" y="{top:g}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="{radius:g}" '
-            f'fill="{fill}" stroke="{stroke}"{dash}/>'
+            f'fill="{fill}" {outline}{dash}/>'
         )
     lines = [(node.title, f'font-weight="bold" fill="{ink}"')]
     if node.detail:
         lines.append((node.detail, f'fill="{ink}"'))
-    if node.note:
+    if state is not None:  # where the run is, in place of the condition (still in the tooltip)
+        colour = style[1] if style is not None else "#212121"
+        lines.append((state.caption(), f'fill="{colour}" font-size="10" font-weight="bold"'))
+    elif node.note:
         lines.append((node.note, 'fill="#8d2a2a" font-size="10" font-style="italic"'))
     first = cy + 4 - 6.5 * (len(lines) - 1)
     texts = "".join(
-        f'<text x="{cx:g}" y="{first + 13 * n:g}" text-anchor="middle" {style}>'
+        f'<text x="{cx:g}" y="{first + 13 * n:g}" text-anchor="middle" {style_text}>'
         f"{html.escape(shorten(text, 26))}</text>"
-        for n, (text, style) in enumerate(lines)
+        for n, (text, style_text) in enumerate(lines)
     )
     return f"{opening}{shape}{texts}</g>"
 

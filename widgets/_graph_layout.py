@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from compiler import WorkflowDefinition
-from compiler.model import (
-    ActivityStep,
-    ChildWorkflowStep,
+from wfb_jupyter.compiler import WorkflowDefinition
+from wfb_jupyter.compiler.model import (
     FailStep,
     ForEachStep,
     ParallelStep,
     SequenceStep,
-    SetStep,
-    SleepStep,
     Step,
     SwitchStep,
     WaitSignalStep,
 )
-from widgets._graph_text import describe_value, expression_text
+from wfb_jupyter.widgets._graph_text import describe_value, expression_text
 
 Point = tuple[float, float]
 
@@ -175,9 +171,9 @@ class _Layout:
             header = _single(GraphNode(step.id, "sequence", step.id, "sequence"))
             return _stack([header, self.sequence(step.steps)])
         if isinstance(step, WaitSignalStep) and step.timeout_steps:
-            node = _single(GraphNode(step.id, "wait_signal", step.id, _detail(step)))
+            node = _single(GraphNode(step.id, "wait_signal", step.id, step.describe()))
             return _beside(node, self.sequence(step.timeout_steps), "on timeout", "error")
-        block = _single(GraphNode(step.id, step.kind, step.id, _detail(step)))
+        block = _single(GraphNode(step.id, step.kind, step.id, step.describe()))
         if isinstance(step, FailStep):
             block.exits = []  # the workflow ends here
         return block
@@ -215,26 +211,6 @@ class _Layout:
         edges += [GraphEdge(source, loop_end.key) for source in body.exits] + [back]
         nodes = [header, *body.nodes, loop_end]
         return Block(nodes, edges, width, body.height + 2, header.key, [loop_end.key])
-
-
-def _detail(step: Step) -> str:
-    if isinstance(step, ActivityStep):
-        return step.component
-    if isinstance(step, SleepStep):
-        return (
-            f"wait until {describe_value(step.until)}"
-            if step.seconds is None
-            else f"sleep {step.seconds:g}s"
-        )
-    if isinstance(step, WaitSignalStep):
-        return f"wait for signal {step.signal}"
-    if isinstance(step, ChildWorkflowStep):
-        return f"child {step.workflow}"
-    if isinstance(step, SetStep):
-        return "set " + ", ".join(step.values)
-    if isinstance(step, FailStep):
-        return f"fail: {describe_value(step.message)}"
-    return step.kind
 
 
 def layout_workflow(definition: WorkflowDefinition) -> Block:

@@ -1,5 +1,5 @@
 """The run form: inputs generated from the workflow's input schema, a Run button, live status with a pause
-control, signal and query controls, and the result or error. Logic lives in ``_run_form_model``."""
+control, signal, update and query controls, and the result or error. Logic lives in ``_run_form_model``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from widgets._common import error_html, error_text, escape, note_html, show_value
-from widgets._poller import StatusPoller
-from widgets._run_form_model import (
+from wfb_jupyter.widgets._common import error_html, error_text, escape, note_html, show_value
+from wfb_jupyter.widgets._graph import workflow_graph_svg
+from wfb_jupyter.widgets._poller import StatusPoller
+from wfb_jupyter.widgets._run_form_model import (
     FormField,
     form_fields,
     is_final,
     outcome_html,
     parse_payload,
+    payload_template,
     read_values,
-    signal_template,
     status_html,
 )
 
@@ -43,6 +44,7 @@ class RunForm(w.VBox):
         self.schema: dict[str, Any] = manifest.get("input_schema", {})
         self.fields: list[FormField] = form_fields(self.schema)
         self.signals: dict[str, Any] = dict(manifest.get("signals", {}))
+        self.updates: dict[str, Any] = dict(manifest.get("updates", {}))
         self.queries: list[str] = list(manifest.get("queries", []))
         self.poll_interval = poll_interval or workspace.settings.poll_interval
         self.execution: ExecutionHandle | None = None
@@ -59,6 +61,9 @@ class RunForm(w.VBox):
         self.outcome = w.HTML()
         self.outcome.add_class("wfb-outcome")
         self.link = w.HTML()
+        self.definition = workspace.versions.code(name, manifest.get("version"), "definition")
+        self.graph = w.HTML(_graph_html(workflow_graph_svg(self.definition)))
+        self.graph.add_class("wfb-run-graph")
         self.run_button.on_click(lambda _: self.run())
         self.pause_button.observe(lambda change: self.set_paused(change["new"]), names="value")
 
@@ -86,6 +91,7 @@ class RunForm(w.VBox):
                 self.link,
                 *self._steering_controls(),
                 self.outcome,
+                self.graph,
             ]  # fmt: skip
         )
         self.add_class("wfb-run-form")
@@ -132,8 +138,23 @@ class RunForm(w.VBox):
         self.last_state = state
         self.status.value = status_html(state)
         self.outcome.value = outcome_html(state)
+        self.draw_graph(state)
         if is_final(state):
             self.pause_button.disabled = True
+
+    def draw_graph(self, state: Any = None) -> None:
+        """The graph coloured by where the run is (the last status read, unless it has ended)."""
+        if self.execution is None:
+            return
+        try:
+            drawn = self.execution.graph(state)
+        except Exception as error:  # noqa: BLE001 - the graph is a view; the status above still stands
+            self.graph.value = note_html(f"The graph could not be drawn: {error_text(error)}")
+            return
+        svg = workflow_graph_svg(
+            drawn.definition_source, states=drawn.steps, run_status=drawn.status
+        )
+        self.graph.value = _graph_html(svg)
 
     def set_paused(self, paused: bool) -> None:
         if self.poller is None:
@@ -170,6 +191,28 @@ class RunForm(w.VBox):
             return
         self.steer_message.value = note_html(f"Sent {self.signal_name.value!r}.")
 
+    def send_update(self) -> Any:
+        """Send the chosen update and show the answer: its result, or the workflow's reason for refusing."""
+        if self.execution is None:
+            self.steer_message.value = error_html("Run the workflow first.")
+            return None
+        name = self.update_name.value
+        try:
+            outcome = self.execution.update(name, parse_payload(self.update_payload.value))
+        except ValueError as error:
+            self.steer_message.value = error_html(str(error))
+            return None
+        except Exception as error:  # noqa: BLE001 - shown in the form
+            self.steer_message.value = error_html(error_text(error))
+            return None
+        if outcome.accepted:
+            self.steer_message.value = (
+                f"<b>{escape(name)}</b> accepted: <pre>{escape(show_value(outcome.result))}</pre>"
+            )
+        else:
+            self.steer_message.value = error_html(f"{name!r} refused: {outcome.message}")
+        return outcome
+
     def ask_query(self) -> None:
         if self.execution is None:
             self.steer_message.value = error_html("Run the workflow first.")
@@ -192,22 +235,35 @@ class RunForm(w.VBox):
             placeholder="payload (JSON)", layout=w.Layout(width="360px", height="56px")
         )
         self.signal_button = w.Button(description="Send signal", icon="paper-plane")
+        self.update_name = w.Dropdown(options=sorted(self.updates), description="Update")
+        self.update_payload = w.Textarea(
+            placeholder="payload (JSON)", layout=w.Layout(width="360px", height="56px")
+        )
+        self.update_button = w.Button(description="Send update", icon="check")
         self.query_name = w.Dropdown(options=self.queries, description="Query")
         self.query_button = w.Button(description="Ask", icon="question")
         self.signal_button.on_click(lambda _: self.send_signal())
+        self.update_button.on_click(lambda _: self.send_update())
         self.query_button.on_click(lambda _: self.ask_query())
         self.signal_name.observe(lambda _: self._fill_payload(), names="value")
+        self.update_name.observe(lambda _: self._fill_payload(), names="value")
         self._fill_payload()
         rows: list[w.Widget] = []
         if self.signals:
             rows.append(w.HBox([self.signal_name, self.signal_payload, self.signal_button]))
+        if self.updates:
+            rows.append(w.HBox([self.update_name, self.update_payload, self.update_button]))
         rows.append(w.HBox([self.query_name, self.query_button]))
         rows.append(self.steer_message)
         return rows
 
     def _fill_payload(self) -> None:
-        schema = self.signals.get(self.signal_name.value) or {}
-        self.signal_payload.value = signal_template(schema)
+        self.signal_payload.value = payload_template(self.signals.get(self.signal_name.value) or {})
+        self.update_payload.value = payload_template(self.updates.get(self.update_name.value) or {})
+
+
+def _graph_html(svg: str) -> str:
+    return f'<div style="overflow:auto">{svg}</div>'
 
 
 def _control(field: FormField) -> w.Widget:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from widgets._common import escape, show_value
+from wfb_jupyter.widgets._common import escape, show_value
 
 # How each schema type is entered: a checkbox, a dropdown for enums, text (JSON for non-strings) otherwise.
 TEXT_TYPES = ("string",)
@@ -84,7 +84,7 @@ def read_values(
     fields: list[FormField], raw: Mapping[str, Any], schema: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """The inputs the user entered (empty optional fields left out) and every problem with them."""
-    from compiler import validate_input
+    from wfb_jupyter.compiler import validate_input
     from wfb_jupyter.services import coerce_form_value
 
     values: dict[str, Any] = {}
@@ -98,7 +98,7 @@ def read_values(
     return values, validate_input(schema, values)
 
 
-def signal_template(payload_schema: Mapping[str, Any]) -> str:
+def payload_template(payload_schema: Mapping[str, Any]) -> str:
     """A JSON payload to start editing from: each field with its default or an empty value of its type."""
     empty = {"string": "", "number": 0, "integer": 0, "boolean": False, "object": {}, "array": []}
     template = {

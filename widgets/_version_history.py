@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from widgets._common import error_html, error_text, html_table, note_html
+from wfb_jupyter.widgets._common import error_html, error_text, html_table, note_html
 
 if TYPE_CHECKING:
     from wfb_jupyter._workspace import Workspace

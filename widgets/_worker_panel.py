@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from widgets._common import error_html, error_text, html_table, note_html
-from widgets._poller import StatusPoller
+from wfb_jupyter.widgets._common import error_html, error_text, html_table, note_html
+from wfb_jupyter.widgets._poller import StatusPoller
 
 if TYPE_CHECKING:
     from wfb_jupyter._workspace import Workspace

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from compiler._escape import name_problem
-from compiler._expressions import (
+from wfb_jupyter.compiler._escape import name_problem
+from wfb_jupyter.compiler._expressions import (
     ExpressionSyntaxError,
     Node,
     Template,
     parse_expression,
     parse_template,
 )
-from compiler._problems import Path, Problems
+from wfb_jupyter.compiler._problems import Path, Problems
+
+if TYPE_CHECKING:
+    from wfb_jupyter.compiler._step_lowering import StepLowering
 
 # A definition value: JSON data in which every string holding "${" has become a Template.
 Value = Any
@@ -89,6 +92,9 @@ class Step:
     explicit_id: bool = True
 
     kind: ClassVar[str] = "step"
+    KIND_KEYS: ClassVar[frozenset[str]] = (
+        frozenset()
+    )  # a step with one of these keys is of this kind
     KEYS: ClassVar[frozenset[str]] = frozenset()
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -96,6 +102,32 @@ class Step:
         """Nested step lists, labelled; the code generator makes one method per list."""
         handler = self.on_error.steps if self.on_error and self.on_error.action == "steps" else None
         return [("on_error", handler)] if handler else []
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        """The fragments this kind's template (``templates/steps/<kind>.py.j2``) needs."""
+        raise NotImplementedError(f"step kind {self.kind!r} has no lowering")
+
+    def describe(self) -> str:
+        """What the step does, in a few words (the workflow graph shows it)."""
+        return self.kind
+
+
+def walk(steps: list[Step]) -> Iterator[Step]:
+    """Every step, depth first in document order."""
+    for step in steps:
+        yield step
+        for _label, nested in step.sequences():
+            yield from walk(nested)
+
+
+def step_parents(steps: list[Step]) -> dict[str, str]:
+    """Each nested step's id -> the id of the step holding it (a switch, a loop, an error handler...)."""
+    parents: dict[str, str] = {}
+    for step in walk(steps):
+        for _label, nested in step.sequences():
+            for child in nested:
+                parents[child.id] = step.id
+    return parents
 
 
 COMMON_KEYS = frozenset({"id", "summary", "when", "on_error"})
@@ -167,6 +199,18 @@ def read_duration(raw: Any, path: Path, problems: Problems) -> float | None:
         # Temporal counts in milliseconds: anything shorter would become zero, which means "no timeout".
         problems.error(path, f"duration {raw!r} must be at least 1ms and at most 10 years")
         return None
+    return seconds
+
+
+def duration_seconds(text: str) -> float:
+    """A duration written as in a definition (``2h``, ``1d12h``, ``90s``), in seconds; ``ValueError`` says
+    what is wrong."""
+    problems = Problems()
+    seconds = read_duration(text, (), problems)
+    if seconds is None:
+        raise ValueError(
+            problems.items[0].message if problems.items else f"invalid duration {text!r}"
+        )
     return seconds
 
 

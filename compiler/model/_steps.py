@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from compiler._problems import Path, Problems
-from compiler.model._common import (
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler.model._common import (
     COMMON_KEYS,
     Context,
     Step,
@@ -16,17 +16,18 @@ from compiler.model._common import (
     read_name,
     read_on_error,
     read_text,
+    walk,
 )
-from compiler.model.activity import ActivityStep
-from compiler.model.child_workflow import ChildWorkflowStep
-from compiler.model.fail import FailStep
-from compiler.model.for_each import ForEachStep
-from compiler.model.parallel import ParallelStep
-from compiler.model.sequence import SequenceStep
-from compiler.model.set import SetStep
-from compiler.model.sleep import SleepStep
-from compiler.model.switch import SwitchStep
-from compiler.model.wait_signal import WaitSignalStep
+from wfb_jupyter.compiler.model.activity import ActivityStep
+from wfb_jupyter.compiler.model.child_workflow import ChildWorkflowStep
+from wfb_jupyter.compiler.model.fail import FailStep
+from wfb_jupyter.compiler.model.for_each import ForEachStep
+from wfb_jupyter.compiler.model.parallel import ParallelStep
+from wfb_jupyter.compiler.model.sequence import SequenceStep
+from wfb_jupyter.compiler.model.set import SetStep
+from wfb_jupyter.compiler.model.sleep import SleepStep
+from wfb_jupyter.compiler.model.switch import SwitchStep
+from wfb_jupyter.compiler.model.wait_signal import WaitSignalStep
 
 STEP_KINDS: tuple[type[Any], ...] = (
     ActivityStep,
@@ -41,23 +42,7 @@ STEP_KINDS: tuple[type[Any], ...] = (
     FailStep,
 )
 # The key that says which kind a step is, e.g. `call:` makes an activity step.
-KIND_BY_KEY: dict[str, type[Any]] = {
-    "call": ActivityStep,
-    "activity": ActivityStep,
-    "component": ActivityStep,
-    "sequence": SequenceStep,
-    "switch": SwitchStep,
-    "if": SwitchStep,
-    "parallel": ParallelStep,
-    "for_each": ForEachStep,
-    "sleep": SleepStep,
-    "delay": SleepStep,
-    "wait_until": SleepStep,
-    "wait_signal": WaitSignalStep,
-    "child_workflow": ChildWorkflowStep,
-    "set": SetStep,
-    "fail": FailStep,
-}
+KIND_BY_KEY: dict[str, type[Any]] = {key: kind for kind in STEP_KINDS for key in kind.KIND_KEYS}
 MAX_STEP_DEPTH = 30
 
 
@@ -117,14 +102,6 @@ class StepParser:
         return step
 
 
-def walk(steps: list[Step]) -> Iterator[Step]:
-    """Every step, depth first in document order."""
-    for step in steps:
-        yield step
-        for _label, nested in step.sequences():
-            yield from walk(nested)
-
-
 def assign_ids(steps: list[Step]) -> None:
     """Give steps without an ``id`` a readable one, ``<kind>_<n>``, that no explicit id already uses."""
     taken = {step.id for step in walk(steps) if step.explicit_id}
@@ -142,6 +119,6 @@ def assign_ids(steps: list[Step]) -> None:
 
 
 def _type(value: Any) -> str:
-    from compiler.model._common import type_name
+    from wfb_jupyter.compiler.model._common import type_name
 
     return type_name(value)

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler.model._common import Context, Step, Value, read_value
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import Context, Step, Value, read_value
 
 
 @dataclass
@@ -15,6 +17,7 @@ class FailStep(Step):
     message: Value = "workflow failed"
 
     kind = "fail"
+    KIND_KEYS = frozenset({"fail"})
     KEYS = frozenset({"fail"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -27,3 +30,9 @@ class FailStep(Step):
             context.problems.error((*path, "fail"), "fail takes a message (text or ${...})")
             message = "workflow failed"
         return cls(**common, message=message)
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        return {"message": lowering.value(self.message, "fail")}
+
+    def describe(self) -> str:
+        return f"fail: {describe_value(self.message)}"

@@ -6,9 +6,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._expressions import Binary, Call, Literal, Template, Unary
-from compiler._problems import Path, Problems
-from compiler.model._common import Context, Step, Value, read_name, read_number, read_value
+from wfb_jupyter.compiler._escape import Code, py_str
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._expressions import Binary, Call, Literal, Template, Unary
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
+    Context,
+    Step,
+    Value,
+    read_name,
+    read_number,
+    read_value,
+    walk,
+)
 
 MAX_CONCURRENCY = 1_000
 # What expressions already mean: a loop variable with one of these names would hide it (`steps.x.result`
@@ -43,6 +54,7 @@ class ForEachStep(Step):
     steps: list[Step] = field(default_factory=list)
 
     kind = "for_each"
+    KIND_KEYS = frozenset({"for_each"})
     KEYS = frozenset({"for_each", "as", "index_as", "concurrency", "steps"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -83,6 +95,23 @@ class ForEachStep(Step):
 
     def sequences(self) -> list[tuple[str, list[Step]]]:
         return [("body", self.steps), *super().sequences()]
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        lowering.uses("asyncio")
+        inner = lowering.names.inside_loop(
+            (self.item_name, self.index_name), (step.id for step in walk(self.steps))
+        )
+        return {
+            "items": lowering.value(self.items, "for_each"),
+            "concurrency": Code(str(int(self.concurrency))),
+            "item_name": py_str(self.item_name),
+            "index_name": py_str(self.index_name),
+            "method": lowering.nested("body", self.steps, ("steps",), inner),
+        }
+
+    def describe(self) -> str:
+        at_once = "" if self.concurrency == 1 else f", max {self.concurrency}"
+        return f"for each {self.item_name} in {describe_value(self.items)}{at_once}"
 
 
 def _loop_name(raw: object, path: Path, problems: Problems, what: str) -> str | None:

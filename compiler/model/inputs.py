@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from compiler._problems import Path, Problems
-from compiler.model._common import check_keys, read_name, read_text, type_name
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler.model._common import check_keys, read_name, read_text, type_name
 
 # Input fields are declared in the generated input class and used as names in generated code; names of
 # builtins and of what generated code imports are kept out so that no field can ever shadow them.

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler.model._common import Context, Step
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import Context, Step
 
 
 @dataclass
@@ -15,6 +16,7 @@ class ParallelStep(Step):
     branches: list[list[Step]] = field(default_factory=list)
 
     kind = "parallel"
+    KIND_KEYS = frozenset({"parallel"})
     KEYS = frozenset({"parallel"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -43,3 +45,14 @@ class ParallelStep(Step):
         return [
             (f"branch_{index}", branch) for index, branch in enumerate(self.branches)
         ] + super().sequences()
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        lowering.uses("asyncio")
+        branches = [
+            lowering.nested(f"branch_{index}", branch, ("parallel", index))
+            for index, branch in enumerate(self.branches)
+        ]
+        return {"branches": branches}
+
+    def describe(self) -> str:
+        return f"parallel, {len(self.branches)} branches"

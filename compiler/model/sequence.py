@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler.model._common import Context, Step
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import Context, Step
 
 
 @dataclass
@@ -15,6 +16,7 @@ class SequenceStep(Step):
     steps: list[Step] = field(default_factory=list)
 
     kind = "sequence"
+    KIND_KEYS = frozenset({"sequence"})
     KEYS = frozenset({"sequence"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -26,3 +28,6 @@ class SequenceStep(Step):
 
     def sequences(self) -> list[tuple[str, list[Step]]]:
         return [("steps", self.steps), *super().sequences()]
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        return {"method": lowering.nested("steps", self.steps, ("sequence",))}

@@ -6,8 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler.model._common import Context, Step, Value, read_mapping, read_name, read_value
+from wfb_jupyter.compiler._escape import py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
+    Context,
+    Step,
+    Value,
+    read_mapping,
+    read_name,
+    read_value,
+)
 
 
 @dataclass
@@ -15,6 +24,7 @@ class SetStep(Step):
     values: dict[str, Value] = field(default_factory=dict)
 
     kind = "set"
+    KIND_KEYS = frozenset({"set"})
     KEYS = frozenset({"set"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -31,3 +41,13 @@ class SetStep(Step):
             if read_name(key, (*path, "set", key), problems, "variable name"):
                 values[key] = read_value(value, (*path, "set", key), problems)
         return cls(**common, values=values)
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        values = [
+            (py_str(name), lowering.value(value, "set", name))
+            for name, value in self.values.items()
+        ]
+        return {"values": values}
+
+    def describe(self) -> str:
+        return "set " + ", ".join(self.values)

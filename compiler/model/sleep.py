@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from compiler._expressions import Template
-from compiler._problems import Path
-from compiler.model._common import Context, Step, Value, read_duration, read_value
+from wfb_jupyter.compiler._expression_text import describe_value
+from wfb_jupyter.compiler._expressions import Template
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering, timedelta_code
+from wfb_jupyter.compiler.model._common import Context, Step, Value, read_duration, read_value
 
 
 @dataclass
@@ -18,6 +20,7 @@ class SleepStep(Step):
     until: Value = None
 
     kind = "sleep"
+    KIND_KEYS = frozenset({"sleep", "delay", "wait_until"})
     KEYS = frozenset({"sleep", "wait_until"})
     ALIASES = {"delay": "sleep"}
 
@@ -38,6 +41,18 @@ class SleepStep(Step):
                 )
             return cls(**common, until=until)
         return cls(**common, seconds=read_duration(raw.get("sleep"), (*path, "sleep"), problems))
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        if self.until is not None:
+            lowering.owner.expressions.helpers.add("seconds_until")
+            return {"until": lowering.value(self.until, "wait_until"), "duration": None}
+        lowering.uses("timedelta")
+        return {"until": None, "duration": timedelta_code(self.seconds or 1.0)}
+
+    def describe(self) -> str:
+        if self.seconds is None:
+            return f"wait until {describe_value(self.until)}"
+        return f"sleep {self.seconds:g}s"
 
 
 def _is_timestamp(value: Value) -> bool:

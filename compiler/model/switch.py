@@ -6,9 +6,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._expressions import Node
-from compiler._problems import Path
-from compiler.model._common import Context, Step, check_keys, read_condition, read_mapping
+from wfb_jupyter.compiler._expression_text import expression_text
+from wfb_jupyter.compiler._expressions import Node
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering
+from wfb_jupyter.compiler.model._common import (
+    Context,
+    Step,
+    check_keys,
+    read_condition,
+    read_mapping,
+)
 
 
 @dataclass
@@ -22,6 +30,7 @@ class SwitchStep(Step):
     cases: list[Case] = field(default_factory=list)
 
     kind = "switch"
+    KIND_KEYS = frozenset({"switch", "if"})
     KEYS = frozenset({"switch", "if", "then", "else"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -77,3 +86,27 @@ class SwitchStep(Step):
         return [
             (f"case_{index}", case.steps) for index, case in enumerate(self.cases)
         ] + super().sequences()
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        owner = lowering.owner
+        cases = []
+        for index, case in enumerate(self.cases):
+            condition = None
+            if case.when is not None:
+                condition = owner.expressions.expression(
+                    case.when, lowering.names, (*self.path, "switch", index, "when")
+                )
+            cases.append(
+                {
+                    "when": condition,
+                    "method": lowering.nested(f"case_{index}", case.steps, ("switch", index)),
+                }
+            )
+        conditional = [case for case in cases if case["when"] is not None]
+        default = next((case["method"] for case in cases if case["when"] is None), None)
+        return {"conditional": conditional, "default": default}
+
+    def describe(self) -> str:
+        return "switch on " + " / ".join(
+            "else" if case.when is None else expression_text(case.when) for case in self.cases
+        )

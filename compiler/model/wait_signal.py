@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compiler._problems import Path
-from compiler.model._common import Context, Step, read_duration, read_name
+from wfb_jupyter.compiler._escape import py_str
+from wfb_jupyter.compiler._problems import Path
+from wfb_jupyter.compiler._step_lowering import StepLowering, timedelta_code
+from wfb_jupyter.compiler.model._common import Context, Step, read_duration, read_name
 
 
 @dataclass
@@ -18,6 +20,7 @@ class WaitSignalStep(Step):
     timeout_steps: list[Step] = field(default_factory=list)
 
     kind = "wait_signal"
+    KIND_KEYS = frozenset({"wait_signal"})
     KEYS = frozenset({"wait_signal", "timeout", "on_timeout"})
     ALIASES: ClassVar[dict[str, str]] = {}
 
@@ -49,3 +52,29 @@ class WaitSignalStep(Step):
     def sequences(self) -> list[tuple[str, list[Step]]]:
         own = [("on_timeout", self.timeout_steps)] if self.timeout_steps else []
         return own + super().sequences()
+
+    def lower(self, lowering: StepLowering) -> dict[str, Any]:
+        if self.signal and self.signal not in lowering.names.signals:
+            lowering.owner.problems.error(
+                (*self.path, "wait_signal"),
+                f"unknown signal {self.signal!r}: declare it under signals:",
+            )
+        timeout = None
+        if self.timeout is not None:
+            lowering.uses("timedelta", "asyncio")
+            timeout = timedelta_code(self.timeout)
+        method = (
+            lowering.nested("on_timeout", self.timeout_steps, ("on_timeout",))
+            if self.timeout_steps
+            else None
+        )
+        return {
+            "signal": py_str(self.signal),
+            "timeout": timeout,
+            "fails": self.on_timeout_fails,
+            "method": method,
+            "message": py_str(f"timed out waiting for signal {self.signal!r} in step {self.id!r}"),
+        }
+
+    def describe(self) -> str:
+        return f"wait for signal {self.signal}"

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler._escape import workflow_name_problem
-from compiler._problems import Path, Problems
-from compiler.model._common import (
+from wfb_jupyter.compiler._escape import workflow_name_problem
+from wfb_jupyter.compiler._problems import Path, Problems
+from wfb_jupyter.compiler.model._common import (
     RetrySpec,
     Step,
     Timeouts,
@@ -22,8 +22,8 @@ from compiler.model._common import (
     read_value,
     type_name,
 )
-from compiler.model._steps import StepParser, assign_ids
-from compiler.model.inputs import InputField, parse_input_fields
+from wfb_jupyter.compiler.model._steps import StepParser, assign_ids
+from wfb_jupyter.compiler.model.inputs import InputField, parse_input_fields
 
 TOP_LEVEL_KEYS = (
     "name",
@@ -33,6 +33,7 @@ TOP_LEVEL_KEYS = (
     "defaults",
     "metadata",
     "signals",
+    "updates",
     "queries",
     "vars",
     "steps",
@@ -46,6 +47,19 @@ class SignalSpec:
     name: str
     payload: list[InputField] = field(default_factory=list)
     sets: dict[str, Value] = field(default_factory=dict)
+
+
+@dataclass
+class UpdateSpec:
+    """A validated, answered message: ``validate`` (an expression over ``update``, the payload, and the run's
+    state) must hold or the update is refused with ``message``; then ``set`` runs and ``result`` answers."""
+
+    name: str
+    payload: list[InputField] = field(default_factory=list)
+    validate: Value = None
+    message: Value = None
+    sets: dict[str, Value] = field(default_factory=dict)
+    result: Value = None
 
 
 @dataclass
@@ -72,6 +86,7 @@ class WorkflowDefinition:
     defaults: Defaults = field(default_factory=Defaults)
     metadata: dict[str, Any] = field(default_factory=dict)
     signals: list[SignalSpec] = field(default_factory=list)
+    updates: list[UpdateSpec] = field(default_factory=list)
     queries: list[QuerySpec] = field(default_factory=list)
     variables: dict[str, Value] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
@@ -110,11 +125,18 @@ def parse_workflow(data: Any, problems: Problems, path: Path = ()) -> WorkflowDe
         defaults=_parse_defaults(data.get("defaults"), (*path, "defaults"), problems),
         metadata=_parse_metadata(data.get("metadata"), (*path, "metadata"), problems),
         signals=_parse_signals(data.get("signals"), (*path, "signals"), problems),
+        updates=_parse_updates(data.get("updates"), (*path, "updates"), problems),
         queries=_parse_queries(data.get("queries"), (*path, "queries"), problems),
         variables=_parse_variables(data.get("vars"), (*path, "vars"), problems),
         steps=steps,
         raw=dict(data),
     )
+    for update in definition.updates:
+        if update.name in {signal.name for signal in definition.signals}:
+            problems.error(
+                (*path, "updates", update.name),
+                f"{update.name!r} is a signal too: use one name for one",
+            )
     return definition
 
 
@@ -156,6 +178,47 @@ def _parse_signals(raw: Any, path: Path, problems: Problems) -> list[SignalSpec]
         if name is not None:
             signals.append(SignalSpec(name, payload, values))
     return signals
+
+
+def _parse_updates(raw: Any, path: Path, problems: Problems) -> list[UpdateSpec]:
+    mapping = read_mapping(raw, path, problems, "updates") or {}
+    updates = []
+    for key, spec in mapping.items():
+        update_path = (*path, key)
+        name = read_name(key, update_path, problems, "update name")
+        body = read_mapping({} if spec is None else spec, update_path, problems, "an update") or {}
+        check_keys(
+            body,
+            ("payload", "validate", "message", "set", "result", "description"),
+            update_path,
+            problems,
+        )
+        if "message" in body and "validate" not in body:
+            problems.error(
+                (*update_path, "message"), "message: goes with validate: (what is refused)"
+            )
+        sets = read_mapping(body.get("set"), (*update_path, "set"), problems, "set") or {}
+        values = {}
+        for var, value in sets.items():
+            if read_name(var, (*update_path, "set", var), problems, "variable name"):
+                values[var] = read_value(value, (*update_path, "set", var), problems)
+        if name is None:
+            continue
+        updates.append(
+            UpdateSpec(
+                name,
+                parse_input_fields(body.get("payload"), (*update_path, "payload"), problems),
+                validate=read_value(body.get("validate"), (*update_path, "validate"), problems),
+                message=read_value(
+                    body.get("message", f"update {name!r} was refused"),
+                    (*update_path, "message"),
+                    problems,
+                ),
+                sets=values,
+                result=read_value(body.get("result"), (*update_path, "result"), problems),
+            )
+        )
+    return updates
 
 
 def _parse_queries(raw: Any, path: Path, problems: Problems) -> list[QuerySpec]:

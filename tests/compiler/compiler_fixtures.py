@@ -16,7 +16,7 @@ from typing import Any
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
-from compiler import (
+from wfb_jupyter.compiler import (
     CompiledWorkflow,
     CompileOptions,
     ComponentCatalogue,

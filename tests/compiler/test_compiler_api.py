@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from compiler_fixtures import CATALOGUE, USER_COMPONENT
 
-from compiler import (
+from wfb_jupyter.compiler import (
     COMPILER_VERSION,
     CompileOptions,
     ComponentSpec,
@@ -149,7 +149,7 @@ def test_the_language_reference_example_compiles() -> None:
     import re
     from pathlib import Path
 
-    import compiler
+    import wfb_jupyter.compiler as compiler
 
     reference = (Path(compiler.__file__).parent / "LANGUAGE.md").read_text()
     example = re.search(r"```yaml\n(.*?)```", reference, re.S)
@@ -161,7 +161,7 @@ def test_the_language_reference_example_compiles() -> None:
 def test_an_internal_failure_still_surfaces_as_our_error() -> None:
     from unittest import mock
 
-    import compiler._compile as implementation
+    import wfb_jupyter.compiler._compile as implementation
 
     with mock.patch.object(implementation, "Lowering", side_effect=RuntimeError("boom")):
         with pytest.raises(WorkflowDefinitionError, match="internal compiler error") as raised:
@@ -176,8 +176,8 @@ def test_an_internal_failure_still_surfaces_as_our_error() -> None:
 def test_one_model_module_and_one_template_per_step_kind() -> None:
     from pathlib import Path
 
-    import compiler
-    from compiler.model import STEP_KINDS
+    import wfb_jupyter.compiler as compiler
+    from wfb_jupyter.compiler.model import STEP_KINDS
 
     package = Path(compiler.__file__).parent
     kinds = {kind.kind for kind in STEP_KINDS}
@@ -190,3 +190,19 @@ def test_one_model_module_and_one_template_per_step_kind() -> None:
         for path in (package / "templates" / "steps").glob("[!_]*.j2")
     } == kinds
     assert {kind.__module__.rsplit(".", 1)[1] for kind in STEP_KINDS} == kinds
+
+
+def test_every_step_kind_lives_in_one_place() -> None:
+    """A kind is its model module (parsing, lowering, description), its template, and its entry in
+    STEP_KINDS: nothing else has to know it."""
+    from importlib.resources import files
+
+    from wfb_jupyter.compiler.model import STEP_KINDS, Step
+
+    templates = files("wfb_jupyter.compiler") / "templates" / "steps"
+    keys: set[str] = set()
+    for kind in STEP_KINDS:
+        assert (templates / f"{kind.kind}.py.j2").is_file(), kind.kind
+        assert kind.lower is not Step.lower, f"{kind.kind} has no lowering"
+        assert kind.KIND_KEYS and not (kind.KIND_KEYS & keys), kind.kind
+        keys |= kind.KIND_KEYS

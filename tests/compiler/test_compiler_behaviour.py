@@ -224,3 +224,59 @@ async def test_histories_replay_on_the_same_code(
         history = await handle.fetch_history()
     result = await Replayer(workflows=[loaded.workflow_class]).replay_workflow(history)
     assert result.replay_failure is None
+
+
+async def test_updates_answer_refuse_and_change_state(
+    temporal_client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    from temporalio.client import WorkflowUpdateFailedError
+
+    loaded = load_compiled(golden("updates"), tmp_path)
+    async with running(temporal_client, task_queue, loaded):
+        handle = await start(temporal_client, loaded, task_queue, amount=1500)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update("approve", {"by": "grace"})
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "UpdateRejected"
+        assert cause.message == "rejected: 1500 is over the limit of 1000"
+        assert await handle.query("approver") is None  # a refused update changed nothing
+        with pytest.raises(WorkflowUpdateFailedError, match="update"):
+            await handle.execute_update("approve", "not a mapping")
+        assert await handle.execute_update("raise_limit", {"limit": 2000}) == 2000
+        answer = await handle.execute_update("approve", {"by": "grace"})
+        assert answer == {"approved_by": "grace", "amount": 1500}
+        assert await handle.query("approver") == "grace"
+        await handle.signal("done")
+        assert await handle.result() == "grace"
+
+
+DEFAULTED_PAYLOADS = """\
+name: defaulted
+vars: {approved: null, note: null, level: null}
+signals:
+  decide:
+    payload: {approved: boolean, note: {type: string, default: "no note"}}
+    set: {approved: "${signal.approved}", note: "${signal.note}"}
+updates:
+  escalate:
+    payload: {level: {type: integer, default: 1}}
+    validate: ${update.level < 3}
+    set: {level: "${update.level}"}
+    result: ${update.level}
+steps:
+  - wait_signal: decide
+    timeout: 1h
+output: {approved: "${vars.approved}", note: "${vars.note}", level: "${vars.level}"}
+"""
+
+
+async def test_payload_defaults_are_filled_in_by_the_workflow(
+    temporal_client: Client, task_queue: str, tmp_path: Path
+) -> None:
+    """A signal or update sent without a field that has a default (by the CLI, say) gets the default."""
+    loaded = load_compiled(DEFAULTED_PAYLOADS, tmp_path)
+    async with running(temporal_client, task_queue, loaded):
+        handle = await start(temporal_client, loaded, task_queue)
+        assert await handle.execute_update("escalate", {}) == 1
+        await handle.signal("decide", {"approved": True})
+        assert await handle.result() == {"approved": True, "note": "no note", "level": 1}

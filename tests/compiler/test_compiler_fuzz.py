@@ -19,7 +19,7 @@ from compiler_fixtures import CATALOGUE, definition_file, golden_cases
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
+from wfb_jupyter.compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
 
 SEEDS = [yaml.safe_load(definition_file(case).read_text()) for case in golden_cases()]
 SAMPLE_STEPS = [step for seed in SEEDS for step in seed.get("steps", [])]

@@ -14,7 +14,7 @@ from compiler_fixtures import CATALOGUE, LoadedWorkflow, load_compiled, running,
 from hostile_corpus import HOSTILE_EXPRESSIONS, HOSTILE_NAMES, HOSTILE_STRINGS
 from temporalio.client import Client, WorkflowFailureError
 
-from compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
+from wfb_jupyter.compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from compiler_fixtures import CATALOGUE
 
-from compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
+from wfb_jupyter.compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
 
 pytestmark = pytest.mark.timeout(60)
 

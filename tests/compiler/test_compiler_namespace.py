@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from compiler import (
+from wfb_jupyter.compiler import (
     CompileOptions,
     ComponentCatalogue,
     ComponentParameter,

@@ -17,8 +17,8 @@ from compiler_fixtures import CATALOGUE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
-from compiler._expressions import FUNCTIONS
+from wfb_jupyter.compiler import CompileOptions, WorkflowDefinitionError, compile_workflow
+from wfb_jupyter.compiler._expressions import FUNCTIONS
 
 _modules = itertools.count()
 SETTINGS = settings(

@@ -14,7 +14,7 @@ import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 
-from compiler import CompileOptions, compile_workflow
+from wfb_jupyter.compiler import CompileOptions, compile_workflow
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from compiler_fixtures import CATALOGUE
 
-from compiler import (
+from wfb_jupyter.compiler import (
     CompileOptions,
     WorkflowDefinitionError,
     compile_workflow,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from compiler import compile_workflow
+from wfb_jupyter.compiler import compile_workflow
 
 pytestmark = pytest.mark.timeout(60)
 

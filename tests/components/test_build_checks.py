@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from compiler import (
+from wfb_jupyter.builds import compile_and_store
+from wfb_jupyter.compiler import (
     ComponentCatalogue,
     ComponentParameter,
     ComponentSpec,
     WorkflowDefinitionError,
 )
-from wfb_jupyter.builds import compile_and_store
 from wfb_jupyter.components import builtin_catalogue
 from wfb_jupyter.storage import (
     list_component_versions,

@@ -110,7 +110,28 @@ class TestImports:
             "import pandas as pd",
             "import posixpath as osp",
         )
-        assert "pandas" in captured.requirements
+        from importlib import metadata
+
+        assert f"pandas=={metadata.version('pandas')}" in captured.requirements
+
+    def test_imports_inside_the_function_are_requirements_too(self, notebook) -> None:  # type: ignore[no-untyped-def]
+        namespace = notebook.run(
+            """
+            def frame(rows):
+                import pandas as pd
+                from numpy import mean
+
+                return float(mean(pd.DataFrame(rows)["x"]))
+            """
+        )
+        from importlib import metadata
+
+        captured = capture_function(namespace["frame"])
+        assert captured.imports == ()  # they stay in the function's own source
+        assert captured.requirements == (
+            f"numpy=={metadata.version('numpy')}",
+            f"pandas=={metadata.version('pandas')}",
+        )
 
     def test_attribute_names_are_not_globals(self, notebook) -> None:  # type: ignore[no-untyped-def]
         namespace = notebook.run(

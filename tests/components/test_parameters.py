@@ -4,7 +4,7 @@ from typing import Any, Literal, Optional
 
 import pytest
 
-from compiler import ComponentParameter
+from wfb_jupyter.compiler import ComponentParameter
 from wfb_jupyter.components._parameters import ParameterError, parameter_type, signature_parameters
 
 

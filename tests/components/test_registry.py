@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine
 
-from compiler import (
+from wfb_jupyter.compiler import (
     CompileOptions,
     ComponentSpec,
     WorkflowDefinitionError,

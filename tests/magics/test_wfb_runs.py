@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from IPython.core.error import UsageError
-from magic_definitions import APPROVAL, HELLO
+from magic_definitions import APPROVAL, HELLO, LIMITED_APPROVAL
 
 
 def _project(ip: Any) -> str:
@@ -109,6 +109,42 @@ def test_signal_query_status_and_a_finished_execution(ip: Any, capsys: Any) -> N
     with pytest.raises(UsageError) as raised:
         ip.run_line_magic("wfb", "signal decide approved=false")
     assert "it has already completed; only running executions accept that" in str(raised.value)
+
+
+def test_update_is_answered_refused_or_not_sent(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "limited", LIMITED_APPROVAL)
+    ip.run_line_magic("wfb", "run limited amount=1500")
+    _wait_until_step(ip, "wait_for_done", capsys)
+    assert ip.run_line_magic("wfb", "update approve by=grace") is None
+    assert capsys.readouterr().out == "Refused 'approve': 1500 is over the limit of 1000\n"
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "update raise_limit limit=lots")
+    assert str(raised.value).startswith("update 'raise_limit' was not sent to limited-")
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "update approved by=grace")
+    assert "declares no update 'approved'" in str(raised.value)
+    assert "approve" in str(raised.value)
+    assert ip.run_line_magic("wfb", "update raise_limit limit=2000") == 2000
+    assert ip.run_line_magic("wfb", "update approve by=grace") == {"approved_by": "grace"}
+    assert capsys.readouterr().out == "Accepted 'raise_limit'.\nAccepted 'approve'.\n"
+    ip.run_line_magic("wfb", "signal done")
+    assert ip.run_line_magic("wfb", "result --timeout 30") == "grace"
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("wfb", "update approve by=ada")
+    assert "it has already completed" in str(raised.value)
+
+
+def test_status_graph_is_the_workflow_coloured_by_the_run(ip: Any, capsys: Any) -> None:
+    ip.run_cell_magic("workflow", "approval", APPROVAL)
+    ip.run_line_magic("wfb", "run approval amount=3")
+    _wait_until_step(ip, "wait_for_decision", capsys)
+    svg = ip.run_line_magic("wfb", "status --graph").data
+    assert 'data-step="check" data-status="done"' in svg
+    assert 'data-step="wait_for_decision" data-status="running"' in svg
+    assert "current step: wait_for_decision" in capsys.readouterr().out
+    ip.run_line_magic("wfb", "terminate")
+    svg = ip.run_line_magic("wfb", "status --graph").data
+    assert 'data-step="wait_for_decision" data-status="stopped"' in svg
 
 
 def test_cancel_and_terminate(ip: Any, capsys: Any) -> None:

@@ -13,8 +13,8 @@ from magic_definitions import HELLO
 
 
 def test_widgets_from_magics(ip: Any, capsys: Any) -> None:
-    from widgets import RunForm, VersionHistory, WorkerPanel
-    from widgets._stats_dashboard import StatisticsDashboard
+    from wfb_jupyter.widgets import RunForm, VersionHistory, WorkerPanel
+    from wfb_jupyter.widgets._stats_dashboard import StatisticsDashboard
 
     ip.run_cell_magic("workflow", "hello", HELLO)
     form = ip.run_line_magic("wfb", "form hello")
@@ -82,7 +82,6 @@ def test_load_ext_imports_nothing_heavy() -> None:
     )
     modules = loaded.stdout.split()
     heavy = (
-        "compiler",
         "sqlalchemy",
         "temporalio",
         "pandas",
@@ -92,4 +91,7 @@ def test_load_ext_imports_nothing_heavy() -> None:
         "jinja2",
     )
     assert [m for m in modules if m.split(".")[0] in heavy] == []
+    assert [
+        m for m in modules if m.startswith(("wfb_jupyter.compiler", "wfb_jupyter.widgets"))
+    ] == []
     assert "wfb_jupyter.magics._magics" in modules

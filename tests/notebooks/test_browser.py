@@ -1,13 +1,17 @@
-"""The getting-started notebook in a real JupyterLab, in headless Chromium, as a person uses it: run all
-cells, see the run form, start a run with its button and see the result, see a Plotly chart drawn.
+"""Notebooks in a real JupyterLab, in headless Chromium, as a person uses them: the getting-started
+tutorial (run all cells, see the run form, start a run with its button and see the result, see a Plotly chart
+drawn), and a run form whose graph is coloured live while a for_each runs, then when a run fails.
 
 Screenshots of every stage go to ``test-artifacts/browser/`` so that a failure can be looked at.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,18 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Any]:
+    with _lab_page(tmp_path, NOTEBOOK, (REPO / "notebooks" / NOTEBOOK).read_text()) as opened:
+        yield opened
+
+
+@pytest.fixture
+def live_page(tmp_path: Path) -> Iterator[Any]:
+    with _lab_page(tmp_path, "live_graph.ipynb", _live_graph_notebook()) as opened:
+        yield opened
+
+
+@contextmanager
+def _lab_page(tmp_path: Path, name: str, content: str) -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(
             "Chromium is not installed (apt-get install -y chromium, or .ci/setup-chromium.sh)"
@@ -39,7 +55,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
     root = tmp_path / "notebooks"
     root.mkdir()
     # The browser runs (and autosaves) a copy, never the tutorial itself.
-    shutil.copy(REPO / "notebooks" / NOTEBOOK, root / NOTEBOOK)
+    (root / name).write_text(content)
     with (
         jupyterlab(root, tmp_path / "jupyter", ARTIFACTS / "jupyterlab.log") as lab,
         sync_playwright() as play,
@@ -54,7 +70,7 @@ def page(tmp_path: Path) -> Iterator[Any]:
         )
         try:
             page = browser.new_page()
-            page.goto(lab.notebook_url(NOTEBOOK))
+            page.goto(lab.notebook_url(name))
             yield page
         finally:
             browser.close()
@@ -97,6 +113,89 @@ def test_getting_started_in_jupyterlab(page: Any) -> None:
         shot(page, "4-plotly-chart")
     except Exception:
         shot(page, "failure")
+        raise
+
+
+LIVE_WORKFLOW = """\
+%%workflow shipments
+input:
+  items: {type: array, default: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]}
+  fail_on: {type: integer, default: -1}
+steps:
+  - id: each
+    for_each: ${input.items}
+    as: item
+    concurrency: 2
+    steps:
+      - id: pack
+        call: sleep
+        with: {seconds: 0.5}
+      - id: ship
+        call: python_transform
+        with: {expression: "1 // 0 if data == fail else data", data: "${item}", variables: {fail: "${input.fail_on}"}}
+  - id: notify
+    when: ${input.fail_on < 0}
+    call: echo
+    with: {value: shipped}
+output: ${steps.each.result}"""
+
+
+def _live_graph_notebook() -> str:
+    cells = [
+        "import os, tempfile\n"
+        'os.environ["WFB_DATABASE_URL"] = "sqlite:///" + os.path.join(tempfile.mkdtemp(), "wfb.db")\n'
+        "%load_ext wfb_jupyter",
+        LIVE_WORKFLOW,
+        "form = %wfb form shipments\nform",
+    ]
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "metadata": {},
+                "outputs": [],
+                "source": cell,
+            }
+            for cell in cells
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    return json.dumps(notebook)
+
+
+def test_a_loop_is_coloured_live_and_a_failure_in_red(live_page: Any) -> None:
+    page = live_page
+    try:
+        _run_all_cells(page)
+        form = page.locator(".wfb-run-form").first
+        form.scroll_into_view_if_needed()
+        graph = form.locator(".wfb-run-graph")
+        form.locator(".wfb-run-button").click()
+        # Some iterations done, more to come: the loop counts them while the body steps run.
+        graph.locator("[data-step='each'][data-status='running']").wait_for(timeout=60_000)
+        graph.locator("svg text", has_text=re.compile(r"^running ([2-9]|1[0-8])/20$")).wait_for(
+            timeout=60_000
+        )
+        assert graph.locator("[data-step='notify'][data-status='not reached']").count() == 1
+        graph.scroll_into_view_if_needed()
+        graph.screenshot(path=str(ARTIFACTS / "5-live-graph-running.png"))
+        graph.locator("[data-step='notify'][data-status='done']").wait_for(timeout=90_000)
+        assert graph.locator("svg text", has_text="done 20/20").count() == 1
+
+        form.locator(".wfb-input-fail_on input").fill("3")
+        form.locator(".wfb-run-button").click()
+        graph.locator("[data-step='ship'][data-status='failed']").wait_for(timeout=60_000)
+        assert graph.locator("[data-step='notify'][data-status='not reached']").count() == 1
+        assert "ZeroDivisionError" in graph.locator("[data-step='ship'] > title").text_content()
+        graph.scroll_into_view_if_needed()
+        graph.screenshot(path=str(ARTIFACTS / "6-live-graph-failed.png"))
+    except Exception:
+        shot(page, "live-graph-failure")
         raise
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from stats_seeding import T0, Seeder
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.statistics import (
     RELATIVE_ERROR,
     analyze_activity_performance,

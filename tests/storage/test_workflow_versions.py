@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from compiler import CompiledWorkflow
+from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.storage import (
     CompiledCode,
     ConflictError,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler import parse_definition
-from compiler.model import ActivityStep, walk
-from widgets import WorkflowGraph, workflow_graph_svg
-from widgets._graph_layout import layout_workflow
+from wfb_jupyter.compiler import parse_definition
+from wfb_jupyter.compiler.model import ActivityStep, walk
+from wfb_jupyter.widgets import WorkflowGraph, workflow_graph_svg
+from wfb_jupyter.widgets._graph_layout import layout_workflow
 
 SVG = "{http://www.w3.org/2000/svg}"
 GOLDEN = Path(__file__).parents[1] / "golden"

@@ -6,9 +6,9 @@ import threading
 import time
 from typing import Any
 
-from widgets import ActivationRequest, VersionHistory, WorkerPanel
-from widgets._poller import StatusPoller
-from widgets._worker_panel import worker_rows
+from wfb_jupyter.widgets import ActivationRequest, VersionHistory, WorkerPanel
+from wfb_jupyter.widgets._poller import StatusPoller
+from wfb_jupyter.widgets._worker_panel import worker_rows
 
 HELLO = """\
 input:

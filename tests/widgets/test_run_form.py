@@ -1,11 +1,16 @@
-"""The run form: fields from the schema, validation, a real run followed live, signals and queries."""
+"""The run form: fields from the schema, validation, a real run followed live, signals, updates and queries."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from widgets import RunForm
-from widgets._run_form_model import form_fields, read_values, signal_template, status_html
+from wfb_jupyter.widgets import RunForm
+from wfb_jupyter.widgets._run_form_model import (
+    form_fields,
+    payload_template,
+    read_values,
+    status_html,
+)
 
 FORM = """\
 input:
@@ -82,9 +87,9 @@ class TestModel:
         values, problems = read_values(fields, {**raw, "customer": "", "amount": "5000"}, SCHEMA)
         assert problems == ["customer is required", "amount must be at most 1000"]
 
-    def test_signal_template_and_escaped_status(self) -> None:
+    def test_payload_template_and_escaped_status(self) -> None:
         assert (
-            signal_template({"properties": {"approved": {"type": "boolean"}}})
+            payload_template({"properties": {"approved": {"type": "boolean"}}})
             == '{"approved": false}'
         )
 
@@ -136,6 +141,62 @@ def test_a_run_is_followed_live_steered_and_shows_its_result(workspace: Any) -> 
     assert form.pause_button.disabled
     form.signal_button.click()
     assert "it has already completed" in form.steer_message.value
+
+
+LIMITED = """\
+input:
+  amount: integer
+vars:
+  approver: null
+updates:
+  approve:
+    payload: {by: string}
+    validate: ${input.amount <= 1000}
+    message: "${input.amount} is over the limit"
+    set: {approver: "${update.by}"}
+    result: {approved_by: "${vars.approver}"}
+signals:
+  done: {}
+steps:
+  - id: wait_for_done
+    wait_signal: done
+    timeout: 5m
+output: ${vars.approver}
+"""
+
+
+def test_an_update_is_sent_from_the_form_and_its_answer_shown(workspace: Any) -> None:
+    workspace.build("limited", LIMITED)
+    form = RunForm(workspace, "limited", poll_interval=0.2)
+    assert form.update_payload.value == '{"by": ""}'
+    form.send_update()
+    assert "Run the workflow first." in form.steer_message.value
+    form.inputs["amount"].value = "1500"
+    form.run_button.click()
+    _wait_for(lambda: "wait_for_done" in form.status.value)
+    form.update_payload.value = '{"by": "grace"}'
+    outcome = form.send_update()
+    assert outcome is not None and not outcome.accepted
+    assert "1500 is over the limit" in form.steer_message.value
+    assert "wfb-error" in form.steer_message.value
+    form.update_payload.value = '{"by": 7}'
+    assert form.send_update() is None
+    assert (
+        "was not sent" in form.steer_message.value
+        and "by must be string" in form.steer_message.value
+    )
+    form.execution.terminate("done with the test")  # type: ignore[union-attr]
+
+    form.inputs["amount"].value = "20"
+    form.run_button.click()
+    _wait_for(lambda: "wait_for_done" in form.status.value)
+    form.update_payload.value = '{"by": "grace"}'
+    form.update_button.click()
+    assert form.steer_message.value == (
+        "<b>approve</b> accepted: <pre>{\n  &quot;approved_by&quot;: &quot;grace&quot;\n}</pre>"
+    )
+    form.signal_button.click()
+    assert form.wait(30).result == "grace"
 
 
 def _wait_for(condition: Any, timeout: float = 30.0) -> None:

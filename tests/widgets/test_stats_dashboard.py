@@ -21,8 +21,8 @@ from wfb_jupyter.storage import (
     session_scope,
     upgrade_database,
 )
-from widgets import StatisticsDashboard
-from widgets._stats_dashboard import build_dashboard, day_range
+from wfb_jupyter.widgets import StatisticsDashboard
+from wfb_jupyter.widgets._stats_dashboard import build_dashboard, day_range
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 HOSTILE = "<script>alert(1)</script>"
@@ -256,7 +256,7 @@ def test_build_dashboard_and_day_range_are_plain_functions() -> None:
 def test_unfiltered_dropdowns_show_all_not_a_blank_box() -> None:
     import ipywidgets
 
-    from widgets._stats_dashboard import _choices, _refill
+    from wfb_jupyter.widgets._stats_dashboard import _choices, _refill
 
     dropdown = ipywidgets.Dropdown()
     _refill(dropdown, _choices(["orders", "reports"]))

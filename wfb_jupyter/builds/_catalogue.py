@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from compiler import ComponentCatalogue
+from wfb_jupyter.compiler import ComponentCatalogue
 from wfb_jupyter.components import defined_components
 from wfb_jupyter.components import notebook_catalogue as catalogue_with
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compiler import (
+from wfb_jupyter.compiler import (
     CompiledWorkflow,
     ComponentCatalogue,
     ComponentSpec,

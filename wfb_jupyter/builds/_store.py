@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from compiler import (
+from wfb_jupyter.builds._checks import check_build_loads
+from wfb_jupyter.compiler import (
     CompiledWorkflow,
     CompileOptions,
     ComponentCatalogue,
     compile_workflow,
     parse_definition,
 )
-from wfb_jupyter.builds._checks import check_build_loads
 from wfb_jupyter.components import load_catalogue
 from wfb_jupyter.storage import (
     CompiledCode,

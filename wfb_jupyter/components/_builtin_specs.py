@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler import ComponentParameter, ComponentSpec
+from wfb_jupyter.compiler import ComponentParameter, ComponentSpec
 
 BUILTINS_MODULE = "wfb_jupyter.components.builtins"
 

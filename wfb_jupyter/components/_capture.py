@@ -81,9 +81,22 @@ def capture_function(function: Callable[..., Any]) -> CapturedFunction:
             imports.add(line)
     if problems:
         raise ComponentCaptureError(name, problems)
+    modules = {line.split()[1] for line in imports} | _imported_inside(definition)
     return CapturedFunction(
-        source=source, imports=tuple(sorted(imports)), requirements=_requirements(imports)
+        source=source, imports=tuple(sorted(imports)), requirements=_requirements(modules)
     )
+
+
+def _imported_inside(definition: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Modules the function imports in its own body (``import pandas as pd`` inside it): they travel with
+    its source, but whoever runs it elsewhere still has to install them."""
+    modules: set[str] = set()
+    for node in ast.walk(definition):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module)
+    return modules
 
 
 def _definition(function: types.FunctionType) -> ast.FunctionDef | ast.AsyncFunctionDef:
@@ -310,16 +323,24 @@ def _not_importable(owner: str, name: str, value: Any) -> str:
     )
 
 
-def _requirements(imports: set[str]) -> tuple[str, ...]:
-    """Distributions to install for the imported third-party top-level packages."""
+def _requirements(modules: set[str]) -> tuple[str, ...]:
+    """Distributions to install for the imported third-party modules, pinned to the versions installed
+    where the component was defined (``pandas==2.2.3``): what it was tried with."""
     distributions = _packages_distributions()
     needed: set[str] = set()
-    for line in imports:
-        top_level = line.split()[1].split(".")[0]
+    for module in modules:
+        top_level = module.split(".")[0]
         if top_level in sys.stdlib_module_names:
             continue
         needed.update(distributions.get(top_level, []))
-    return tuple(sorted(needed))
+    return tuple(sorted(_pinned(name) for name in needed))
+
+
+def _pinned(distribution: str) -> str:
+    try:
+        return f"{distribution}=={metadata.version(distribution)}"
+    except metadata.PackageNotFoundError:
+        return distribution
 
 
 @functools.lru_cache(maxsize=1)

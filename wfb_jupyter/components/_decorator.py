@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
-from compiler import ComponentParameter, ComponentSpec
+from wfb_jupyter.compiler import ComponentParameter, ComponentSpec
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES
 from wfb_jupyter.components._capture import capture_function
 from wfb_jupyter.components._errors import ComponentCaptureError

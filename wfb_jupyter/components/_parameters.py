@@ -10,7 +10,7 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
-from compiler import ComponentParameter, ParameterType
+from wfb_jupyter.compiler import ComponentParameter, ParameterType
 
 _SIMPLE: dict[Any, ParameterType] = {
     str: "string",

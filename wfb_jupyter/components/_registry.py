@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from compiler import ComponentCatalogue, ComponentParameter, ComponentSpec
+from wfb_jupyter.compiler import ComponentCatalogue, ComponentParameter, ComponentSpec
 from wfb_jupyter.components._builtin_specs import BUILTIN_NAMES, BUILTIN_SPECS
 from wfb_jupyter.components._decorator import UserComponent
 from wfb_jupyter.storage import (

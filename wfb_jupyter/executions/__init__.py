@@ -22,6 +22,7 @@ from wfb_jupyter.executions._errors import (
 )
 from wfb_jupyter.executions._outcome import Outcome, close_finished_executions, failure_text
 from wfb_jupyter.executions._start import ExecutionRef, find_execution_ref, start_execution
+from wfb_jupyter.executions._updates import UpdateOutcome, update_execution
 
 __all__ = [
     # starting
@@ -33,6 +34,8 @@ __all__ = [
     "wait_for_result",
     "describe_execution",
     "signal_execution",
+    "update_execution",
+    "UpdateOutcome",
     "query_execution",
     "cancel_execution",
     "terminate_execution",

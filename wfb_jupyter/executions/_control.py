@@ -79,20 +79,24 @@ async def wait_for_result(
         raise StillRunningError(ref.workflow_id, timeout or 0.0) from None
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            raise _translate(error, ref) from error
+            raise translate(error, ref) from error
         outcome = (await _lost_state(engine, ref)).outcome
     if outcome.status != "completed":
         raise ExecutionFailedError(ref.workflow_id, outcome.status, outcome.error)
     return outcome.result
 
 
-async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) -> ExecutionState:
+async def describe_execution(
+    engine: Engine, client: Client, ref: ExecutionRef, *, progress_when_closed: bool = False
+) -> ExecutionState:
+    """The run's state; its progress query is asked while it runs (and, with ``progress_when_closed``,
+    after it ended too: a worker then replays its history to answer, as for drawing a finished run)."""
     handle = _handle(client, ref)
     try:
         description = await handle.describe()
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
-            raise _translate(error, ref) from error
+            raise translate(error, ref) from error
         return await _lost_state(engine, ref)
     status = STATUS_NAMES.get(description.status, "running") if description.status else "running"
     outcome = Outcome(status)
@@ -100,7 +104,7 @@ async def describe_execution(engine: Engine, client: Client, ref: ExecutionRef) 
         outcome = await await_outcome(client, handle, timeout=30)
         await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
     progress = None
-    if status == "running":
+    if status == "running" or (progress_when_closed and status != "lost"):
         try:
             progress = await handle.query(_PROGRESS_QUERY, rpc_timeout=_QUERY_TIMEOUT)
         except (WorkflowQueryFailedError, RPCError):
@@ -179,47 +183,47 @@ async def _lost_state(engine: Engine, ref: ExecutionRef) -> ExecutionState:
 async def signal_execution(
     engine: Engine, client: Client, ref: ExecutionRef, signal: str, payload: Any = None
 ) -> None:
-    declared = await asyncio.to_thread(_declared, engine, ref, "signals")
+    declared = await asyncio.to_thread(declared_names, engine, ref, "signals")
     if declared is not None and signal not in declared:
-        raise ExecutionError(_unknown_name("signal", signal, ref, declared))
-    await _require_running(client, ref, f"signal {signal!r} to")
+        raise ExecutionError(unknown_name("signal", signal, ref, declared))
+    await require_running(client, ref, f"signal {signal!r} to")
     args = [] if payload is None else [payload]
     try:
         await _handle(client, ref).signal(signal, *args)
     except RPCError as error:
-        raise _translate(error, ref) from error
+        raise translate(error, ref) from error
 
 
 async def query_execution(
     engine: Engine, client: Client, ref: ExecutionRef, query: str, *args: Any
 ) -> Any:
-    declared = await asyncio.to_thread(_declared, engine, ref, "queries")
+    declared = await asyncio.to_thread(declared_names, engine, ref, "queries")
     if declared is not None and query not in declared:
-        raise ExecutionError(_unknown_name("query", query, ref, declared))
+        raise ExecutionError(unknown_name("query", query, ref, declared))
     try:
         return await _handle(client, ref).query(query, *args, rpc_timeout=_QUERY_TIMEOUT)
     except WorkflowQueryFailedError as error:
         raise ExecutionError(f"query {query!r} of {ref.workflow_id!r} failed: {error}") from error
     except RPCError as error:
-        raise _translate(error, ref) from error
+        raise translate(error, ref) from error
 
 
 async def cancel_execution(client: Client, ref: ExecutionRef) -> None:
-    await _require_running(client, ref, "cancel")
+    await require_running(client, ref, "cancel")
     try:
         await _handle(client, ref).cancel()
     except RPCError as error:
-        raise _translate(error, ref) from error
+        raise translate(error, ref) from error
 
 
 async def terminate_execution(
     engine: Engine, client: Client, ref: ExecutionRef, reason: str = ""
 ) -> None:
-    await _require_running(client, ref, "terminate")
+    await require_running(client, ref, "terminate")
     try:
         await _handle(client, ref).terminate(reason=reason or "terminated from wfb-jupyter")
     except RPCError as error:
-        raise _translate(error, ref) from error
+        raise translate(error, ref) from error
     outcome = await await_outcome(client, _handle(client, ref), timeout=30)
     await record_outcome(engine, ref.workflow_id, ref.run_id, outcome)
 
@@ -228,17 +232,17 @@ def _handle(client: Client, ref: ExecutionRef) -> WorkflowHandle[Any, Any]:
     return client.get_workflow_handle(ref.workflow_id, run_id=ref.run_id or None)
 
 
-async def _require_running(client: Client, ref: ExecutionRef, action: str) -> None:
+async def require_running(client: Client, ref: ExecutionRef, action: str) -> None:
     try:
         description = await _handle(client, ref).describe()
     except RPCError as error:
-        raise _translate(error, ref) from error
+        raise translate(error, ref) from error
     if description.status not in (None, WorkflowExecutionStatus.RUNNING):
         status = STATUS_NAMES.get(description.status, "closed")
         raise ExecutionClosedError(ref.workflow_id, _past(status), action)
 
 
-def _declared(engine: Engine, ref: ExecutionRef, key: str) -> list[str] | None:
+def declared_names(engine: Engine, ref: ExecutionRef, key: str) -> list[str] | None:
     """The signal or query names the run's version declares (None when the manifest does not say)."""
     with session_scope(engine) as session:
         workflow = get_workflow_by_name(session, ref.project_id, ref.workflow_name)
@@ -251,13 +255,13 @@ def _declared(engine: Engine, ref: ExecutionRef, key: str) -> list[str] | None:
     return sorted(names) if isinstance(names, (dict, list)) else None
 
 
-def _unknown_name(kind: str, name: str, ref: ExecutionRef, declared: list[str]) -> str:
+def unknown_name(kind: str, name: str, ref: ExecutionRef, declared: list[str]) -> str:
     listing = ", ".join(repr(n) for n in declared) or "none"
     plural = "queries" if kind == "query" else f"{kind}s"
     return f"{ref.workflow_name} v{ref.version} declares no {kind} {name!r} ({plural}: {listing})"
 
 
-def _translate(error: RPCError, ref: ExecutionRef) -> ExecutionError:
+def translate(error: RPCError, ref: ExecutionRef) -> ExecutionError:
     if error.status == RPCStatusCode.NOT_FOUND:
         return ExecutionNotFoundError(ref.workflow_id, ref.project_id)
     return ExecutionError(f"Temporal refused the request for {ref.workflow_id!r}: {error.message}")

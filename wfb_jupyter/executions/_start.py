@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from compiler import validate_input
+from wfb_jupyter.compiler import validate_input
 from wfb_jupyter.executions._errors import (
     ExecutionError,
     ExecutionNotFoundError,

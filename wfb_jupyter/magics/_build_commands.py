@@ -100,7 +100,7 @@ def history(ctx: CommandContext, argv: list[str]) -> Any:
     )
     parser.add_argument("name")
     args = parser.parse_args(argv)
-    from widgets import VersionHistory
+    from wfb_jupyter.widgets import VersionHistory
 
     return VersionHistory(ctx.workspace, args.name)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # re-exported, untyped
 
 from wfb_jupyter.magics import _build_commands as build_commands
@@ -63,6 +63,7 @@ COMMANDS: dict[str, Command] = {
     "status": run_commands.status,
     "result": run_commands.result,
     "signal": run_commands.signal,
+    "update": run_commands.update,
     "query": run_commands.query,
     "cancel": run_commands.cancel,
     "terminate": run_commands.terminate,
@@ -94,21 +95,60 @@ class WorkflowMagics(Magics):
 
     @magic_arguments()
     @argument("name", nargs="?", help="the workflow's name (or give `name:` in the definition)")
+    @argument("inputs", nargs="*", metavar="key=value", help="with --test: the run's input")
     @argument("--project", help="build into this project instead of the current one")
     @argument("--no-activate", action="store_true", help="store the version without activating it")
     @argument("--dry-run", action="store_true", help="check and compile only; store nothing")
+    @argument(
+        "--test", action="store_true",
+        help="run once on a time-skipping test server instead of storing (sleeps pass at once)",
+    )  # fmt: skip
+    @argument(
+        "--mock", action="append", default=[], metavar="STEP=JSON", help="pin a step's result"
+    )
+    @argument(
+        "--fail", action="append", default=[], metavar="STEP=MESSAGE", help="make a step fail"
+    )
+    @argument("--mock-from", metavar="ID", help="pin every step to what execution ID recorded")
+    @argument(
+        "--run", action="append", default=[], metavar="STEP",
+        help="with --mock-from: run this step for real",
+    )  # fmt: skip
+    @argument(
+        "--signal", action="append", default=[], metavar="NAME@WHEN=JSON",
+        help="send a signal at a simulated time, e.g. approve@2h='{\"by\": \"ada\"}'",
+    )  # fmt: skip
+    @argument(
+        "--update", action="append", default=[], metavar="NAME@WHEN=JSON", help="send an update"
+    )
+    @argument("--timeout", type=float, metavar="SECONDS", help="wall-clock limit of a test (60)")
     @cell_magic
     @user_errors
-    def workflow(self, line: str, cell: str) -> None:
+    def workflow(self, line: str, cell: str) -> Any:
         """Define a workflow in YAML or JSON: parse, validate, compile and store a new version, activate it,
-        and make the project's worker serve it. An unchanged definition stores nothing."""
-        from wfb_jupyter.magics._workflow import build_and_show
+        and make the project's worker serve it. An unchanged definition stores nothing. With ``--test``, run
+        it once on a time-skipping test server instead, with mocked steps and scripted signals and
+        updates, and show the path it took; nothing is stored."""
+        from wfb_jupyter.magics._workflow import build_and_show, test_and_show
 
-        args = parse_argstring(self.workflow, line)
+        # Split as a shell would (JSON in quotes stays one word) and let inputs sit between options.
+        parser = self.workflow.parser  # set by @magic_arguments
+        args = parser.parse_intermixed_args(arg_split(line, posix=True))
+        if args.test:
+            return test_and_show(self.context, args, cell)
+        testing = ("--mock", "--fail", "--mock-from", "--run", "--signal", "--update", "--timeout")
+        given = [
+            flag for flag in testing if getattr(args, flag[2:].replace("-", "_")) not in (None, [])
+        ]
+        if given or args.inputs:
+            raise UsageError(
+                f"{(given or args.inputs)[0]} goes with --test (a test run); add --test"
+            )
         build_and_show(
             self.context, args.name, cell, project=args.project,
             activate=not args.no_activate, dry_run=args.dry_run,
         )  # fmt: skip
+        return None
 
     @magic_arguments()
     @argument("command", nargs="?", help=", ".join(COMMANDS))
@@ -123,7 +163,8 @@ class WorkflowMagics(Magics):
         activate NAME VERSION (alias rollback), diff NAME V1 V2 [--which ...] [--html],
         code NAME [--version N] [--which workflow|activities|worker|requirements|definition], components,
         server, run NAME [key=value ...] [--inputs VARIABLE] [--wait], form NAME, status [ID],
-        result [ID], signal NAME [key=value ...] [--id ID], query NAME [--id ID], cancel [ID],
+        result [ID], signal NAME [key=value ...] [--id ID], update NAME [key=value ...] [--id ID],
+        query NAME [--id ID], cancel [ID],
         terminate [ID], executions [NAME], workers [status|start|stop|restart|panel] [--sidecar],
         stats [NAME]. Inputs: ``key=value`` (JSON for non-text fields) or ``key=$variable``.
         """

@@ -1,9 +1,10 @@
-"""``%wfb`` subcommands about executions and workers: run, form, status, result, signal, query, cancel,
-terminate, executions, workers, stats."""
+"""``%wfb`` subcommands about executions and workers: run, form, status, result, signal, update, query,
+cancel, terminate, executions, workers, stats."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -50,21 +51,35 @@ def form(ctx: CommandContext, argv: list[str]) -> Any:
     parser = CommandParser("%wfb form", "a run form for the workflow's input, with live status")
     parser.add_argument("name")
     args = parser.parse_args(argv)
-    from widgets import RunForm
+    from wfb_jupyter.widgets import RunForm
 
     return RunForm(ctx.workspace, args.name)
 
 
-def status(ctx: CommandContext, argv: list[str]) -> None:
-    parser = CommandParser("%wfb status", "where an execution is")
+def status(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser("%wfb status", "where an execution is: %wfb status [ID] [--graph]")
     parser.add_argument("workflow_id", nargs="?")
+    parser.add_argument(
+        "--graph", action="store_true", help="also return the workflow graph coloured by the run"
+    )
     args = parser.parse_args(argv)
     execution = ctx.execution(args.workflow_id)
     state = execution.status()
-    print(describe_state(state))
+    manifest = ctx.workspace.versions.manifest(execution.workflow_name, execution.version)
+    print(describe_state(state, manifest))
     link = execution.link
     if link:
         print(f"  Web UI: {link}")
+    if not args.graph:
+        return None
+    from IPython.display import SVG
+
+    from wfb_jupyter.widgets import workflow_graph_svg
+
+    drawn = execution.graph(state)
+    return SVG(
+        workflow_graph_svg(drawn.definition_source, states=drawn.steps, run_status=drawn.status)
+    )
 
 
 def result(ctx: CommandContext, argv: list[str]) -> Any:
@@ -97,6 +112,33 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
     print(f"Sent {args.signal!r} to {execution.workflow_id}.")
     if note:
         print(f"Note: {note}.")
+
+
+def update(ctx: CommandContext, argv: list[str]) -> Any:
+    parser = CommandParser(
+        "%wfb update",
+        "send an update and show the answer: %wfb update NAME [key=value ...] [--inputs VARIABLE] "
+        "[--id ID]",
+    )
+    parser.add_argument("update")
+    parser.add_argument("assignments", nargs="*", metavar="key=value")
+    parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
+    parser.add_argument("--id", dest="workflow_id")
+    args = parser.parse_args(argv)
+    from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
+
+    execution = ctx.execution(args.workflow_id)
+    schema = execution.update_schema(args.update) or {}
+    payload: dict[str, Any] | None = None
+    if args.inputs or args.assignments:
+        payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
+        payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    outcome = execution.update(args.update, payload)
+    if outcome.accepted:
+        print(f"Accepted {args.update!r}.")
+        return outcome.result
+    print(f"Refused {args.update!r}: {outcome.message}")
+    return None
 
 
 def query(ctx: CommandContext, argv: list[str]) -> Any:
@@ -150,7 +192,7 @@ def workers(ctx: CommandContext, argv: list[str]) -> Any:
     args = parser.parse_args(argv)
     ws = ctx.workspace
     if args.action == "panel":
-        from widgets import WorkerPanel
+        from wfb_jupyter.widgets import WorkerPanel
 
         return WorkerPanel(ws)
     if args.action == "start":
@@ -195,7 +237,7 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
         ws.stats.check_workflow(args.name)
     if args.table:
         return ws.stats.summary(args.name)
-    from widgets import StatisticsDashboard
+    from wfb_jupyter.widgets import StatisticsDashboard
 
     dashboard = StatisticsDashboard(ws.stats.dashboard_source())
     if args.name:
@@ -203,15 +245,34 @@ def stats(ctx: CommandContext, argv: list[str]) -> Any:
     return dashboard
 
 
-def describe_state(state: Any) -> str:
+def describe_state(state: Any, manifest: Mapping[str, Any] | None = None) -> str:
+    """Where a run is, for people: unnamed steps by what they do (``set done``, not ``set_1``), and pending
+    steps without those in branches that were not taken (their holder is done and they never started)."""
     progress = getattr(state, "progress", None) or {}
+    labels: Mapping[str, str] = (manifest or {}).get("step_labels", {})
+    parents: Mapping[str, str] = (manifest or {}).get("step_parents", {})
+    finished = {_stem(run) for run in progress.get("completed_steps", [])}
+    finished |= {_stem(run) for run in progress.get("skipped_steps", [])}
+
+    def named(run: str) -> str:
+        return labels.get(_stem(run), run)
+
+    def still_to_come(step: str) -> bool:
+        holder = parents.get(step)
+        while holder is not None:
+            if holder in finished:
+                return False
+            holder = parents.get(holder)
+        return True
+
     lines = [f"{state.workflow_id}: {state.status}"]
     if progress.get("current_step"):
-        lines.append(f"  current step: {progress['current_step']}")
+        lines.append(f"  current step: {named(progress['current_step'])}")
     if progress.get("completed_steps"):
-        lines.append(f"  completed: {', '.join(progress['completed_steps'])}")
-    if progress.get("pending_steps"):
-        lines.append(f"  pending: {', '.join(progress['pending_steps'])}")
+        lines.append(f"  completed: {', '.join(map(named, progress['completed_steps']))}")
+    pending = [step for step in progress.get("pending_steps", []) if still_to_come(step)]
+    if pending and state.status == "running":
+        lines.append(f"  pending: {', '.join(map(named, pending))}")
     for activity in getattr(state, "pending_activities", None) or []:
         failure = activity.get("last_failure")
         retry = f", last failure: {failure}" if failure else ""
@@ -227,6 +288,13 @@ def describe_state(state: Any) -> str:
     if getattr(state, "note", None):
         lines.append(f"  note: {state.note}")
     return "\n".join(lines)
+
+
+def _stem(run_id: str) -> str:
+    """The step of a run id: ``enrich[3]#2`` -> ``enrich``."""
+    for marker in ("[", "#"):
+        run_id = run_id.split(marker, 1)[0]
+    return run_id
 
 
 def _describe_worker(worker: Any) -> str:

@@ -39,9 +39,11 @@ if TYPE_CHECKING:
         VersionInfo,
         text_table,
     )
+    from wfb_jupyter.services._run_graph import RunGraph, StepProgress
     from wfb_jupyter.services._runs import Runs
     from wfb_jupyter.services._statistics_source import Filters, StatisticsSource
     from wfb_jupyter.services._stats import Stats
+    from wfb_jupyter.services._test_runs import TestRuns
     from wfb_jupyter.services._versions import Versions
     from wfb_jupyter.services._workers import ACTIVE_WORKER_STATES, Workers
 
@@ -51,12 +53,15 @@ __all__ = [
     "Projects",
     "Versions",
     "Runs",
+    "TestRuns",
     "Workers",
     "Stats",
     "StatisticsSource",
     "Filters",
     "ExecutionHandle",
     # values they return
+    "RunGraph",
+    "StepProgress",
     "BuildResult",
     "CodeDiff",
     "ComponentInfo",
@@ -104,6 +109,9 @@ _MODULES = {
     "definition_problems_message": "_problems",
     "Projects": "_projects",
     "Runs": "_runs",
+    "RunGraph": "_run_graph",
+    "StepProgress": "_run_graph",
+    "TestRuns": "_test_runs",
     "Stats": "_stats",
     "StatisticsSource": "_statistics_source",
     "Filters": "_statistics_source",

@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wfb_jupyter.errors import StateError
-from wfb_jupyter.executions import ExecutionRef, ExecutionState
+from wfb_jupyter.executions import ExecutionRef, ExecutionState, UpdateOutcome
 from wfb_jupyter.services._results import RunOutcome
 
 if TYPE_CHECKING:
+    from wfb_jupyter.services._run_graph import RunGraph
     from wfb_jupyter.services._runs import Runs
 
 
@@ -67,6 +68,20 @@ class ExecutionHandle:
     def signal_schema(self, name: str) -> dict[str, Any] | None:
         """The payload schema of a signal the execution's version declares (None for undeclared names)."""
         return self._runs.signal_schema(self.ref, name)
+
+    def update(self, name: str, payload: Any = None) -> UpdateOutcome:
+        """Send an update and wait for the execution's answer: its result, or why it refused (the run is
+        then unchanged)."""
+        return self._runs.update(self.ref, name, payload)
+
+    def update_schema(self, name: str) -> dict[str, Any] | None:
+        """The payload schema of an update the execution's version declares (None for undeclared names)."""
+        return self._runs.update_schema(self.ref, name)
+
+    def graph(self, state: ExecutionState | None = None) -> RunGraph:
+        """Where the run is, step by step (done, running, failed, skipped, not reached, loop counts), to
+        draw on its workflow's graph; ``state`` is a status just read, to draw it without asking again."""
+        return self._runs.graph(self.ref, state)
 
     def query(self, name: str, *args: Any) -> Any:
         return self._runs.query(self.ref, name, *args)

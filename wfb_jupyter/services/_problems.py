@@ -12,6 +12,7 @@ def definition_problems_message(
     *,
     first_line: int = 2,
     name_given_as: str | None = None,
+    action: str = "built",
 ) -> str:
     """The problems of a definition, each pointing at its line as the user sees it in the cell.
 
@@ -19,12 +20,13 @@ def definition_problems_message(
     file or a variable.
     ``name_given_as`` says where the name came from when it was not in the text (``the %%workflow line``), so
     that a problem with the name points there rather than at a line the user never wrote.
+    ``action`` is what did not happen: ``built``, or ``tested`` for a test run.
     """
     lines = cell_text.splitlines()
     errors = [p for p in problems if getattr(p, "level", "error") == "error"]
     count = len(errors)
     noun = "error" if count == 1 else "errors"
-    out = [f"workflow {name!r} was not built ({count} {noun}; nothing was stored):"]
+    out = [f"workflow {name!r} was not {action} ({count} {noun}; nothing was stored):"]
     for problem in problems:
         level = getattr(problem, "level", "error")
         path = getattr(problem, "path", "")

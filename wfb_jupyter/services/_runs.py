@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from compiler import validate_input
+from wfb_jupyter.compiler import validate_input
 from wfb_jupyter.errors import InputError, StateError
 from wfb_jupyter.executions import (
     ExecutionFailedError,
     ExecutionRef,
     ExecutionState,
+    UpdateOutcome,
     cancel_execution,
     describe_execution,
     find_execution_ref,
@@ -23,6 +24,7 @@ from wfb_jupyter.executions import (
     signal_execution,
     start_execution,
     terminate_execution,
+    update_execution,
     wait_for_result,
 )
 from wfb_jupyter.services._context import ServiceContext
@@ -31,9 +33,15 @@ from wfb_jupyter.services._handle import ExecutionHandle
 from wfb_jupyter.services._inputs import describe_fields, input_problems_message
 from wfb_jupyter.services._projects import Projects
 from wfb_jupyter.services._results import ExecutionSummary, RunOutcome
+from wfb_jupyter.services._run_graph import AttemptRow, RunGraph, step_progress
 from wfb_jupyter.services._versions import Versions
 from wfb_jupyter.services._workers import Workers
-from wfb_jupyter.storage import find_execution, list_executions, list_workflows
+from wfb_jupyter.storage import (
+    find_execution,
+    list_activity_attempts,
+    list_executions,
+    list_workflows,
+)
 from wfb_jupyter.workers import serve_for_start
 
 
@@ -158,16 +166,44 @@ class Runs:
         state = self._context.with_client(lambda client: describe_execution(engine, client, ref))
         return replace(state, note=note) if note and state.running else state
 
-    def signal(self, ref: ExecutionRef, signal: str, payload: Any = None) -> str | None:
-        schema = self.signal_schema(ref, signal)
-        if schema is not None and (schema.get("properties") or payload is not None):
-            problems = validate_input(schema, payload if payload is not None else {})
-            if problems:
-                raise InputError(
-                    f"signal {signal!r} was not sent to {ref.workflow_id}: "
-                    + "; ".join(problems)
-                    + f" (it takes: {describe_fields(schema)})"
+    def graph(self, ref: ExecutionRef, state: ExecutionState | None = None) -> RunGraph:
+        """Where the run is, step by step, to draw on its workflow's graph; from ``state`` when the caller
+        has just read it (a live view), unless it lacks the progress of a run that has ended."""
+        if state is None or (state.progress is None and not state.running):
+            self._workers.ensure_serving(self._projects.current())
+            engine = self._context.engine
+            state = self._context.with_client(
+                lambda client: describe_execution(engine, client, ref, progress_when_closed=True)
+            )
+        attempts = self._context.read(
+            lambda session: [
+                AttemptRow(
+                    row.activity_id or row.step_id,
+                    row.attempt,
+                    row.status,
+                    row.duration_ms,
+                    row.error,
                 )
+                for row in list_activity_attempts(session, ref.workflow_id, ref.run_id or None)
+            ]
+        )
+        manifest = self._versions.manifest(ref.workflow_name, ref.version)
+        steps = step_progress(
+            manifest, state.status, state.progress, attempts, state.pending_activities, state.error
+        )
+        definition = self._versions.code(ref.workflow_name, ref.version, "definition")
+        return RunGraph(
+            ref.workflow_id,
+            ref.workflow_name,
+            ref.version,
+            state.status,
+            definition,
+            steps,
+            state.error,
+        )
+
+    def signal(self, ref: ExecutionRef, signal: str, payload: Any = None) -> str | None:
+        self._check_payload(ref, "signals", signal, payload)
         note = self._workers.ensure_serving(self._projects.current())
         engine = self._context.engine
         self._context.with_client(
@@ -176,8 +212,39 @@ class Runs:
         return note
 
     def signal_schema(self, ref: ExecutionRef, signal: str) -> dict[str, Any] | None:
-        signals = self._versions.manifest(ref.workflow_name, ref.version).get("signals", {})
-        return dict(signals[signal]) if signal in signals else None
+        return self._message_schema(ref, "signals", signal)
+
+    def update(self, ref: ExecutionRef, update: str, payload: Any = None) -> UpdateOutcome:
+        """Send an update and wait for the answer; a payload that does not fit is refused unsent."""
+        self._check_payload(ref, "updates", update, payload)
+        note = self._workers.ensure_serving(self._projects.current())
+        if note is not None:
+            raise StateError(f"update {update!r} cannot be answered: {note}")
+        engine = self._context.engine
+        return self._context.with_client(
+            lambda client: update_execution(engine, client, ref, update, payload)
+        )
+
+    def update_schema(self, ref: ExecutionRef, update: str) -> dict[str, Any] | None:
+        return self._message_schema(ref, "updates", update)
+
+    def _check_payload(self, ref: ExecutionRef, kind: str, name: str, payload: Any) -> None:
+        """Refuse, unsent, a payload that does not fit what the run's version declares for the message."""
+        schema = self._message_schema(ref, kind, name)
+        if schema is None or not (schema.get("properties") or payload is not None):
+            return
+        problems = validate_input(schema, payload if payload is not None else {})
+        if problems:
+            raise InputError(
+                f"{kind[:-1]} {name!r} was not sent to {ref.workflow_id}: "
+                + "; ".join(problems)
+                + f" (it takes: {describe_fields(schema)})"
+            )
+
+    def _message_schema(self, ref: ExecutionRef, kind: str, name: str) -> dict[str, Any] | None:
+        """The payload schema of a signal or update the run's version declares (None for other names)."""
+        declared = self._versions.manifest(ref.workflow_name, ref.version).get(kind, {})
+        return dict(declared[name]) if name in declared else None
 
     def query(self, ref: ExecutionRef, query: str, *args: Any) -> Any:
         note = self._workers.ensure_serving(self._projects.current())

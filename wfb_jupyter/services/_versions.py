@@ -8,12 +8,12 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from compiler import CompiledWorkflow, WorkflowDefinitionError
 from wfb_jupyter.builds import (
     compile_and_store,
     compile_next,
     notebook_catalogue,
 )
+from wfb_jupyter.compiler import CompiledWorkflow, WorkflowDefinitionError
 from wfb_jupyter.errors import DefinitionError, InputError, WfbError
 from wfb_jupyter.services._context import ServiceContext
 from wfb_jupyter.services._diff import unified_diff, version_changes

@@ -22,6 +22,7 @@ from wfb_jupyter.temporal._runtime import (
     RuntimeAlreadyMadeError,
     enable_prometheus_metrics,
     sdk_metric_meter,
+    sdk_runtime,
 )
 from wfb_jupyter.temporal._search_attributes import (
     SEARCH_ATTRIBUTES,
@@ -48,7 +49,8 @@ __all__ = [
     "local_server",
     "TemporalCli",
     "find_temporal_cli",
-    # the SDK runtime's metrics
+    # the SDK runtime every client uses (core logs go to the Python logger), and its metrics
+    "sdk_runtime",
     "RuntimeAlreadyMadeError",
     "enable_prometheus_metrics",
     "sdk_metric_meter",

@@ -36,11 +36,13 @@ from wfb_jupyter.temporal._server_state import (
 
 # Local use, tuned (measured in benchmarks/local_server.py): WAL and normal sync make SQLite commits cheap; the
 # history service's queue processors poll at most 20 times a second by default, which adds 35-50 ms before
-# every workflow task of a short workflow.
+# every workflow task of a short workflow. The frontend's daily version check is the server's only outbound
+# connection, and these machines may have no route out.
 TUNING_FLAGS: tuple[str, ...] = (
     "--sqlite-pragma", "journal_mode=wal",
     "--sqlite-pragma", "synchronous=normal",
     "--dynamic-config-value", "history.transferProcessorMaxPollRPS=10000",
+    "--dynamic-config-value", "frontend.enableServerVersionCheck=false",
 )  # fmt: skip
 
 _PORT_BASE, _PORT_SPAN = (

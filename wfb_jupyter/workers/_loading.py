@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from compiler import ComponentSpec, render_activities_module
+from wfb_jupyter.compiler import ComponentSpec, render_activities_module
 from wfb_jupyter.components import BUILTIN_SPECS, spec_from_row
 from wfb_jupyter.errors import WorkerError
 from wfb_jupyter.runtime import (

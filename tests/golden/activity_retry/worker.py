@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_activity_retry_v1 import ActivityRetryWorkflow
 from wfb_activity_retry_v1_activities import ACTIVITIES
 
-BUILD_ID = "4c7bb2d5220a52bacaa6"
+BUILD_ID = "aaad9f580ce2e07c0433"
 DEFAULT_TASK_QUEUE = "golden"
 
 

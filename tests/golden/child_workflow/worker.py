@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parent_flow_v1 import ParentFlowWorkflow
 from wfb_parent_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "e4b78b55d5849c344b3a"
+BUILD_ID = "abeca1dcab886ea3862c"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_expressions_v1 import ExpressionsWorkflow
 from wfb_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "8f3f3121a3e3b1537b1f"
+BUILD_ID = "1847cde367c2272c719a"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_fail_step_v1 import FailStepWorkflow
 from wfb_fail_step_v1_activities import ACTIVITIES
 
-BUILD_ID = "b49a41fb0c316979edf9"
+BUILD_ID = "ded1911e9f49b1fa7e64"
 DEFAULT_TASK_QUEUE = "golden"
 
 

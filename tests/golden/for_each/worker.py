@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_for_each_v1 import ForEachWorkflow
 from wfb_for_each_v1_activities import ACTIVITIES
 
-BUILD_ID = "5062ed0973c9c88491b0"
+BUILD_ID = "69a72082d929b5043e57"
 DEFAULT_TASK_QUEUE = "golden"
 
 

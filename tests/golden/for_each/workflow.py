@@ -63,6 +63,8 @@ class ForEachWorkflow:
         self._skipped: list[str] = []
         self._started: set[str] = set()
         self._runs: dict[str, int] = {}
+        # A loop or parallel step's run id -> [done, total], for its progress.
+        self._counts: dict[str, list[int]] = {}
 
     @workflow.run
     async def run(self, params: ForEachInput) -> Any:
@@ -81,6 +83,7 @@ class ForEachWorkflow:
             "skipped_steps": list(self._skipped),
             "pending_steps": [step for step in STEP_IDS if step not in self._started],
             "step_results": dict(self._results),
+            "counts": {run_id: list(count) for run_id, count in self._counts.items()},
         }
 
     def _begin(self, step_id: str, scope: dict[str, Any]) -> str:
@@ -114,6 +117,7 @@ class ForEachWorkflow:
         result: Any
         items = list(self._input["items"])
         limit = asyncio.Semaphore(2)
+        self._counts[run_id] = [0, len(items)]
 
         async def iteration(index: int, item: Any) -> Any:
             async with limit:
@@ -124,7 +128,9 @@ class ForEachWorkflow:
                     "number": item,
                     "index": index,
                 }
-                return await self._body_each(inner)
+                value = await self._body_each(inner)
+                self._counts[run_id][0] += 1
+                return value
 
         result = await asyncio.gather(*(iteration(i, v) for i, v in enumerate(items)))
         self._finish("each", run_id, scope, result)

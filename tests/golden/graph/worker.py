@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_graph_flow_v1 import GraphFlowWorkflow
 from wfb_graph_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "67f2f86434381006ec9c"
+BUILD_ID = "f5a03abbb34d14a8fa20"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_if_else_v1 import IfElseWorkflow
 from wfb_if_else_v1_activities import ACTIVITIES
 
-BUILD_ID = "2ae98db8a7433b3a466a"
+BUILD_ID = "6a226cff8d80d24489dc"
 DEFAULT_TASK_QUEUE = "golden"
 
 

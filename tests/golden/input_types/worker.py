@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_input_types_v1 import InputTypesWorkflow
 from wfb_input_types_v1_activities import ACTIVITIES
 
-BUILD_ID = "325c39f39b3396aefb63"
+BUILD_ID = "42b3414ddc2c6a122fc4"
 DEFAULT_TASK_QUEUE = "golden"
 
 

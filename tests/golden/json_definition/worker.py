@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_json_flow_v1 import JsonFlowWorkflow
 from wfb_json_flow_v1_activities import ACTIVITIES
 
-BUILD_ID = "b595cecddcc26ed45b9c"
+BUILD_ID = "df93ad496c612a74b4e8"
 DEFAULT_TASK_QUEUE = "golden"
 
 

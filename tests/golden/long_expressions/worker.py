@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_long_expressions_v1 import LongExpressionsWorkflow
 from wfb_long_expressions_v1_activities import ACTIVITIES
 
-BUILD_ID = "44fc927262a747ac2f3d"
+BUILD_ID = "215a308586a6837e8d8c"
 DEFAULT_TASK_QUEUE = "golden"
 
 

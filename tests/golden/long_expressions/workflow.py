@@ -177,6 +177,8 @@ class LongExpressionsWorkflow:
         self._skipped: list[str] = []
         self._started: set[str] = set()
         self._runs: dict[str, int] = {}
+        # A loop or parallel step's run id -> [done, total], for its progress.
+        self._counts: dict[str, list[int]] = {}
         self._vars["running_total_of_everything"] = 0
 
     @workflow.run
@@ -213,6 +215,7 @@ class LongExpressionsWorkflow:
             "skipped_steps": list(self._skipped),
             "pending_steps": [step for step in STEP_IDS if step not in self._started],
             "step_results": dict(self._results),
+            "counts": {run_id: list(count) for run_id, count in self._counts.items()},
         }
 
     def _begin(self, step_id: str, scope: dict[str, Any]) -> str:
@@ -355,6 +358,7 @@ class LongExpressionsWorkflow:
             ],
         )
         limit = asyncio.Semaphore(1)
+        self._counts[run_id] = [0, len(items)]
 
         async def iteration(index: int, item: Any) -> Any:
             async with limit:
@@ -365,7 +369,9 @@ class LongExpressionsWorkflow:
                     "item": item,
                     "index": index,
                 }
-                return await self._body_every_line(inner)
+                value = await self._body_every_line(inner)
+                self._counts[run_id][0] += 1
+                return value
 
         result = await asyncio.gather(*(iteration(i, v) for i, v in enumerate(items)))
         self._finish("every_line", run_id, scope, result)

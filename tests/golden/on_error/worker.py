@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_on_error_v1 import OnErrorWorkflow
 from wfb_on_error_v1_activities import ACTIVITIES
 
-BUILD_ID = "df17b99e0790ecf3247b"
+BUILD_ID = "7603059bfa9cf7d05e6b"
 DEFAULT_TASK_QUEUE = "golden"
 
 

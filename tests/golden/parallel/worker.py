@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_parallel_branches_v1 import ParallelBranchesWorkflow
 from wfb_parallel_branches_v1_activities import ACTIVITIES
 
-BUILD_ID = "074b01b71abc232756a5"
+BUILD_ID = "14f9ca1bbf3ba8628801"
 DEFAULT_TASK_QUEUE = "golden"
 
 

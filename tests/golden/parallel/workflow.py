@@ -52,6 +52,8 @@ class ParallelBranchesWorkflow:
         self._skipped: list[str] = []
         self._started: set[str] = set()
         self._runs: dict[str, int] = {}
+        # A loop or parallel step's run id -> [done, total], for its progress.
+        self._counts: dict[str, list[int]] = {}
 
     @workflow.run
     async def run(self, params: ParallelBranchesInput) -> Any:
@@ -70,6 +72,7 @@ class ParallelBranchesWorkflow:
             "skipped_steps": list(self._skipped),
             "pending_steps": [step for step in STEP_IDS if step not in self._started],
             "step_results": dict(self._results),
+            "counts": {run_id: list(count) for run_id, count in self._counts.items()},
         }
 
     def _begin(self, step_id: str, scope: dict[str, Any]) -> str:
@@ -101,10 +104,17 @@ class ParallelBranchesWorkflow:
     async def _step_fan_out(self, scope: dict[str, Any]) -> str | None:
         run_id = self._begin("fan_out", scope)
         result: Any
+        self._counts[run_id] = [0, 3]
+
+        async def branch(work: Any) -> Any:
+            value = await work
+            self._counts[run_id][0] += 1
+            return value
+
         result = await asyncio.gather(
-            self._branch_0_fan_out(scope),
-            self._branch_1_fan_out(scope),
-            self._branch_2_fan_out(scope),
+            branch(self._branch_0_fan_out(scope)),
+            branch(self._branch_1_fan_out(scope)),
+            branch(self._branch_2_fan_out(scope)),
         )
         self._finish("fan_out", run_id, scope, result)
         return None

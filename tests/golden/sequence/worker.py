@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sequence_group_v1 import SequenceGroupWorkflow
 from wfb_sequence_group_v1_activities import ACTIVITIES
 
-BUILD_ID = "108ee89dc2fac9666bb3"
+BUILD_ID = "6397d6104af85eb08c40"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_set_vars_v1 import SetVarsWorkflow
 from wfb_set_vars_v1_activities import ACTIVITIES
 
-BUILD_ID = "25a367319c1bf9492e54"
+BUILD_ID = "2d8b118a95f29b0072bc"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_signals_queries_v1 import SignalsQueriesWorkflow
 from wfb_signals_queries_v1_activities import ACTIVITIES
 
-BUILD_ID = "c9f84b3d915ce33f6ea2"
+BUILD_ID = "ad8ed44f83bcb89198c1"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -57,6 +57,8 @@ class SignalsQueriesWorkflow:
         self._skipped: list[str] = []
         self._started: set[str] = set()
         self._runs: dict[str, int] = {}
+        # A loop or parallel step's run id -> [done, total], for its progress.
+        self._counts: dict[str, list[int]] = {}
         self._vars["items"] = []
         self._vars["done"] = False
 
@@ -96,6 +98,7 @@ class SignalsQueriesWorkflow:
             "skipped_steps": list(self._skipped),
             "pending_steps": [step for step in STEP_IDS if step not in self._started],
             "step_results": dict(self._results),
+            "counts": {run_id: list(count) for run_id, count in self._counts.items()},
         }
 
     def _begin(self, step_id: str, scope: dict[str, Any]) -> str:

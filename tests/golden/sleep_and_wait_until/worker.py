@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_sleep_and_wait_v1 import SleepAndWaitWorkflow
 from wfb_sleep_and_wait_v1_activities import ACTIVITIES
 
-BUILD_ID = "4778bd824787f27e3ad7"
+BUILD_ID = "59f3a10f06e83613dd06"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_switch_route_v1 import SwitchRouteWorkflow
 from wfb_switch_route_v1_activities import ACTIVITIES
 
-BUILD_ID = "c40b8895d31473428043"
+BUILD_ID = "fe286abf74fe5d139e9f"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_user_component_v1 import UserComponentWorkflow
 from wfb_user_component_v1_activities import ACTIVITIES
 
-BUILD_ID = "ffe1d84c65726366b01e"
+BUILD_ID = "0fb259161d576eda350c"
 DEFAULT_TASK_QUEUE = "golden"
 
 

@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 from wfb_wait_signal_v1 import WaitSignalWorkflow
 from wfb_wait_signal_v1_activities import ACTIVITIES
 
-BUILD_ID = "cd678733485442173ddb"
+BUILD_ID = "f3c422e1dab14522272d"
 DEFAULT_TASK_QUEUE = "golden"
 
 
