@@ -72,6 +72,11 @@ from wfb_jupyter.storage.repository.activities import (
     list_activity_attempts,
     record_activity_attempts,
 )
+from wfb_jupyter.storage.repository.attempt_tally import (
+    AttemptTally,
+    WorkerShare,
+    tally_attempts,
+)
 from wfb_jupyter.storage.repository.components import (
     get_component,
     list_component_versions,
@@ -242,6 +247,10 @@ __all__ = [
     "get_activity_statistics",
     "list_activity_attempts",
     "record_activity_attempts",
+    # how attempts divide among a project's workers, and duplicates (none expected)
+    "AttemptTally",
+    "WorkerShare",
+    "tally_attempts",
     # rollups and their duration histograms
     "GAMMA",
     "RECORD_DTYPE",

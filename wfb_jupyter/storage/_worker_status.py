@@ -42,6 +42,13 @@ class WorkerStatus:
         """Polling the task queue now (a reconnecting worker will again, without a restart)."""
         return self.status in ("running", "reconnecting")
 
+    @property
+    def uptime(self) -> str | None:
+        """How long since the worker started (``42s``, ``3m05s``, ``2h10m``), or None if unknown."""
+        if self.started_at is None:
+            return None
+        return _span((utc_now() - self.started_at).total_seconds())
+
     def describe(self) -> str:
         age = (
             f", last heartbeat {self.heartbeat_age_seconds:.0f} s ago"
@@ -52,9 +59,7 @@ class WorkerStatus:
         reason = f" ({self.error})" if self.error else ""
         if self.failed_versions and not self.error:
             reason = f" (cannot load {', '.join(self.failed_versions)})"
-        up = ""
-        if self.started_at is not None:
-            up = f", up {_span((utc_now() - self.started_at).total_seconds())}"
+        up = f", up {self.uptime}" if self.uptime else ""
         return (
             f"{self.mode} worker {self.pid}@{self.host} for {self.project_id} on {self.task_queue}: "
             f"{self.status}{reason}{up}{age}; serves {versions}"
