@@ -12,11 +12,16 @@ import pytest
 from fleet_support import Fleet, kill_hard, wait_for, wait_serving, worker_row
 from sqlalchemy import Engine, func, select
 
+from wfb_jupyter import Workspace
 from wfb_jupyter.builds import compile_and_store
 from wfb_jupyter.executions import close_finished_executions, start_execution
+from wfb_jupyter.magics._run_commands import _describe_worker as describe_worker
+from wfb_jupyter.settings import WfbSettings
 from wfb_jupyter.storage import (
     ExecutionRollup,
     activate_version,
+    get_project,
+    get_user,
     get_workflow_by_name,
     list_activity_attempts,
     list_executions,
@@ -185,6 +190,7 @@ async def test_three_workers_share_a_project_exactly_once_through_a_sigkill(
 async def test_every_worker_loads_a_newly_activated_version(
     pg_engine: Engine,
     pg_project_id: str,
+    postgres_url: str,
     fleet: Fleet,
     kernel_worker: ProjectWorkerManager,
     temporal: TemporalConnection,
@@ -215,14 +221,21 @@ async def test_every_worker_loads_a_newly_activated_version(
             for status in worker_statuses(session, project, stale_after=STALE_SECONDS):
                 print(status.describe())
         raise
+    # What a notebook sees: the workers service (`ws.workers.list()`) and `%wfb workers`' lines.
     with session_scope(engine) as session:
-        statuses = worker_statuses(session, project, stale_after=STALE_SECONDS)
+        owner = get_user(session, get_project(session, project).user_id)
+        assert owner is not None
+    workspace = Workspace(WfbSettings(database_url=postgres_url, project="fleet", user=owner.name))
+    try:
+        statuses = workspace.workers.list()
+    finally:
+        workspace.engine.dispose()  # the process-wide engine of a schema the fixture drops
     for status in statuses:
-        # what `%wfb workers` prints: mode, pid, host, versions and age
-        line = status.describe()
+        line = describe_worker(status)  # mode, pid, host, status, uptime, heartbeat age, versions
         print(line)
         assert status.host and status.pid and status.uptime is not None
-        assert f"{status.pid}@{status.host}" in line and ", up " in line
+        assert f"pid {status.pid} on {status.host}: running, up " in line
+        assert f"fleet.v{second}" in line
     assert sorted(status.mode for status in statuses) == ["in-kernel", "sidecar", "sidecar"]
 
     client = await temporal.get_client()
