@@ -5,6 +5,7 @@ doubles nothing; a newly activated version reaches every worker; a SIGKILLed one
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import AsyncIterator
 
@@ -132,9 +133,16 @@ async def test_three_workers_share_a_project_exactly_once_through_a_sigkill(
     assert set(by_pid) == {kernel_worker.status(project).pid, doomed.pid, survivor.pid}
     assert all(count > 0 for count in by_pid.values()), by_pid
 
-    second_half = await start(range(HALF, 2 * HALF))
-    await wait_for(lambda: completed() >= HALF + 5, what="the second half under way")
+    # Half-way: the second half is still being started while the first of it complete.
+    starting = asyncio.ensure_future(start(range(HALF, 2 * HALF)))
+    # Attempts are recorded as they finish (closes lag behind by the reconciler's interval): kill when half of
+    # the second half's attempts are in.
+    halfway = HALF * len(STEPS) + HALF * len(STEPS) // 2
+    await wait_for(lambda: recorded() >= halfway, what="the second half under way")
     kill_hard(doomed)  # mid-flight: its running attempts time out and run on the others
+    killed_at = recorded()
+    second_half = await starting
+    assert killed_at < 2 * HALF * len(STEPS)
     await wait_for(lambda: completed() == 2 * HALF, timeout=180, what="every execution completed")
 
     def every_step_recorded() -> bool:
@@ -159,7 +167,11 @@ async def test_three_workers_share_a_project_exactly_once_through_a_sigkill(
                 ExecutionRollup.project_id == project
             )
         )
-    print("after the SIGKILL:", [(s.mode, s.pid, s.attempts) for s in tally.shares])
+    print(
+        f"SIGKILL of {doomed.pid} with {killed_at} of {2 * HALF * len(STEPS)} attempts in; "
+        f"retried after it: {tally.attempts - 2 * HALF * len(STEPS)}; shares:",
+        [(s.mode, s.pid, s.attempts) for s in tally.shares],
+    )
     assert len(rows) == 2 * HALF
     for n, run in enumerate(first_half + second_half):
         assert (rows[run].status, rows[run].result) == ("completed", n)
