@@ -228,8 +228,11 @@ def main() -> int:
     parser.add_argument("--temporal-address", default=os.environ.get("TEMPORAL_ADDRESS"))
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql"):
-        print("needs PostgreSQL: --database-url or WFB_TEST_DATABASE_URL", file=sys.stderr)
-        return 2
+        # Not a failure of `make bench` on a machine without PostgreSQL: said, and skipped.
+        print(
+            "skipped: needs PostgreSQL (--database-url or WFB_TEST_DATABASE_URL)", file=sys.stderr
+        )
+        return 0
     # The sidecars inherit this: a killed one is stale after STALE_SECONDS without heartbeats.
     os.environ["WFB_STALE_SECONDS"] = str(STALE_SECONDS)
     with (
