@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from test_rollups import snapshot
 
 from wfb_jupyter.compiler import CompiledWorkflow
 from wfb_jupyter.storage import (
     ActivityAttempt,
     ActivityAttemptRecord,
+    ActivityRollup,
     ExecutionRecord,
     Project,
     close_execution,
@@ -26,12 +28,14 @@ from wfb_jupyter.storage import (
     heartbeat_worker,
     list_compiled_versions,
     next_version,
+    rebuild_rollups,
     record_activity_attempts,
     register_worker,
     run_write,
     session_scope,
     store_compiled_code,
 )
+from wfb_jupyter.storage._histogram import decode
 from wfb_jupyter.storage._types import utc_now
 
 RUNS_PER_PROCESS = 25
@@ -57,7 +61,7 @@ def _record_runs(engine: Any, project_id: str, workflow_id: int, name: str) -> N
                 attempt=1,
                 status="completed",
                 started_at=utc_now(),
-                duration_ms=10,
+                duration_ms=_duration(run, index),
             )
             for index in range(ATTEMPTS_PER_RUN)
         ]
@@ -72,6 +76,11 @@ def _record_runs(engine: Any, project_id: str, workflow_id: int, name: str) -> N
             ),
         )
         run_write(engine, lambda s: heartbeat_worker(s, worker_id))
+
+
+def _duration(run: int, index: int) -> int:
+    # Several histogram bins; each step's rollup row is shared by all three processes.
+    return 10 + run * ATTEMPTS_PER_RUN + index
 
 
 def _start(session: Session, *, workflow_id: int, temporal_id: str) -> ExecutionRecord:
@@ -173,7 +182,12 @@ class TestConcurrentWriters:
             assert _count(session, ActivityAttemptRecord) == runs * ATTEMPTS_PER_RUN
             (stats,) = get_activity_statistics(session, project.id)
             assert stats.attempt_count == runs * ATTEMPTS_PER_RUN
-            assert stats.total_duration_ms == runs * ATTEMPTS_PER_RUN * 10
+            durations = [
+                _duration(run, index)
+                for run in range(RUNS_PER_PROCESS)
+                for index in range(ATTEMPTS_PER_RUN)
+            ]
+            assert stats.total_duration_ms == sum(durations) * len(roles)
             counters = get_project(session, project.id)
             assert (counters.execution_count, counters.activity_attempt_count) == (
                 runs,
@@ -182,3 +196,13 @@ class TestConcurrentWriters:
             versions = list_compiled_versions(session, workflow_id)
             assert [v.version for v in versions] == list(range(1, BUILDS_BY_KERNEL + 1))
             assert [v.version for v in versions if v.is_active] == [BUILDS_BY_KERNEL]
+            # The processes updated the same rollup rows at once: they hold what the records give.
+            written = snapshot(session)
+            rebuild_rollups(session.connection())
+            assert snapshot(session) == written
+            rollups = session.scalars(select(ActivityRollup)).all()
+            assert sum(r.attempts for r in rollups) == runs * ATTEMPTS_PER_RUN
+            assert (
+                sum(sum(decode(r.histogram).values()) for r in rollups) == runs * ATTEMPTS_PER_RUN
+            )
+            session.rollback()

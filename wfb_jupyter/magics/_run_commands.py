@@ -302,9 +302,10 @@ def _describe_worker(worker: Any) -> str:
         return "started as a sidecar; its record appears with its first heartbeat."
     age = worker.heartbeat_age_seconds
     heartbeat = f", last heartbeat {age:.0f}s ago" if age is not None else ""
+    up = f", up {worker.uptime}" if worker.uptime else ""
     versions = ", ".join(worker.loaded_versions) or "nothing yet"
     line = (
-        f"{worker.mode} worker pid {worker.pid} on {worker.host}: {worker.status}{heartbeat}; "
+        f"{worker.mode} worker pid {worker.pid} on {worker.host}: {worker.status}{up}{heartbeat}; "
         f"task queue {worker.task_queue!r}; serves {versions}"
     )
     return line + (f"; error: {worker.error}" if worker.error else "")

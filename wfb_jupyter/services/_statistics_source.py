@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Engine
 
 from wfb_jupyter import statistics
-from wfb_jupyter.storage import list_workflows, session_scope
+from wfb_jupyter.storage import list_workflows, read_scope
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,42 +42,61 @@ class Filters:
 
 
 class StatisticsSource:
-    """A project's statistics read from the database, one short session per question."""
+    """A project's statistics read from the database, one short session per question: summaries from the
+    rollups (``exact``: ranking the raw rows, whose cost grows with the history), runs from their rows."""
 
-    def __init__(self, engine: Engine, project_id: str) -> None:
+    def __init__(self, engine: Engine, project_id: str, *, exact: bool = False) -> None:
         self.engine = engine
         self.project_id = project_id
+        self.exact = exact
 
     def _read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with session_scope(self.engine) as session:
+        # Reads only: on SQLite a read scope never waits behind the workers' writes.
+        with read_scope(self.engine) as session:
             return function(session, self.project_id, *args, **kwargs)
 
     def workflows(self) -> list[str]:
-        return [workflow.name for workflow in self._read(list_workflows)]
+        # Names read inside the scope: a read scope rolls back, which expires what it loaded.
+        return self._read(
+            lambda session, project: [w.name for w in list_workflows(session, project)]
+        )
 
     def versions(self, workflow: str | None) -> list[int]:
-        frame = self._read(statistics.execution_summary, by=("version",), workflow=workflow)
+        frame = self._read(
+            statistics.execution_summary, by=("version",), workflow=workflow, exact=self.exact
+        )
         return sorted(int(version) for version in frame["version"])
 
     def components(self) -> list[str]:
         return [
             str(name)
-            for name in self._read(statistics.activity_summary, by=("component",))["component"]
+            for name in self._read(
+                statistics.activity_summary, by=("component",), exact=self.exact
+            )["component"]
         ]
 
     def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
-        return self._read(statistics.executions_frame, **filters.for_executions(), limit=limit)
+        """The latest closed runs' durations (workflow, version, status, started_at, duration_ms)."""
+        return self._read(statistics.execution_durations, **filters.for_executions(), limit=limit)
 
     def execution_summary(
         self, filters: Filters, by: Sequence[str], bucket: str | None = None
     ) -> pd.DataFrame:
         return self._read(
-            statistics.execution_summary, by, bucket=bucket, **filters.for_executions()
+            statistics.execution_summary,
+            by,
+            bucket=bucket,
+            exact=self.exact,
+            **filters.for_executions(),
         )
 
     def activity_summary(
         self, filters: Filters, by: Sequence[str], bucket: str | None = None
     ) -> pd.DataFrame:
         return self._read(
-            statistics.activity_summary, by, bucket=bucket, **filters.for_activities()
+            statistics.activity_summary,
+            by,
+            bucket=bucket,
+            exact=self.exact,
+            **filters.for_activities(),
         )

@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
 T = TypeVar("T")
+CHART_RUNS = 5_000
+
+
+def _bucket_for(executions: pd.DataFrame) -> str:
+    """Minutes for a short history (finer than the rollups: they rank raw rows), else hours or days."""
+    if len(executions) < 2:
+        return "minute"
+    span = executions["started_at"].max() - executions["started_at"].min()
+    if len(executions) < CHART_RUNS and span.total_seconds() < 6 * 3600:
+        return "minute"
+    return "hour" if span.days < 30 else "day"
 
 
 class Stats:
@@ -35,39 +46,61 @@ class Stats:
         name: str | None = None,
         by: Sequence[str] = ("workflow", "version"),
         bucket: str | None = None,
+        *,
+        exact: bool = False,
     ) -> pd.DataFrame:
-        """Executions per group: counts by outcome, success rate, mean and percentile durations."""
+        """Executions per group: counts by outcome, success rate, mean and percentile durations (from the
+        rollups, percentiles within 1 %; ``exact``: from the raw rows, slower on a long history)."""
         self._known(name)
         from wfb_jupyter.statistics import execution_summary
 
         return self._read(
-            lambda s, project: execution_summary(s, project, by, bucket=bucket, workflow=name)
+            lambda s, project: execution_summary(
+                s, project, by, bucket=bucket, workflow=name, exact=exact
+            )
         )
 
     def activities(
-        self, name: str | None = None, by: Sequence[str] = ("component",), bucket: str | None = None
+        self,
+        name: str | None = None,
+        by: Sequence[str] = ("component",),
+        bucket: str | None = None,
+        *,
+        exact: bool = False,
     ) -> pd.DataFrame:
         """Activity attempts per group (component by default): counts, retries, failures, durations."""
         self._known(name)
         from wfb_jupyter.statistics import activity_summary
 
         return self._read(
-            lambda s, project: activity_summary(s, project, by, bucket=bucket, workflow=name)
+            lambda s, project: activity_summary(
+                s, project, by, bucket=bucket, workflow=name, exact=exact
+            )
         )
 
-    def executions_frame(self, name: str | None = None, limit: int | None = None) -> pd.DataFrame:
-        """One row per execution, newest first."""
+    def executions_frame(
+        self, name: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> pd.DataFrame:
+        """One row per execution, newest first; ``limit`` and ``offset`` page through them."""
         self._known(name)
         from wfb_jupyter.statistics import executions_frame
 
         return self._read(
-            lambda s, project: executions_frame(s, project, workflow=name, limit=limit)
+            lambda s, project: executions_frame(
+                s, project, workflow=name, limit=limit, offset=offset
+            )
         )
 
     def attempts_frame(
-        self, name: str | None = None, execution: ExecutionHandle | str | None = None
+        self,
+        name: str | None = None,
+        execution: ExecutionHandle | str | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> pd.DataFrame:
-        """One row per activity attempt, of a workflow or of one execution (a handle or workflow id)."""
+        """One row per activity attempt, of a workflow or of one execution (a handle or workflow id), in
+        the order they started; ``limit`` and ``offset`` page through them."""
         self._known(name)
         from wfb_jupyter.statistics import activity_attempts_frame
 
@@ -76,7 +109,28 @@ class Stats:
             handle = self._runs.get(execution) if isinstance(execution, str) else execution
             run = (handle.workflow_id, handle.run_id)
         return self._read(
-            lambda s, project: activity_attempts_frame(s, project, workflow=name, execution=run)
+            lambda s, project: activity_attempts_frame(
+                s, project, workflow=name, execution=run, limit=limit, offset=offset
+            )
+        )
+
+    def latest_failures(
+        self, name: str | None = None, limit: int = 20, offset: int = 0
+    ) -> pd.DataFrame:
+        """The latest failed activity attempts, newest first, with their errors."""
+        self._known(name)
+        from wfb_jupyter.statistics import activity_attempts_frame
+
+        return self._read(
+            lambda s, project: activity_attempts_frame(
+                s,
+                project,
+                workflow=name,
+                status=("failed", "cancelled"),
+                newest_first=True,
+                limit=limit,
+                offset=offset,
+            )
         )
 
     def timeline(self, execution: ExecutionHandle | str) -> go.Figure:
@@ -92,7 +146,8 @@ class Stats:
         from wfb_jupyter import charts
         from wfb_jupyter.statistics import activity_attempts_frame
 
-        executions = self.executions_frame(name)
+        # The latest runs only: the charts of a long history read their aggregates from the rollups.
+        executions = self.executions_frame(name, limit=CHART_RUNS)
         figures: dict[str, go.Figure] = {}
         if not executions.empty:
             latest = (str(executions.iloc[0]["workflow_id"]), str(executions.iloc[0]["run_id"]))
@@ -101,7 +156,7 @@ class Stats:
             )
         figures["Durations"] = charts.duration_distribution(executions, by="workflow")
         figures["Percentiles over time"] = charts.percentiles_over_time(
-            self.summary(name, (), bucket="minute")
+            self.summary(name, (), bucket=_bucket_for(executions))
         )
         figures["Success rate"] = charts.success_rate(
             self.summary(name, ("workflow",)), by="workflow"

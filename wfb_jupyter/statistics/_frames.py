@@ -15,7 +15,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.statistics._sql import attempts_from, attempts_query, statuses, time_window
+from wfb_jupyter.statistics._sql import (
+    attempts_from,
+    attempts_query,
+    statuses,
+    time_window,
+    unindexed,
+)
 from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
 
 EXECUTION_COLUMNS = (
@@ -65,9 +71,10 @@ def executions_frame(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> pd.DataFrame:
     """The project's executions, newest first. ``workflow`` is a workflow name; ``since``/``until`` bound
-    ``started_at`` (inclusive/exclusive, timezone-aware)."""
+    ``started_at`` (inclusive/exclusive, timezone-aware); ``limit`` and ``offset`` page through them."""
     run = ExecutionRecord
     statement = (
         select(
@@ -83,7 +90,13 @@ def executions_frame(
             run.input,
             run.result,
         )
-        .join(Workflow, Workflow.id == run.workflow_id)
+        # The latest runs by walking the start-time index backwards, which stops after ``limit`` rows;
+        # joining through the runs' workflow index would sort all of the project's runs first.
+        .join(
+            Workflow,
+            Workflow.id
+            == (run.workflow_id if limit is None else unindexed(session, run.workflow_id)),
+        )
         .where(Workflow.project_id == project_id, *time_window(run.started_at, since, until))
         .order_by(run.started_at.desc(), run.id.desc())
     )
@@ -94,11 +107,45 @@ def executions_frame(
     wanted = statuses(status)
     if wanted is not None:
         statement = statement.where(run.status.in_(wanted))
-    if limit is not None:
-        statement = statement.limit(limit)
+    statement = _page(statement, limit, offset)
     frame = to_frame(session.execute(statement).all(), EXECUTION_COLUMNS)
     frame["result"] = frame["result"].map(_shown_result)
     return frame
+
+
+DURATION_COLUMNS = ("workflow", "version", "status", "started_at", "duration_ms")
+
+
+def execution_durations(
+    session: Session,
+    project_id: str,
+    *,
+    workflow: str | None = None,
+    version: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 5_000,
+) -> pd.DataFrame:
+    """The latest closed runs' durations, newest first (``DURATION_COLUMNS``): what a chart of duration
+    distributions draws, without the inputs and results ``executions_frame`` decodes."""
+    run = ExecutionRecord
+    statement = (
+        select(Workflow.name, run.version, run.status, run.started_at, run.duration_ms)
+        # As in executions_frame: the start-time index, walked backwards, stops after ``limit`` rows.
+        .join(Workflow, Workflow.id == unindexed(session, run.workflow_id))
+        .where(
+            Workflow.project_id == project_id,
+            run.duration_ms.is_not(None),
+            *time_window(run.started_at, since, until),
+        )
+        .order_by(run.started_at.desc(), run.id.desc())
+        .limit(limit)
+    )
+    if workflow is not None:
+        statement = statement.where(Workflow.name == workflow)
+    if version is not None:
+        statement = statement.where(run.version == version)
+    return to_frame(session.execute(statement).all(), DURATION_COLUMNS)
 
 
 def _shown_result(value: Any) -> str | None:
@@ -116,12 +163,17 @@ def activity_attempts_frame(
     component: str | None = None,
     workflow: str | None = None,
     execution: tuple[str, str | None] | None = None,
+    status: str | Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
+    offset: int = 0,
+    newest_first: bool = False,
 ) -> pd.DataFrame:
-    """The project's activity attempts in the order they started. ``execution`` is ``(workflow_id, run_id)``
-    in Temporal's terms (``run_id`` None: every run of that workflow id)."""
+    """The project's activity attempts in the order they started (``newest_first``: the latest first).
+    ``execution`` is ``(workflow_id, run_id)`` in Temporal's terms (``run_id`` None: every run of that workflow
+    id); ``status`` keeps attempts of that status (or those statuses), ``"failed"`` the failures, say;
+    ``limit`` and ``offset`` page through them. Raw rows: ``wfb db prune`` removes old ones."""
     attempt = ActivityAttemptRecord
     clauses, with_executions = attempts_query(
         project_id,
@@ -150,14 +202,28 @@ def activity_attempts_frame(
         ),
         with_executions=with_executions,
     )
+    wanted = statuses(status)
+    if wanted is not None:
+        clauses.append(attempt.status.in_(wanted))
+    if execution is not None:
+        # One run's attempts by the run's index, not by the project's, which holds every attempt.
+        clauses[0] = unindexed(session, attempt.project_id) == project_id
+    order = (attempt.started_at, attempt.step_id, attempt.attempt, attempt.id)
     statement = statement.where(*clauses).order_by(
-        attempt.started_at, attempt.step_id, attempt.attempt, attempt.id
+        *((column.desc() for column in order) if newest_first else order)
     )
-    if limit is not None:
-        statement = statement.limit(limit)
+    statement = _page(statement, limit, offset)
     frame = to_frame(session.execute(statement).all(), ATTEMPT_COLUMNS[:-1])
     frame["item"] = frame["activity_id"].map(item_index).astype("Int64")
     return frame
+
+
+def _page(statement: Any, limit: int | None, offset: int) -> Any:
+    if limit is not None and limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset cannot be negative (limit={limit}, offset={offset})")
+    if limit is not None:
+        statement = statement.limit(limit)
+    return statement.offset(offset) if offset else statement
 
 
 def item_index(activity_id: str | None) -> int | None:

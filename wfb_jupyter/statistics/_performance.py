@@ -1,5 +1,5 @@
 """How one component performs: counts, success rate, retries, duration percentiles, its slowest steps and
-its most common errors, each computed by an aggregate query."""
+its most common errors, each read from the rollups."""
 
 from __future__ import annotations
 
@@ -10,12 +10,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.statistics._sql import SUCCESS, attempts_from, attempts_query
+from wfb_jupyter.statistics._rollup_summaries import failures_by_error_type
 from wfb_jupyter.statistics._summaries import activity_summary
-from wfb_jupyter.storage import ActivityAttemptRecord
 
 SLOWEST_STEPS = 5
 COMMON_ERRORS = 5
@@ -106,22 +104,21 @@ def analyze_activity_performance(
     *,
     since: datetime | None = None,
     workflow: str | None = None,
+    exact: bool = False,
 ) -> ActivityPerformance:
-    """Performance of one component's attempts in a project; an unknown component gives zero attempts."""
-    overall = activity_summary(
-        session, project_id, by=(), component=component, workflow=workflow, since=since
-    )
+    """Performance of one component's attempts in a project; an unknown component gives zero attempts.
+    Read from the rollups (percentiles within ``RELATIVE_ERROR``), or with ``exact`` from the raw rows."""
+    filters: dict[str, Any] = {
+        "component": component,
+        "workflow": workflow,
+        "since": since,
+        "exact": exact,
+    }
+    overall = activity_summary(session, project_id, by=(), **filters)
     if overall.empty:
         return ActivityPerformance(component, 0, 0, 0, 0, None, None, None, None, None, None)
     numbers = overall.iloc[0]
-    per_step = activity_summary(
-        session,
-        project_id,
-        by=("workflow", "step"),
-        component=component,
-        workflow=workflow,
-        since=since,
-    )
+    per_step = activity_summary(session, project_id, by=("workflow", "step"), **filters)
     per_step = per_step.assign(_p95=per_step["p95_ms"].fillna(-1.0)).sort_values(
         ["_p95", "workflow", "step"], ascending=[False, True, True], kind="stable"
     )
@@ -148,31 +145,20 @@ def analyze_activity_performance(
             )
             for _, row in per_step.head(SLOWEST_STEPS).iterrows()
         ),
-        common_errors=_common_errors(session, project_id, component, workflow, since),
+        common_errors=_common_errors(session, project_id, filters),
     )
 
 
 def _common_errors(
-    session: Session,
-    project_id: str,
-    component: str,
-    workflow: str | None,
-    since: datetime | None,
+    session: Session, project_id: str, filters: dict[str, Any]
 ) -> tuple[ErrorCount, ...]:
-    attempt = ActivityAttemptRecord
-    clauses, needs_executions = attempts_query(
-        project_id, component=component, workflow=workflow, since=since
-    )
-    error_type = func.coalesce(attempt.error_type, NO_ERROR_TYPE)
-    count = func.count()
-    statement = (
-        attempts_from(select(error_type, count), with_executions=needs_executions)
-        .where(*clauses, attempt.status != SUCCESS)
-        .group_by(error_type)
-        .order_by(count.desc(), error_type)
-        .limit(COMMON_ERRORS)
-    )
-    return tuple(ErrorCount(str(name), int(total)) for name, total in session.execute(statement))
+    counts = failures_by_error_type(session, project_id, **filters)
+    named: dict[str, int] = {}
+    for error_type, count in counts.items():
+        name = NO_ERROR_TYPE if error_type is None else str(error_type)
+        named[name] = named.get(name, 0) + count
+    ranked = sorted(named.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(ErrorCount(name, count) for name, count in ranked[:COMMON_ERRORS] if count > 0)
 
 
 def _number(value: Any) -> float | None:

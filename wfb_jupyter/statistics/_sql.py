@@ -9,6 +9,8 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.selectable import Subquery
 from typing_extensions import Unpack
 
@@ -40,6 +42,16 @@ def bucket_expression(session: Session, column: Any, bucket: str) -> ColumnEleme
         # date_trunc on a timestamptz truncates in the session's time zone; buckets are UTC whatever it is.
         return func.date_trunc(bucket, func.timezone("UTC", column))
     raise ValueError(f"time buckets are supported on SQLite and PostgreSQL, not {dialect}")
+
+
+def unindexed(session: Session, column: Any) -> Any:
+    """``column`` as a term no index may serve, on SQLite (its unary ``+``); as it is elsewhere.
+
+    SQLite plans without statistics (nothing runs ANALYZE), so where two indexes could serve a query it may
+    pick the one that reads far more rows; this takes one out of its choice. PostgreSQL keeps statistics."""
+    if session.get_bind().dialect.name != "sqlite":
+        return column
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
 
 
 def time_window(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:

@@ -28,6 +28,13 @@ from wfb_jupyter.storage._errors import (
     StorageError,
 )
 from wfb_jupyter.storage._group_commit import BatchWriter, group_commit
+from wfb_jupyter.storage._histogram import (
+    GAMMA,
+    RECORD_DTYPE,
+    RELATIVE_ERROR,
+    bin_of,
+    representative,
+)
 from wfb_jupyter.storage._migrations import (
     current_revision,
     head_revision,
@@ -46,6 +53,8 @@ from wfb_jupyter.storage._worker_status import (
 )
 from wfb_jupyter.storage.orm import (
     ActivityAttemptRecord,
+    ActivityFailureRollup,
+    ActivityRollup,
     ActivityStatistics,
     Base,
     CompiledCode,
@@ -53,6 +62,7 @@ from wfb_jupyter.storage.orm import (
     ExecutionRecord,
     PayloadChunk,
     PayloadUse,
+    ExecutionRollup,
     Project,
     ScheduleRecord,
     StoredPayload,
@@ -65,6 +75,11 @@ from wfb_jupyter.storage.repository.activities import (
     get_activity_statistics,
     list_activity_attempts,
     record_activity_attempts,
+)
+from wfb_jupyter.storage.repository.attempt_tally import (
+    AttemptTally,
+    WorkerShare,
+    tally_attempts,
 )
 from wfb_jupyter.storage.repository.components import (
     get_component,
@@ -121,6 +136,14 @@ from wfb_jupyter.storage.repository.schedules import (
     save_schedule,
     update_schedule,
 )
+from wfb_jupyter.storage.repository.prune import (
+    ProjectPrune,
+    delete_attempts_before,
+    plan_prune,
+    whole_hour,
+)
+from wfb_jupyter.storage.repository.rollup_rebuild import rebuild_rollups
+from wfb_jupyter.storage.repository.rollups import epoch_hour
 from wfb_jupyter.storage.repository.workers import (
     STALE_AFTER,
     get_worker,
@@ -185,6 +208,8 @@ __all__ = [
     "StorageError",
     # ORM classes
     "ActivityAttemptRecord",
+    "ActivityFailureRollup",
+    "ActivityRollup",
     "ActivityStatistics",
     "Base",
     "CompiledCode",
@@ -192,6 +217,7 @@ __all__ = [
     "ExecutionRecord",
     "PayloadChunk",
     "PayloadUse",
+    "ExecutionRollup",
     "Project",
     "ScheduleRecord",
     "StoredPayload",
@@ -275,4 +301,21 @@ __all__ = [
     "read_payload_bytes",
     "store_payload",
     "use_payload",
+    # how attempts divide among a project's workers, and duplicates (none expected)
+    "AttemptTally",
+    "WorkerShare",
+    "tally_attempts",
+    # rollups and their duration histograms
+    "GAMMA",
+    "RECORD_DTYPE",
+    "RELATIVE_ERROR",
+    "bin_of",
+    "epoch_hour",
+    "rebuild_rollups",
+    "representative",
+    # pruning old attempts
+    "ProjectPrune",
+    "delete_attempts_before",
+    "plan_prune",
+    "whole_hour",
 ]

@@ -87,3 +87,24 @@ def _parameters(compiled: _Compiled, rows: Sequence[Mapping[str, Any]]) -> list[
         return values
     names = [name for name, *_ in parameters]
     return [dict(zip(names, row, strict=True)) for row in values]
+
+
+def fetch_all(connection: Connection, sql: str, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Run a SELECT written for the driver's positional placeholders (``placeholder``) on its cursor: for a
+    small lookup made on every commit, where building and caching a Core statement costs more than the query."""
+    dialect = connection.dialect
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, tuple(parameters))
+        return list(cursor.fetchall())
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            sql, parameters, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+
+
+def placeholder(dialect: Dialect) -> str | None:
+    """The driver's positional placeholder, or None when it takes named parameters only."""
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)

@@ -13,7 +13,9 @@ from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import WorkerRecord
 from wfb_jupyter.storage.repository.workers import list_workers
 
-WORKER_STATES = ("starting", "running", "reconnecting", "stopped", "error", "stale")
+WORKER_STATES = ("starting", "running", "reconnecting", "draining", "stopped", "error", "stale")
+# States of a worker process that is alive (a draining one finishes what it runs, and polls no more).
+LIVE_STATES = ("starting", "running", "reconnecting", "draining")
 # A worker recovering by itself keeps beating with status ``error`` and a reason starting with this word.
 RECONNECTING = "reconnecting"
 
@@ -33,11 +35,19 @@ class WorkerStatus:
     error: str | None = None
     # Stored versions the worker could not load (workflow type -> why); it serves the others.
     failed_versions: dict[str, str] = field(default_factory=dict)
+    started_at: datetime | None = None
 
     @property
     def serving(self) -> bool:
         """Polling the task queue now (a reconnecting worker will again, without a restart)."""
         return self.status in ("running", "reconnecting")
+
+    @property
+    def uptime(self) -> str | None:
+        """How long since the worker started (``42s``, ``3m05s``, ``2h10m``), or None if unknown."""
+        if self.started_at is None:
+            return None
+        return _span((utc_now() - self.started_at).total_seconds())
 
     def describe(self) -> str:
         age = (
@@ -49,10 +59,19 @@ class WorkerStatus:
         reason = f" ({self.error})" if self.error else ""
         if self.failed_versions and not self.error:
             reason = f" (cannot load {', '.join(self.failed_versions)})"
+        up = f", up {self.uptime}" if self.uptime else ""
         return (
             f"{self.mode} worker {self.pid}@{self.host} for {self.project_id} on {self.task_queue}: "
-            f"{self.status}{reason}{age}; serves {versions}"
+            f"{self.status}{reason}{up}{age}; serves {versions}"
         )
+
+
+def _span(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return (
+        f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+    )
 
 
 def status_from_row(
@@ -65,9 +84,7 @@ def status_from_row(
         status = "reconnecting"
     # A row still claiming to run whose heartbeats stopped is stale even before anyone cleaned it up; so is one
     # whose process on this host is gone (a killed kernel), which need not wait for its heartbeats to age.
-    if status in ("starting", "running", "reconnecting") and (
-        (age is not None and age > stale_after) or _gone(row)
-    ):
+    if status in LIVE_STATES and ((age is not None and age > stale_after) or _gone(row)):
         status = "stale"
     return WorkerStatus(
         worker_id=row.id,
@@ -82,6 +99,7 @@ def status_from_row(
         heartbeat_age_seconds=None if age is None else round(age, 1),
         error=row.error,
         failed_versions=failed_versions_of(row.loaded_versions or []),
+        started_at=row.started_at,
     )
 
 
@@ -126,7 +144,7 @@ def worker_statuses(
         status_from_row(row, stale_after=stale_after) for row in list_workers(session, project_id)
     ]
     if not include_ended:
-        statuses = [s for s in statuses if s.status in ("starting", "running", "reconnecting")]
+        statuses = [s for s in statuses if s.status in LIVE_STATES]
     return sorted(statuses, key=lambda status: status.worker_id or 0, reverse=True)
 
 

@@ -18,7 +18,12 @@ from wfb_jupyter.temporal._errors import (
 )
 from wfb_jupyter.temporal._local_server import LocalServer, LocalServerStatus
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
-from wfb_jupyter.temporal._runtime import sdk_runtime
+from wfb_jupyter.temporal._runtime import (
+    RuntimeAlreadyMadeError,
+    enable_prometheus_metrics,
+    sdk_metric_meter,
+    sdk_runtime,
+)
 from wfb_jupyter.temporal._search_attributes import (
     SEARCH_ATTRIBUTES,
     available_search_attributes,
@@ -44,8 +49,11 @@ __all__ = [
     "local_server",
     "TemporalCli",
     "find_temporal_cli",
-    # the SDK runtime every client uses (core logs go to the Python logger)
+    # the SDK runtime every client uses (core logs go to the Python logger), and its metrics
     "sdk_runtime",
+    "RuntimeAlreadyMadeError",
+    "enable_prometheus_metrics",
+    "sdk_metric_meter",
     # search attributes
     "SEARCH_ATTRIBUTES",
     "available_search_attributes",

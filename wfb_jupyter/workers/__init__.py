@@ -1,5 +1,6 @@
 """Per-project workers: load stored versions, poll the project's task queue, heartbeat, record activities."""
 
+from wfb_jupyter.workers._health import HealthServer, parse_address
 from wfb_jupyter.workers._loading import (
     CodeLoadError,
     FailedVersion,
@@ -8,6 +9,7 @@ from wfb_jupyter.workers._loading import (
     load_project_code,
 )
 from wfb_jupyter.workers._local import serve_for_start
+from wfb_jupyter.workers._logs import LOG_FORMATS, JsonLines, configure_worker_logging
 from wfb_jupyter.workers._manager import (
     ProjectWorkerManager,
     WorkerStartError,
@@ -27,6 +29,12 @@ __all__ = [
     "serve_project",
     "serve_for_start",
     "Reconciler",
+    # running as a service
+    "HealthServer",
+    "parse_address",
+    "LOG_FORMATS",
+    "JsonLines",
+    "configure_worker_logging",
     # code and recording
     "CodeLoadError",
     "FailedVersion",

@@ -89,6 +89,11 @@ class ProjectCode:
     def workflow_ids_by_type(self) -> dict[str, int]:
         return {version.workflow_type: version.workflow_id for version in self.versions}
 
+    @property
+    def versions_by_type(self) -> dict[str, tuple[int, int]]:
+        """Workflow type -> (workflow id, version): what an activity attempt's workflow type says."""
+        return {v.workflow_type: (v.workflow_id, v.version) for v in self.versions}
+
 
 def python_identifier(text: str) -> str:
     ident = re.sub(r"\W", "_", text, flags=re.ASCII) or "_"

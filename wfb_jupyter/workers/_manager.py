@@ -40,6 +40,7 @@ class ProjectWorkerManager:
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
+        drain_timeout: float = 5.0,
         reconciler: ExecutionReconciler | None = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
@@ -51,6 +52,7 @@ class ProjectWorkerManager:
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
         self.retain_versions_for = retain_versions_for
+        self.drain_timeout = drain_timeout
         # Closes the records of runs whose starter is gone; given by the layer above, which knows executions.
         self.reconciler = reconciler
         # Given by the layer above too: what the activities need from the settings (the notebook places).
@@ -80,6 +82,7 @@ class ProjectWorkerManager:
                 version_check_interval=self.version_check_interval,
                 reconcile_interval=self.reconcile_interval,
                 retain_versions_for=self.retain_versions_for,
+                drain_timeout=self.drain_timeout,
                 reconciler=self._reconcile_with() if self.reconciler is not None else None,
                 interceptors=self.interceptors,
             )

@@ -78,6 +78,7 @@ class ProjectWorker:
         version_check_interval: float = 2.0,
         reconcile_interval: float = 5.0,
         retain_versions_for: float = 60.0,
+        drain_timeout: float = _SHUTDOWN_GRACE.total_seconds(),
         reconciler: Reconciler | None = None,
         interceptors: Sequence[Interceptor] = (),
     ) -> None:
@@ -90,8 +91,12 @@ class ProjectWorker:
         self.version_check_interval = version_check_interval
         self.reconcile_interval = reconcile_interval
         self.retain_versions_for = retain_versions_for
+        # How long running activities may take to finish when the worker stops (or is swapped on a reload)
+        # before they are cancelled; Temporal retries a cancelled one elsewhere.
+        self.drain_timeout = drain_timeout
         self._reconciler = reconciler
         self._interceptors = tuple(interceptors)  # for the activities, after the recording
+        self.started_at = utc_now()
         self.state = "starting"
         self.error: str | None = None
         self.row_id: int | None = None
@@ -124,13 +129,14 @@ class ProjectWorker:
                 active_versions_fingerprint, self.engine, self.project_id
             )
             self._recorder = AttemptRecorder(
-                self.engine, self.project_id, code.workflow_ids_by_type
+                self.engine, self.project_id, code.versions_by_type, worker_id=self.row_id
             )
             await self._launch(client, code)
         except BaseException as error:
             await self._fail(f"did not start: {_reason(error)}")
             raise
         await self._beat()
+        self._log(logging.INFO, "worker.started", "serving %s", ", ".join(code.workflow_types))
         self._loops = [
             self._spawn(self._every(self.heartbeat_interval, self._heartbeat)),
             self._spawn(self._every(self.version_check_interval, self._check_versions)),
@@ -140,7 +146,8 @@ class ProjectWorker:
             self._loops.append(self._spawn(self._every(self.reconcile_interval, self._reconcile)))
 
     async def stop(self) -> None:
-        """Stop polling, let running activities finish briefly, flush records, mark the row stopped."""
+        """Drain: stop polling, let running activities finish (up to ``drain_timeout``), flush their records,
+        mark the row stopped. Meanwhile the row says ``draining``."""
         if self._stopping:
             return
         self._stopping = True
@@ -149,16 +156,21 @@ class ProjectWorker:
             task.cancel()
         await asyncio.gather(*self._loops, return_exceptions=True)
         if self._worker is not None:
-            await _shutdown(self._worker)
+            self.state = "draining"
+            self._log(
+                logging.INFO, "worker.draining", "draining (up to %.0f s)", self.drain_timeout
+            )
+            with contextlib.suppress(
+                Exception
+            ):  # a database that is gone must not keep it from draining
+                await self._mark("draining")
+            await _shutdown(self._worker, self.drain_timeout)
         if self._recorder is not None:
             await self._recorder.close()
         if self.state != "error":
-            self.state = "stopped"
-        row_id, state, error = self.row_id, self.state, self.error
-        if row_id is not None:
-            await self._write(
-                lambda session: update_worker(session, row_id, status=state, error=error)
-            )
+            self.state = "stopped"  # drained
+        await self._mark(self.state, self.error)
+        self._log(logging.INFO, "worker.stopped", "stopped (%s)", self.state)
         pending = [task for task in self._tasks if not task.done()]
         for task in pending:
             task.cancel()
@@ -190,13 +202,16 @@ class ProjectWorker:
             client = await self.connection.get_client()
             old, self._worker = self._worker, None
             if old is not None:
-                await _shutdown(old)
+                await _shutdown(old, self.drain_timeout)
             try:
                 await self._launch(client, code)
             except Exception as error:  # noqa: BLE001 - the supervisor takes over
                 self._spawn(self._recover(error))
                 return False
             await self._beat()
+            self._log(
+                logging.INFO, "worker.reloaded", "now serving %s", ", ".join(code.workflow_types)
+            )
             return True
 
     async def serve_version(self, workflow_id: int, version: int) -> None:
@@ -223,6 +238,7 @@ class ProjectWorker:
             heartbeat_age_seconds=age,
             error=self.error,
             failed_versions=_failed(code),
+            started_at=self.started_at,
         )
 
     @property
@@ -254,11 +270,11 @@ class ProjectWorker:
             interceptors=[RecordingInterceptor(lambda: self._recorder), *self._interceptors],
             identity=f"wfb-{self.mode}-{os.getpid()}@{socket.gethostname()}",
             build_id=build_id_of(code),
-            graceful_shutdown_timeout=_SHUTDOWN_GRACE,
+            graceful_shutdown_timeout=timedelta(seconds=self.drain_timeout),
         )
         self._worker, self.code = worker, code
         if self._recorder is not None:
-            self._recorder.workflow_ids_by_type = code.workflow_ids_by_type
+            self._recorder.versions_by_type = code.versions_by_type
         self._spawn(self._run(worker))
         await _wait_until_running(worker)
         self.state, self.error = "running", _failures_text(code)
@@ -280,7 +296,7 @@ class ProjectWorker:
         delay = 1.0
         self.state = "reconnecting"
         self.error = f"{RECONNECTING} after a worker failure: {_reason(failure)}"
-        logger.warning("worker for %s failed (%s); recovering", self.project_id, self.error)
+        self._log(logging.WARNING, "worker.recovering", "failed (%s); recovering", self.error)
         await self._beat()
         while not self._stopping:
             await asyncio.sleep(delay)
@@ -297,7 +313,7 @@ class ProjectWorker:
                 self.error = f"{RECONNECTING} (next try in {delay:.0f} s): {_reason(error)}"
                 delay = min(delay * 2, _MAX_RECOVERY_DELAY)
                 continue
-            logger.info("worker for %s recovered", self.project_id)
+            self._log(logging.INFO, "worker.recovered", "recovered")
             await self._beat()
             return
 
@@ -338,11 +354,28 @@ class ProjectWorker:
 
     async def _fail(self, reason: str) -> None:
         self.state, self.error = "error", reason
+        self._log(logging.ERROR, "worker.failed", "%s", reason)
+        await self._mark("error", reason)
+
+    async def _mark(self, status: str, error: str | None = None) -> None:
         row_id = self.row_id
         if row_id is not None:
             await self._write(
-                lambda session: update_worker(session, row_id, status="error", error=reason)
+                lambda session: update_worker(session, row_id, status=status, error=error)
             )
+
+    def _log(self, level: int, event: str, message: str, *args: Any) -> None:
+        """A log line that says which worker, for people (the text) and for log pipelines (the fields)."""
+        fields = {
+            "event": event,
+            "project": self.project_id,
+            "worker_id": self.row_id,
+            "mode": self.mode,
+            "versions": self.code.workflow_types if self.code else [],
+        }
+        logger.log(
+            level, f"%s worker for %s: {message}", self.mode, self.project_id, *args, extra=fields
+        )
 
     async def _every(self, seconds: float, action: Callable[[], Awaitable[Any]]) -> None:
         while True:
@@ -407,9 +440,9 @@ async def _wait_until_running(worker: Worker) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _shutdown(worker: Worker) -> None:
+async def _shutdown(worker: Worker, drain_timeout: float) -> None:
     with contextlib.suppress(Exception):
-        await asyncio.wait_for(worker.shutdown(), _SHUTDOWN_GRACE.total_seconds() + 10)
+        await asyncio.wait_for(worker.shutdown(), drain_timeout + 10)
 
 
 def _reason(error: BaseException) -> str:

@@ -26,6 +26,7 @@ from wfb_jupyter.storage import (
     record_activity_attempts,
     utc_now,
 )
+from wfb_jupyter.temporal import sdk_metric_meter
 from wfb_jupyter.workers._loading import BUILTIN_ACTIVITY_PREFIX
 
 logger = logging.getLogger(__name__)
@@ -70,20 +71,32 @@ class AttemptRecorder:
         self,
         engine: Engine,
         project_id: str,
-        workflow_ids_by_type: Mapping[str, int],
+        versions_by_type: Mapping[str, tuple[int, int]],
         *,
+        worker_id: int | None = None,
         batch_size: int = 500,
         wait_limit: float = 10.0,
     ) -> None:
         self._engine = engine
         self._project_id = project_id
-        self.workflow_ids_by_type: Mapping[str, int] = dict(workflow_ids_by_type)
+        # workflow type -> (workflow id, version), from the versions the worker serves
+        self.versions_by_type: Mapping[str, tuple[int, int]] = dict(versions_by_type)
+        self.worker_id = worker_id  # the worker's row: each attempt says which worker ran it
         self._batch_size = batch_size
         self._wait_limit = wait_limit
         self._retry: list[ActivityAttempt] = []  # refused by the database; written again by ``run``
         self._in_flight: set[asyncio.Future[list[Any]]] = set()
         self._wakeup = asyncio.Event()
         self.recorded = 0
+        # Exported with the SDK's metrics when the process serves them (``wfb worker --metrics``).
+        meter = sdk_metric_meter().with_additional_attributes({"project": project_id})
+        self._recorded_metric = meter.create_counter(
+            "wfb_activity_attempts_recorded",
+            "activity attempts this worker recorded in the database",
+        )
+        self._dropped_metric = meter.create_counter(
+            "wfb_activity_attempts_dropped", "activity attempts whose record could not be stored"
+        )
 
     def expect(self) -> Callable[[], None]:
         """Announce an attempt under way, so that a commit due meanwhile waits for its record (briefly)
@@ -121,12 +134,17 @@ class AttemptRecorder:
             )
             self._keep_for_retry(attempts)
             return
+        recorded = 0
         for attempt, result in zip(attempts, write.result(), strict=True):
             # An attempt that alone cannot be stored is dropped, loudly.
             if isinstance(result, Exception):
                 logger.error("dropped the record of %s: %s", attempt.step_id, result)
+                self._dropped_metric.add(1)
             else:
-                self.recorded += 1
+                recorded += 1
+        self.recorded += recorded
+        if recorded:
+            self._recorded_metric.add(recorded)
 
     def _keep_for_retry(self, attempts: list[ActivityAttempt]) -> None:
         self._retry.extend(attempts)
@@ -134,12 +152,16 @@ class AttemptRecorder:
             dropped = len(self._retry) - _MAX_BUFFERED
             del self._retry[:dropped]
             logger.error("activity recording is behind; dropped %d oldest attempts", dropped)
+            self._dropped_metric.add(dropped)
         self._wakeup.set()
 
     def attempt_for(self, info: activity.Info, **fields: Any) -> ActivityAttempt:
+        workflow_id, version = self.versions_by_type.get(info.workflow_type or "", (None, None))
         return ActivityAttempt(
             project_id=self._project_id,
-            workflow_id=self.workflow_ids_by_type.get(info.workflow_type or ""),
+            workflow_id=workflow_id,
+            version=version,
+            worker_id=self.worker_id,
             temporal_workflow_id=info.workflow_id or "",
             temporal_run_id=info.workflow_run_id or "",
             step_id=step_id_of(info.activity_id),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -17,7 +19,10 @@ from temporalio.worker import Interceptor
 from wfb_jupyter.components import NotebookPlaces
 from wfb_jupyter.storage import create_storage_engine, list_workers, session_scope
 from wfb_jupyter.temporal import TemporalConnection
+from wfb_jupyter.workers._health import HealthServer
 from wfb_jupyter.workers._manager import ExecutionReconciler, ProjectWorkerManager, WorkerStartError
+
+logger = logging.getLogger(__name__)
 
 _START_TIMEOUT = 60.0
 
@@ -39,12 +44,14 @@ def start_sidecar_worker(
     environment: Mapping[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = _START_TIMEOUT,
+    options: Sequence[str] = (),
 ) -> int:
     """Start ``wfb worker`` in its own session (it survives the kernel) and wait until it serves; its pid.
 
     ``temporal_address`` pins the sidecar to a server; without it the sidecar uses the local server of
     ``data_dir``, which it starts again itself should that server die. ``environment`` adds variables (the
-    notebook's payload settings, so that the sidecar stores values where the kernel looks for them).
+    notebook's payload settings, so that the sidecar stores values where the kernel looks for them);
+    ``options`` are more of ``wfb worker``'s (``--refresh-interval 1``, ``--health 8081``...).
     """
     log_path = log_path or sidecar_log_path(project_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +69,7 @@ def start_sidecar_worker(
     env.update(environment or {})
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - this interpreter running our own CLI
-            [sys.executable, "-m", "wfb_jupyter", "worker", project_id],
+            [sys.executable, "-m", "wfb_jupyter", "worker", project_id, *options],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
@@ -118,25 +125,57 @@ async def serve_project(
     stale_after: float,
     reconciler: ExecutionReconciler | None = None,
     interceptors: Sequence[Interceptor] = (),
+    drain_timeout: float = 30.0,
+    refresh_interval: float = 2.0,
+    health: tuple[str, int] | None = None,
 ) -> None:
-    """Run the project's worker in this process until SIGINT or SIGTERM, then stop it cleanly."""
-    stop = asyncio.Event()
+    """Run the project's worker in this process until SIGINT or SIGTERM, then drain it: no more polling,
+    running activities finish (up to ``drain_timeout``) and are recorded. A second signal stops at once."""
     loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    draining: list[asyncio.Future[None]] = []
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+        elif draining:  # asked twice: running activities are abandoned (Temporal retries them)
+            logger.warning(
+                "signalled again: stopping without waiting", extra={"event": "sidecar.abort"}
+            )
+            draining[0].cancel()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     manager = ProjectWorkerManager(
         engine,
         connection=connection,
         mode="sidecar",
         heartbeat_interval=heartbeat_interval,
         stale_after=stale_after,
+        version_check_interval=refresh_interval,
+        drain_timeout=drain_timeout,
         reconciler=reconciler,
         interceptors=interceptors,
     )
-    status = await manager.start_worker_for_project(project_id)
-    print(status.describe(), flush=True)
+    checks = HealthServer(lambda: manager.status(project_id))
+    if health is not None:
+        host, port = await checks.start(*health)
+        logger.info(
+            "health checks on http://%s:%s/healthz", host, port, extra={"event": "sidecar.health"}
+        )
     try:
+        status = await manager.start_worker_for_project(project_id)
+        logger.info(status.describe(), extra={"event": "sidecar.serving", "project": project_id})
         await stop.wait()
+        logger.info(
+            "draining the sidecar worker for %s", project_id, extra={"event": "sidecar.drain"}
+        )
+        draining.append(asyncio.ensure_future(manager.stop_all()))
+        with contextlib.suppress(asyncio.CancelledError):
+            await draining[0]
     finally:
-        print(f"Stopping the sidecar worker for {project_id}.", flush=True)
-        await manager.stop_all()
+        if not draining:
+            await manager.stop_all()
+        await checks.close()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

@@ -1,8 +1,9 @@
 """Activity attempts (one row per attempt) and their running statistics.
 
 Workers buffer attempts and write them in batches: one multi-row insert, then the batch's totals per
-(component, workflow) upserted into ``activity_statistics`` and added to the project counters, all in the
-caller's transaction, so statistics never disagree with the rows they summarise. The statements are built once
+(component, workflow) upserted into ``activity_statistics``, added to the project counters and folded into the
+hourly ``activity_rollups``, all in the caller's transaction, so statistics never disagree with the rows they
+summarise. The statements are built once
 and run with many parameter sets: building a statement costs more than running it.
 """
 
@@ -14,13 +15,18 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage._prepared import PreparedWrite
 from wfb_jupyter.storage._types import utc_now
 from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityStatistics, Project
+from wfb_jupyter.storage.repository.rollups import (
+    add_to_activity_rollups,
+    fold_attempts,
+    versions_of_runs,
+)
 
 SUCCESS = "completed"
 
@@ -44,6 +50,10 @@ class ActivityAttempt:
     error: str | None = None
     error_type: str | None = None
     activity_id: str | None = None
+    # The version of the run it belongs to (its workflow type says it); looked up from the run's execution row
+    # when not given. Rollups group by it; the attempt row itself does not keep it.
+    version: int | None = None
+    worker_id: int | None = None  # the workflow_workers row of the worker that ran it
 
     def as_row(self) -> dict[str, Any]:
         row = {name: getattr(self, name) for name in _ATTEMPT_FIELDS}  # asdict would deep-copy
@@ -54,6 +64,7 @@ class ActivityAttempt:
 
 
 _ATTEMPT_FIELDS = tuple(field.name for field in fields(ActivityAttempt))
+_STORED_FIELDS = tuple(name for name in _ATTEMPT_FIELDS if name != "version")
 
 
 @dataclass
@@ -83,7 +94,8 @@ class _Totals:
 def record_activity_attempts(
     session: Session, attempts: Iterable[ActivityAttempt | Mapping[str, Any]]
 ) -> int:
-    """Insert a batch of attempts and fold them into the statistics; returns how many were recorded.
+    """Insert a batch of attempts and fold them into the statistics and rollups; returns how many were
+    recorded.
 
     Each attempt is an ``ActivityAttempt`` or a mapping of its fields. ``status == "completed"`` counts as
     a success, anything else as a failure; an attempt number above 1 counts as a retry.
@@ -127,13 +139,28 @@ def record_activity_attempts(
             for project_id, (attempts, failures) in sorted(counters.items())
         ],
     )
+    # After the counters: their row locks are what serialises the writers of these projects' rollups.
+    _fill_in_versions(connection, rows)
+    add_to_activity_rollups(connection, fold_attempts(rows))
     return len(rows)
+
+
+def _fill_in_versions(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Give attempts recorded without a version their run's (a worker always gives it)."""
+    unknown = [row for row in rows if row["version"] is None and row["workflow_id"] is not None]
+    if not unknown:
+        return
+    versions = versions_of_runs(
+        connection, [(row["temporal_workflow_id"], row["temporal_run_id"]) for row in unknown]
+    )
+    for row in unknown:
+        row["version"] = versions.get((row["temporal_workflow_id"], row["temporal_run_id"]))
 
 
 _attempts = cast(Table, ActivityAttemptRecord.__table__)
 _statistics = cast(Table, ActivityStatistics.__table__)
 _projects = cast(Table, Project.__table__)
-_INSERT_ATTEMPTS = PreparedWrite(insert(_attempts), _ATTEMPT_FIELDS)
+_INSERT_ATTEMPTS = PreparedWrite(insert(_attempts), _STORED_FIELDS)
 _COUNT_PROJECT_ATTEMPTS = PreparedWrite(
     update(_projects)
     .where(_projects.c.id == bindparam("project"))

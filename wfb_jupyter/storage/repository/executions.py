@@ -29,6 +29,7 @@ from wfb_jupyter.storage.orm import (
     Project,
     Workflow,
 )
+from wfb_jupyter.storage.repository.rollups import ClosedRun, add_to_execution_rollups, fold_closes
 
 
 def find_execution(
@@ -151,6 +152,7 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
     outcomes: list[str] = []
     updates: list[dict[str, Any]] = []
     counted: dict[str, list[Any]] = {}  # project -> [runs, successes, latest start]
+    closed_runs: list[ClosedRun] = []
     closing: set[tuple[str, str]] = set()
     for close in closes:
         key = (close.temporal_workflow_id, close.temporal_run_id)
@@ -165,6 +167,7 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
         outcomes.append(CLOSED)
         lost = close.status == LOST_EXECUTION_STATUS
         elapsed = (close.closed_at - row.started_at).total_seconds()
+        duration_ms = None if lost else max(0, round(elapsed * 1000))
         updates.append(
             {
                 "row_id": row.id,
@@ -172,11 +175,21 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
                 "new_result": close.result,
                 "new_error": close.error,
                 "new_closed_at": None if lost else close.closed_at,
-                "new_duration_ms": None if lost else max(0, round(elapsed * 1000)),
+                "new_duration_ms": duration_ms,
             }
         )
         if lost:
-            continue  # not an outcome: the project's counters leave it out
+            continue  # not an outcome: the project's counters and rollups leave it out
+        closed_runs.append(
+            ClosedRun(
+                row.project_id,
+                row.workflow_id,
+                row.version,
+                close.status,
+                row.started_at,
+                duration_ms,
+            )
+        )
         totals = counted.setdefault(row.project_id, [0, 0, row.started_at])
         totals[0] += 1
         totals[1] += close.status == "completed"
@@ -191,6 +204,8 @@ def record_execution_closes(session: Session, closes: Sequence[ExecutionClose]) 
                 for project, (runs, ok, latest) in sorted(counted.items())
             ],
         )
+        # After the counters: their row locks are what serialises the writers of these projects' rollups.
+        add_to_execution_rollups(connection, fold_closes(closed_runs))
     return outcomes
 
 
@@ -203,6 +218,8 @@ _ROWS_TO_CLOSE = (
         _executions.c.temporal_run_id,
         _executions.c.status,
         _executions.c.started_at,
+        _executions.c.workflow_id,
+        _executions.c.version,
         Workflow.project_id,
     )
     .join(Workflow, Workflow.id == _executions.c.workflow_id)

@@ -112,7 +112,7 @@ def mark_stale_workers(
     stale_ids = list(
         session.scalars(
             select(WorkerRecord.id).where(
-                WorkerRecord.status.in_(("starting", "running")),
+                WorkerRecord.status.in_(("starting", "running", "draining")),
                 WorkerRecord.last_heartbeat_at < cutoff,
             )
         )

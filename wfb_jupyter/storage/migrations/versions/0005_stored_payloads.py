@@ -2,7 +2,7 @@
 and which executions used them (for retention).
 
 Revision ID: 0005
-Revises: 0003 (to be chained after 0004 when both land)
+Revises: 0004
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
