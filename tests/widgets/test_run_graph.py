@@ -46,6 +46,8 @@ def test_states_come_from_progress_and_attempts() -> None:
     )
     assert failed["ship"].status == "failed" and failed["each"].status == "failed"
     assert failed["ship"].caption() == "failed · 3 done · 105ms"
+    # A step that took under a millisecond still says how long, so that captions read the same run to run.
+    assert StepProgress("a", "done", runs_done=1, duration_ms=0).caption() == "done · 0ms"
     # A step that was running elsewhere when the run failed was stopped, not failed.
     elsewhere = {**progress, "running_steps": ["each", "ship[3]", "report"], "pending_steps": []}
     assert step_progress(MANIFEST, "failed", elsewhere, attempts)["report"].status == "stopped"

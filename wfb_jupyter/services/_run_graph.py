@@ -51,7 +51,7 @@ class StepProgress:
         elif self.runs_done and self.status in ("running", "retrying", "failed", "stopped"):
             head = f"{self.status} · {self.runs_done} done"
         parts = [head]
-        if self.duration_ms and self.status in ("done", "handled", "failed"):
+        if self.duration_ms is not None and self.status in ("done", "handled", "failed"):
             parts.append(format_duration(self.duration_ms / 1000))
         if self.retries:
             parts.append(f"{self.retries} retr{'y' if self.retries == 1 else 'ies'}")

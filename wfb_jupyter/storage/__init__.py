@@ -60,9 +60,9 @@ from wfb_jupyter.storage.orm import (
     CompiledCode,
     Component,
     ExecutionRecord,
+    ExecutionRollup,
     PayloadChunk,
     PayloadUse,
-    ExecutionRollup,
     Project,
     ScheduleRecord,
     StoredPayload,
@@ -126,6 +126,14 @@ from wfb_jupyter.storage.repository.projects import (
     list_projects,
     slugify,
 )
+from wfb_jupyter.storage.repository.prune import (
+    ProjectPrune,
+    delete_attempts_before,
+    plan_prune,
+    whole_hour,
+)
+from wfb_jupyter.storage.repository.rollup_rebuild import rebuild_rollups
+from wfb_jupyter.storage.repository.rollups import epoch_hour
 from wfb_jupyter.storage.repository.schedules import (
     ScheduleSettings,
     delete_schedule,
@@ -136,14 +144,6 @@ from wfb_jupyter.storage.repository.schedules import (
     save_schedule,
     update_schedule,
 )
-from wfb_jupyter.storage.repository.prune import (
-    ProjectPrune,
-    delete_attempts_before,
-    plan_prune,
-    whole_hour,
-)
-from wfb_jupyter.storage.repository.rollup_rebuild import rebuild_rollups
-from wfb_jupyter.storage.repository.rollups import epoch_hour
 from wfb_jupyter.storage.repository.workers import (
     STALE_AFTER,
     get_worker,
