@@ -94,6 +94,41 @@ class ProjectCode:
         """Workflow type -> (workflow id, version): what an activity attempt's workflow type says."""
         return {v.workflow_type: (v.workflow_id, v.version) for v in self.versions}
 
+    @property
+    def failures_by_type(self) -> dict[str, str]:
+        return {failure.workflow_type: failure.reason for failure in self.failed}
+
+    @property
+    def failures_text(self) -> str | None:
+        """A worker's error while it serves everything else: which versions it could not load."""
+        return "; ".join(failure.reason for failure in self.failed) or None
+
+    @property
+    def known_versions(self) -> frozenset[tuple[int, int]]:
+        """The versions loaded or tried: reloading would not change what a worker serves of them."""
+        loaded = {(version.workflow_id, version.version) for version in self.versions}
+        return frozenset(
+            loaded | {(failure.workflow_id, failure.version) for failure in self.failed}
+        )
+
+    @property
+    def build_id(self) -> str:
+        """Derived from the content of the loaded code (module names carry each version's code hash)."""
+        content = "\n".join(sorted(version.module_name for version in self.versions))
+        return hashlib.sha256(content.encode()).hexdigest()[:20]
+
+    def same_code_as(self, other: ProjectCode) -> bool:
+        """The same modules and activities: a worker running ``other`` need not be rebuilt for this."""
+
+        def key(code: ProjectCode) -> tuple[Any, ...]:
+            modules = tuple(sorted(version.module_name for version in code.versions))
+            activities = tuple(
+                sorted(getattr(fn, "__module__", "") + fn.__name__ for fn in code.activities)
+            )
+            return modules, activities
+
+        return key(self) == key(other)
+
 
 def python_identifier(text: str) -> str:
     ident = re.sub(r"\W", "_", text, flags=re.ASCII) or "_"

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import socket
@@ -193,10 +192,10 @@ class ProjectWorker:
                 self.error = f"still serving the previous versions: {error}"
                 await self._beat()
                 return False
-            if self.code is not None and _same_code(code, self.code) and self.state == "running":
+            if self.code is not None and code.same_code_as(self.code) and self.state == "running":
                 self.code = code  # the same modules, but which of them is active may have changed
-                if self.error != _failures_text(code):
-                    self.error = _failures_text(code)
+                if self.error != code.failures_text:
+                    self.error = code.failures_text
                     await self._beat()
                 return False
             client = await self.connection.get_client()
@@ -237,7 +236,7 @@ class ProjectWorker:
             last_heartbeat_at=self.last_heartbeat_at,
             heartbeat_age_seconds=age,
             error=self.error,
-            failed_versions=_failed(code),
+            failed_versions=code.failures_by_type if code else {},
             started_at=self.started_at,
         )
 
@@ -269,7 +268,7 @@ class ProjectWorker:
             activities=list(code.activities),
             interceptors=[RecordingInterceptor(lambda: self._recorder), *self._interceptors],
             identity=f"wfb-{self.mode}-{os.getpid()}@{socket.gethostname()}",
-            build_id=build_id_of(code),
+            build_id=code.build_id,
             graceful_shutdown_timeout=timedelta(seconds=self.drain_timeout),
         )
         self._worker, self.code = worker, code
@@ -277,7 +276,7 @@ class ProjectWorker:
             self._recorder.versions_by_type = code.versions_by_type
         self._spawn(self._run(worker))
         await _wait_until_running(worker)
-        self.state, self.error = "running", _failures_text(code)
+        self.state, self.error = "running", code.failures_text
 
     async def _run(self, worker: Worker) -> None:
         try:
@@ -326,7 +325,9 @@ class ProjectWorker:
     async def _check_versions(self) -> None:
         fingerprint = await off_loop(active_versions_fingerprint, self.engine, self.project_id)
         running = await off_loop(running_versions, self.engine, self.project_id)
-        if fingerprint != self._fingerprint or not running <= _known(self.code):
+        if fingerprint != self._fingerprint or not running <= (
+            self.code.known_versions if self.code else frozenset()
+        ):
             await self.reload()
 
     async def _reconcile(self) -> None:
@@ -340,7 +341,9 @@ class ProjectWorker:
             return
         code = self.code
         row_id = self.row_id
-        versions = loaded_versions_document(code.workflow_types if code else [], _failed(code))
+        versions = loaded_versions_document(
+            code.workflow_types if code else [], code.failures_by_type if code else {}
+        )
         status = "running" if self.state == "running" else "error"
         error = self.error
 
@@ -395,40 +398,6 @@ class ProjectWorker:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
-
-
-def _same_code(new: ProjectCode, old: ProjectCode) -> bool:
-    def key(code: ProjectCode) -> tuple[Any, ...]:
-        modules = tuple(sorted(version.module_name for version in code.versions))
-        activities = tuple(
-            sorted(getattr(fn, "__module__", "") + fn.__name__ for fn in code.activities)
-        )
-        return modules, activities
-
-    return key(new) == key(old)
-
-
-def _failed(code: ProjectCode | None) -> dict[str, str]:
-    return {failure.workflow_type: failure.reason for failure in code.failed} if code else {}
-
-
-def _failures_text(code: ProjectCode) -> str | None:
-    """The row's error while the worker serves everything else: which versions it could not load."""
-    return "; ".join(failure.reason for failure in code.failed) or None
-
-
-def _known(code: ProjectCode | None) -> frozenset[tuple[int, int]]:
-    """The versions the worker loaded or tried to: reloading would not change what it serves of them."""
-    if code is None:
-        return frozenset()
-    loaded = {(version.workflow_id, version.version) for version in code.versions}
-    return frozenset(loaded | {(failure.workflow_id, failure.version) for failure in code.failed})
-
-
-def build_id_of(code: ProjectCode) -> str:
-    """Derived from the content of the loaded code (module names carry each version's code hash)."""
-    content = "\n".join(sorted(version.module_name for version in code.versions))
-    return hashlib.sha256(content.encode()).hexdigest()[:20]
 
 
 async def _wait_until_running(worker: Worker) -> None:
