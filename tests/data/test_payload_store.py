@@ -26,6 +26,7 @@ from temporalio.converter import (
 )
 from temporalio.exceptions import ApplicationError
 
+from wfb_jupyter.cli import main as wfb
 from wfb_jupyter.payloads import (
     DatabasePayloadStore,
     FolderPayloadStore,
@@ -261,6 +262,22 @@ class TestPrune:
         self.execution(engine, "old-done", "completed", closed_days_ago=40)
         self.stored(driver, 1, "old-done")
         assert prune_payloads(engine, timedelta(days=30)).payloads == 0
+
+    def test_wfb_db_prune_takes_the_values_of_old_executions_too(
+        self, engine: Engine, database_url: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        driver = PayloadStoreDriver(DatabasePayloadStore(engine), PayloadCache(0))
+        self.execution(engine, "old-done", "completed", closed_days_ago=40)
+        self.execution(engine, "running", "running", closed_days_ago=0)
+        self.stored(driver, 1, "old-done")
+        kept = self.stored(driver, 2, "running")
+        self.age_everything(engine, days=35)
+        assert wfb(["db", "prune", "--older-than", "30d", "--dry-run", "--url", database_url]) == 0
+        assert "Would remove 1 stored value(s)" in capsys.readouterr().out
+        assert wfb(["db", "prune", "--older-than", "30d", "--url", database_url]) == 0
+        assert "Removed 1 stored value(s)" in capsys.readouterr().out
+        with read_scope(engine) as session:
+            assert {entry.key for entry in list_payloads(session)} == {kept}
 
 
 class TestInMemory:

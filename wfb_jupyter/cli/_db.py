@@ -44,7 +44,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "Remove the raw activity attempt rows that started more than AGE ago (whole hours). "
             "Summaries, percentiles and the dashboard read the hourly rollups, which are kept, so they "
             "still count them; what goes is the drill-down into those attempts (timelines, errors). "
-            "Executions are kept. Workers may keep running: rows go in small batches."
+            "Executions are kept. Workers may keep running: rows go in small batches. Values stored "
+            "outside the Temporal history (large step results) go too once every execution that used "
+            "them has been closed for AGE (as `wfb payloads prune`)."
         ),
     )
     prune.add_argument(
@@ -137,8 +139,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 def run_prune(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
+    from wfb_jupyter.errors import WfbError
     from wfb_jupyter.settings import WfbSettings
-    from wfb_jupyter.storage import StorageError, create_storage_engine, describe
+    from wfb_jupyter.storage import create_storage_engine, describe
 
     age = parse_age(args.older_than)
     url = args.url or WfbSettings().resolve().database_url
@@ -146,11 +149,26 @@ def run_prune(args: argparse.Namespace) -> int:
         engine = create_storage_engine(url)  # never migrates by itself, unlike get_engine
         try:
             _prune(engine, age, dry_run=args.dry_run, where=describe(url))
+            _prune_payloads(engine, age, dry_run=args.dry_run)
         finally:
             engine.dispose()
-    except StorageError as error:
+    except WfbError as error:  # the database, or a payload folder
         raise CommandError(str(error)) from error
     return 0
+
+
+def _prune_payloads(engine: Any, age: timedelta, *, dry_run: bool) -> None:
+    """The stored values of executions closed for ``age``: the references in their histories go with them."""
+    from wfb_jupyter.conversion import format_size
+    from wfb_jupyter.payloads import prune_payloads
+
+    result = prune_payloads(engine, age, dry_run=dry_run)
+    if result.payloads:
+        verb = "Would remove" if dry_run else "Removed"
+        print(
+            f"{verb} {result.payloads:,} stored value(s) ({format_size(result.bytes)}) that only "
+            "executions closed before then used."
+        )
 
 
 def _prune(engine: Any, age: timedelta, *, dry_run: bool, where: str) -> None:
