@@ -2,7 +2,8 @@
 
 The language is deliberately small: paths (``input.user.name``, ``steps.fetch.result[0]``), literals, comparison,
 boolean and arithmetic operators and a whitelist of functions. Text is parsed into the tree below and only the
-tree is turned into Python (``_expression_codegen``); the raw text never reaches generated code or ``eval``.
+tree (``_expression_tree``) is turned into Python (``_expression_codegen``); the raw text never reaches
+generated code or ``eval``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from wfb_jupyter.compiler._expression_tree import (
+    Binary,
+    Call,
+    ListExpr,
+    Literal,
+    Node,
+    Ref,
+    Template,
+    Unary,
+    node_count,
+)
 
 MAX_EXPRESSION_LENGTH = 2_000
 MAX_DEPTH = 40
@@ -48,64 +61,6 @@ class ExpressionSyntaxError(ValueError):
     def __init__(self, message: str, offset: int) -> None:
         super().__init__(message)
         self.offset = offset
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: Any
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A path from a root name: ``parts`` holds attribute names (str), integer indexes and computed indexes."""
-
-    root: str
-    parts: tuple[str | int | Node, ...]
-
-
-@dataclass(frozen=True)
-class Unary:
-    op: str
-    operand: Node
-
-
-@dataclass(frozen=True)
-class Binary:
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Call:
-    function: str
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class ListExpr:
-    items: tuple[Node, ...]
-
-
-Node = Literal | Ref | Unary | Binary | Call | ListExpr
-
-
-@dataclass(frozen=True)
-class Template:
-    """A string with embedded expressions: literal text and nodes, in order.
-
-    A template that is exactly one ``${...}`` evaluates to that expression's value (any type); anything else
-    evaluates to text.
-    """
-
-    parts: tuple[str | Node, ...]
-    source: str
-
-    @property
-    def single(self) -> Node | None:
-        if len(self.parts) == 1 and not isinstance(self.parts[0], str):
-            return self.parts[0]
-        return None
 
 
 _TOKEN = re.compile(
@@ -388,23 +343,6 @@ class _Parser:
                 )
 
 
-def node_count(node: Node) -> int:
-    """How many nodes the tree has, counted without recursion (a long chain is a deep tree)."""
-    count, pending = 0, [node]
-    while pending:
-        current = pending.pop()
-        count += 1
-        if isinstance(current, Unary):
-            pending.append(current.operand)
-        elif isinstance(current, Binary):
-            pending.extend((current.left, current.right))
-        elif isinstance(current, (Call, ListExpr)):
-            pending.extend(current.args if isinstance(current, Call) else current.items)
-        elif isinstance(current, Ref):
-            pending.extend(part for part in current.parts if not isinstance(part, (str, int)))
-    return count
-
-
 def _unquote(token: _Token) -> str:
     body = token.text[1:-1]
     result = ""
@@ -431,3 +369,19 @@ def _count(least: int, most: int) -> str:
         return f"{least} argument{'' if least == 1 else 's'}"
     joiner = " or " if most == least + 1 else " to "
     return f"{least}{joiner}{most} arguments"
+
+
+__all__ = [
+    "Binary",
+    "Call",
+    "ExpressionSyntaxError",
+    "ListExpr",
+    "Literal",
+    "Node",
+    "Ref",
+    "Template",
+    "Unary",
+    "node_count",
+    "parse_expression",
+    "parse_template",
+]
