@@ -34,6 +34,7 @@ from wfb_jupyter.storage import (
     upgrade_database,
 )
 from wfb_jupyter.storage._histogram import decode, encode, merged
+from wfb_jupyter.storage._histogram_sql import merge_expression, register_sqlite_function
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 
@@ -209,6 +210,36 @@ class TestRollupsAtWriteTime:
             3000,
         )
         assert row.hour == epoch_hour(T0)
+
+
+class TestMergeInTheDatabase:
+    """The upsert merges histograms in SQL: byte for byte what ``merged`` gives in Python."""
+
+    def test_same_bytes_as_merged(self, engine: Engine) -> None:
+        generator = random.Random(3)
+        cases = [
+            ({}, {}),
+            ({}, {4: 1}),
+            ({4: 1}, {}),
+            ({65_535: 2**31 + 5}, {65_535: 2**31 - 6, 0: 1}),
+        ]
+        for _ in range(40):
+            cases.append(
+                tuple(  # type: ignore[arg-type]
+                    {generator.randrange(1_100): generator.randrange(1, 2**20) for _ in range(n)}
+                    for n in (generator.randrange(60), generator.randrange(8))
+                )
+            )
+        expression = merge_expression(engine.dialect.name, ":stored", ":added")
+        query = text(f"SELECT {expression.compile(dialect=engine.dialect)}")
+        with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                register_sqlite_function(connection)
+            for stored, added in cases:
+                got = connection.execute(
+                    query, {"stored": encode(stored), "added": encode(added)}
+                ).scalar_one()
+                assert bytes(got) == merged(encode(stored), added), (stored, added)
 
 
 class TestMigrationBuildsRollups:

@@ -2,11 +2,11 @@
 
 ``record_activity_attempts`` and ``record_execution_closes`` fold each batch into ``activity_rollups`` (and, for
 failed attempts, ``activity_failure_rollups``) and ``execution_rollups`` in the caller's transaction: the
-batch's partial aggregates per rollup row, then one upsert per table that adds the counts in SQL and stores the
-merged histogram. A histogram cannot be merged in SQL, so its stored value is read first; that read-then-write
-never races, because both callers update their projects' counter rows first (the row lock on PostgreSQL, held
-to the end of the transaction, orders every writer of a project's rollups) and SQLite lets one writer in at a
-time.
+batch's partial aggregates per rollup row, then one upsert per table that adds the counts and merges the
+histogram in SQL (``storage._histogram_sql``), under the row's lock, so writers of one row never lose each
+other's counts and no read comes first. Other databases read the stored row and write the merged one; that
+never races, because both callers update their projects' counter rows first (the row lock, held to the end of
+the transaction, orders every writer of a project's rollups).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Connection, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wfb_jupyter.storage import _histogram
+from wfb_jupyter.storage._histogram_sql import merge_expression, register_sqlite_function
 from wfb_jupyter.storage._prepared import PreparedWrite, fetch_all, placeholder
 from wfb_jupyter.storage.orm import (
     ActivityFailureRollup,
@@ -248,12 +249,15 @@ def add_to_rollups(connection: Connection, kind: _Kind, partials: Partials) -> N
     named = sorted(
         (rollup_key(kind, identity), identity, partial) for identity, partial in partials.items()
     )
-    stored = _stored_histograms(connection, kind.table, [key for key, _, _ in named])
-    rows = [kind.row(key, identity, partial, stored.get(key)) for key, identity, partial in named]
     dialect = connection.dialect.name
     if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            register_sqlite_function(connection)
+        rows = [kind.row(key, identity, partial, None) for key, identity, partial in named]
         _upsert(kind, dialect).execute(connection, rows)
         return
+    stored = _stored_histograms(connection, kind.table, [key for key, _, _ in named])
+    rows = [kind.row(key, identity, partial, stored.get(key)) for key, identity, partial in named]
     table = kind.table
     for row in rows:  # other databases: the same under the same locks, in two statements
         if row["rollup_key"] not in stored:
@@ -320,7 +324,7 @@ def _upsert(kind: _Kind, dialect: str) -> PreparedWrite:
             **{name: table.c[name] + new[name] for name, _ in kind.added},
             **{name: combine(smaller, name) for name, _ in kind.smallest},
             **{name: combine(larger, name) for name, _ in kind.largest},
-            "histogram": new.histogram,
+            "histogram": merge_expression(dialect, f"{table.name}.histogram", "excluded.histogram"),
         },
     )
     return PreparedWrite(upsert, kind.columns)
