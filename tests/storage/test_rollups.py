@@ -35,6 +35,7 @@ from wfb_jupyter.storage import (
 )
 from wfb_jupyter.storage._histogram import decode, encode, merged
 from wfb_jupyter.storage._histogram_sql import merge_expression, register_sqlite_function
+from wfb_jupyter.storage.repository.rollups import Partial, Partials, fold_attempts
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 
@@ -210,6 +211,40 @@ class TestRollupsAtWriteTime:
             3000,
         )
         assert row.hour == epoch_hour(T0)
+
+
+class TestFoldAttempts:
+    """``fold_attempts`` works group by group; ``Partial.add``, attempt by attempt, is what it must equal."""
+
+    def test_equal_to_adding_each_attempt(self) -> None:
+        generator = random.Random(5)
+        rows = [
+            {
+                "project_id": generator.choice(["p", "q"]),
+                "started_at": T0 + timedelta(minutes=generator.randrange(300)),
+                "workflow_id": generator.choice([1, 2, None]),
+                "version": generator.choice([1, None]),
+                "step_id": generator.choice(["load", "save"]),
+                "component": "fetch",
+                "status": generator.choice(["completed"] * 8 + ["failed", "timed_out"]),
+                "error_type": generator.choice([None, "ValueError", "OSError"]),
+                "attempt": generator.choice([0, 1, 1, 1, 2, 5]),
+                "duration_ms": generator.choice([None, 0, 1, 7, 250, 86_400_000]),
+            }
+            for _ in range(3_000)
+        ]
+        expected: tuple[Partials, Partials] = ({}, {})
+        for row in rows:
+            key = (row["project_id"], epoch_hour(row["started_at"]), row["workflow_id"])
+            key += (row["version"], row["step_id"], row["component"])
+            success, retry = row["status"] == "completed", row["attempt"] > 1
+            expected[0].setdefault(key, Partial()).add(row["duration_ms"], retry, success)
+            if not success:
+                failed = (*key, row["status"], row["error_type"])
+                expected[1].setdefault(failed, Partial()).add(row["duration_ms"], retry)
+        assert fold_attempts(rows) == expected
+        # Folded in pieces into the same partials, as the migration folds its chunks.
+        assert fold_attempts(rows[1_000:], fold_attempts(rows[:1_000])) == expected
 
 
 class TestMergeInTheDatabase:
