@@ -2,11 +2,11 @@
 
 ``record_activity_attempts`` and ``record_execution_closes`` fold each batch into ``activity_rollups`` (and, for
 failed attempts, ``activity_failure_rollups``) and ``execution_rollups`` in the caller's transaction: the
-batch's partial aggregates per rollup row, then one upsert per table that adds the counts and merges the
-histogram in SQL (``storage._histogram_sql``), under the row's lock, so writers of one row never lose each
-other's counts and no read comes first. Other databases read the stored row and write the merged one; that
-never races, because both callers update their projects' counter rows first (the row lock, held to the end of
-the transaction, orders every writer of a project's rollups).
+batch's partial aggregates per rollup row, then one upsert per table that adds the counts in SQL. SQLite
+merges the histogram in the upsert too (``storage._histogram_sql``); elsewhere the stored histograms are read
+first (one query for a commit's tables) and the merged ones written. That read-then-write never races, because
+both callers update their projects' counter rows first (the row lock on PostgreSQL, held to the end of the
+transaction, orders every writer of a project's rollups) and SQLite lets one writer in at a time.
 """
 
 from __future__ import annotations
@@ -24,12 +24,11 @@ from sqlalchemy import ColumnElement, Connection, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wfb_jupyter.storage import _histogram
-from wfb_jupyter.storage._histogram_sql import merge_expression, register_sqlite_function
+from wfb_jupyter.storage._histogram_sql import register_sqlite_function, sqlite_merge
 from wfb_jupyter.storage._prepared import PreparedWrite, fetch_all, placeholder
 from wfb_jupyter.storage.orm import (
     ActivityFailureRollup,
     ActivityRollup,
-    ExecutionRecord,
     ExecutionRollup,
 )
 
@@ -263,32 +262,58 @@ def fold_closes(closed: Iterable[ClosedRun], into: Partials | None = None) -> Pa
 
 def add_to_activity_rollups(connection: Connection, partials: tuple[Partials, Partials]) -> None:
     attempts, failures = partials
-    add_to_rollups(connection, ATTEMPTS, attempts)
-    add_to_rollups(connection, FAILURES, failures)
+    _add(connection, ((ATTEMPTS, attempts), (FAILURES, failures)))
 
 
 def add_to_execution_rollups(connection: Connection, partials: Partials) -> None:
-    add_to_rollups(connection, EXECUTIONS, partials)
+    _add(connection, ((EXECUTIONS, partials),))
 
 
 def add_to_rollups(connection: Connection, kind: _Kind, partials: Partials) -> None:
-    if not partials:
-        return
+    _add(connection, ((kind, partials),))
+
+
+Named = list[tuple[str, tuple[Any, ...], Partial]]  # (rollup key, identity, partial), by key
+
+
+def _add(connection: Connection, batches: Iterable[tuple[_Kind, Partials]]) -> None:
     # Sorted, so that writers that do lock rows lock them in one order.
-    named = sorted(
-        (rollup_key(kind, identity), identity, partial) for identity, partial in partials.items()
-    )
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            register_sqlite_function(connection)
-        rows = [kind.row(key, identity, partial, None) for key, identity, partial in named]
-        _upsert(kind, dialect).execute(connection, rows)
+    named: list[tuple[_Kind, Named]] = [
+        (
+            kind,
+            sorted((rollup_key(kind, identity), identity, p) for identity, p in partials.items()),
+        )
+        for kind, partials in batches
+        if partials
+    ]
+    if not named:
         return
-    stored = _stored_histograms(connection, kind.table, [key for key, _, _ in named])
-    rows = [kind.row(key, identity, partial, stored.get(key)) for key, identity, partial in named]
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        register_sqlite_function(connection)
+        for kind, rows in named:
+            _upsert(kind, dialect).execute(
+                connection,
+                [kind.row(key, identity, partial, None) for key, identity, partial in rows],
+            )
+        return
+    stored = _stored_histograms(
+        connection, [(kind.table, [key for key, _, _ in rows]) for kind, rows in named]
+    )
+    for kind, rows in named:
+        values = [kind.row(key, identity, p, stored.get(key)) for key, identity, p in rows]
+        if dialect == "postgresql":
+            _upsert(kind, dialect).execute(connection, values)
+        else:
+            _add_portably(connection, kind, values, stored)
+
+
+def _add_portably(
+    connection: Connection, kind: _Kind, rows: list[Any], stored: Mapping[str, bytes]
+) -> None:
+    """Other databases: the same under the same locks, in two statements."""
     table = kind.table
-    for row in rows:  # other databases: the same under the same locks, in two statements
+    for row in rows:
         if row["rollup_key"] not in stored:
             connection.execute(insert(table), [row])
             continue
@@ -307,28 +332,46 @@ def add_to_rollups(connection: Connection, kind: _Kind, partials: Partials) -> N
         )
 
 
-def _stored_histograms(connection: Connection, table: Table, keys: list[str]) -> dict[str, bytes]:
+def _stored_histograms(
+    connection: Connection, wanted: Sequence[tuple[Table, list[str]]]
+) -> dict[str, bytes]:
+    """The stored histograms of these rollup rows, by key (keys name their table, so never collide), in
+    as few queries as the IN lists allow: one for a commit's attempt and failure rollups together."""
     stored: dict[str, bytes] = {}
     mark = placeholder(connection.dialect)
-    for start in range(0, len(keys), _IN_LIST_CHUNK):
-        chunk = keys[start : start + _IN_LIST_CHUNK]
-        if mark is None:
+    parts = [
+        (table, keys[start : start + _IN_LIST_CHUNK])
+        for table, keys in wanted
+        for start in range(0, len(keys), _IN_LIST_CHUNK)
+    ]
+    if mark is None:
+        for table, chunk in parts:
             column = table.c.rollup_key
-            found: Iterable[Any] = connection.execute(
-                select(column, table.c.histogram).where(column.in_(chunk))
-            )
-        else:
-            found = fetch_all(connection, _lookup_sql(table.name, len(chunk), mark), chunk)
-        stored.update((key, bytes(histogram or b"")) for key, histogram in found)
+            found = connection.execute(select(column, table.c.histogram).where(column.in_(chunk)))
+            stored.update((key, bytes(histogram or b"")) for key, histogram in found)
+        return stored
+    query: list[tuple[Table, list[str]]] = []
+    for part in [*parts, None]:
+        if query and (
+            part is None or sum(len(c) for _, c in query) + len(part[1]) > _IN_LIST_CHUNK
+        ):
+            sql = _lookup_sql(tuple((table.name, len(chunk)) for table, chunk in query), mark)
+            found_rows = fetch_all(connection, sql, [key for _, chunk in query for key in chunk])
+            stored.update((key, bytes(histogram or b"")) for key, histogram in found_rows)
+            query = []
+        if part is not None:
+            query.append(part)
     return stored
 
 
 @functools.cache
-def _lookup_sql(table: str, count: int, mark: str) -> str:
+def _lookup_sql(parts: tuple[tuple[str, int], ...], mark: str) -> str:
     # Written by hand: this runs on every commit, and a Core select with an IN list costs a millisecond to
     # build and look up in the statement cache, several times what the query costs.
-    marks = ", ".join([mark] * count)
-    return f"SELECT rollup_key, histogram FROM {table} WHERE rollup_key IN ({marks})"  # noqa: S608
+    return " UNION ALL ".join(
+        f"SELECT rollup_key, histogram FROM {table} WHERE rollup_key IN ({', '.join([mark] * count)})"  # noqa: S608
+        for table, count in parts
+    )
 
 
 @functools.cache
@@ -353,31 +396,12 @@ def _upsert(kind: _Kind, dialect: str) -> PreparedWrite:
             **{name: table.c[name] + new[name] for name, _ in kind.added},
             **{name: combine(smaller, name) for name, _ in kind.smallest},
             **{name: combine(larger, name) for name, _ in kind.largest},
-            "histogram": merge_expression(dialect, f"{table.name}.histogram", "excluded.histogram"),
+            # SQLite merges the stored histogram in the statement; PostgreSQL's was read and merged first.
+            "histogram": (
+                sqlite_merge(f"{table.name}.histogram", "excluded.histogram")
+                if dialect == "sqlite"
+                else new.histogram
+            ),
         },
     )
     return PreparedWrite(upsert, kind.columns)
-
-
-def versions_of_runs(
-    connection: Connection, runs: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """The version each run (Temporal workflow id, run id) has in ``workflow_executions``, where it has a row."""
-    executions = cast(Table, ExecutionRecord.__table__)
-    wanted = set(runs)
-    workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
-    found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(workflow_ids), _IN_LIST_CHUNK):
-        rows = connection.execute(
-            select(
-                executions.c.temporal_workflow_id,
-                executions.c.temporal_run_id,
-                executions.c.version,
-            ).where(
-                executions.c.temporal_workflow_id.in_(workflow_ids[start : start + _IN_LIST_CHUNK])
-            )
-        )
-        for workflow_id, run_id, version in rows:
-            if (workflow_id, run_id) in wanted:
-                found[(workflow_id, run_id)] = version
-    return found
