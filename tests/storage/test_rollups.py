@@ -35,7 +35,7 @@ from wfb_jupyter.storage import (
 )
 from wfb_jupyter.storage._histogram import decode, encode, merged
 from wfb_jupyter.storage._histogram_sql import register_sqlite_function, sqlite_merge
-from wfb_jupyter.storage.repository.rollups import Partial, Partials, fold_attempts
+from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials, fold_attempts
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 
@@ -243,8 +243,13 @@ class TestFoldAttempts:
                 failed = (*key, row["status"], row["error_type"])
                 expected[1].setdefault(failed, Partial()).add(row["duration_ms"], retry)
         assert fold_attempts(rows) == expected
-        # Folded in pieces into the same partials, as the migration folds its chunks.
+        # Folded in pieces into the same partials, as the migration folds its chunks; small batches take
+        # the attempt-by-attempt path.
         assert fold_attempts(rows[1_000:], fold_attempts(rows[:1_000])) == expected
+        folded: tuple[Partials, Partials] = ({}, {})
+        for start in range(0, len(rows), 7):
+            fold_attempts(rows[start : start + 7], folded)
+        assert folded == expected
 
 
 class TestMergeInSQLite:

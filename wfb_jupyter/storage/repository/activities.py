@@ -27,7 +27,8 @@ from wfb_jupyter.storage.orm import (
     ExecutionRecord,
     Project,
 )
-from wfb_jupyter.storage.repository.rollups import add_to_activity_rollups, fold_attempts
+from wfb_jupyter.storage.repository.rollup_fold import fold_attempts
+from wfb_jupyter.storage.repository.rollups import add_to_activity_rollups
 
 SUCCESS = "completed"
 _IN_LIST_CHUNK = 400

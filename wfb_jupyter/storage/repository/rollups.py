@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import operator
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, func, insert, select
@@ -31,59 +28,9 @@ from wfb_jupyter.storage.orm import (
     ActivityRollup,
     ExecutionRollup,
 )
+from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials
 
-SECONDS_PER_HOUR = 3600
-SUCCESS = "completed"
 _IN_LIST_CHUNK = 400
-
-
-def epoch_hour(moment: datetime) -> int:
-    """The hour ``moment`` falls in, as whole hours since 1970-01-01 UTC (``moment`` is timezone-aware)."""
-    return int(moment.timestamp() // SECONDS_PER_HOUR)
-
-
-def _smaller(mine: int | None, theirs: int) -> int:
-    return theirs if mine is None or theirs < mine else mine
-
-
-def _larger(mine: int | None, theirs: int) -> int:
-    return theirs if mine is None or theirs > mine else mine
-
-
-@dataclass
-class Partial:
-    """What a batch adds to one rollup row."""
-
-    count: int = 0
-    successes: int = 0
-    retries: int = 0
-    timed: int = 0
-    total_ms: int = 0
-    min_ms: int | None = None
-    max_ms: int | None = None
-    success_min_ms: int | None = None
-    success_max_ms: int | None = None
-    bins: dict[int, int] = field(default_factory=dict)
-
-    def add(self, duration_ms: int | None, retry: bool = False, success: bool = False) -> None:
-        self.count += 1
-        self.retries += retry
-        self.successes += success
-        if duration_ms is None:
-            return
-        self.timed += 1
-        self.total_ms += duration_ms
-        self.min_ms = _smaller(self.min_ms, duration_ms)
-        self.max_ms = _larger(self.max_ms, duration_ms)
-        if success:
-            self.success_min_ms = _smaller(self.success_min_ms, duration_ms)
-            self.success_max_ms = _larger(self.success_max_ms, duration_ms)
-        bin_index = _histogram.bin_of(duration_ms)
-        self.bins[bin_index] = self.bins.get(bin_index, 0) + 1
-
-
-# (project_id, hour, *group keys) -> what the batch adds
-Partials = dict[tuple[Any, ...], Partial]
 
 
 @dataclass(frozen=True)
@@ -154,110 +101,6 @@ EXECUTIONS = _Kind(
 def rollup_key(kind: _Kind, identity: tuple[Any, ...]) -> str:
     """The digest naming a rollup row: its table, project, hour and group keys, in order."""
     return hashlib.blake2b(repr((kind.table.name, *identity)).encode(), digest_size=16).hexdigest()
-
-
-def fold_attempts(
-    rows: Iterable[Mapping[str, Any]], into: tuple[Partials, Partials] | None = None
-) -> tuple[Partials, Partials]:
-    """Attempt rows (with ``version``) as the partial aggregates of their rollup rows: every attempt's, and
-    the failures' per status and error type (``Partial.add`` per attempt gives the same)."""
-    attempts, failures = ({}, {}) if into is None else into
-    # This runs for every attempt recorded, so the loop over rows only groups them; each group's aggregates
-    # are then taken with builtins over its columns (sum, min, max, list.count, Counter), which cost a
-    # fraction of updating a Partial attempt by attempt.
-    groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
-    for row in rows:
-        key = (
-            row["project_id"],
-            int(row["started_at"].timestamp() // SECONDS_PER_HOUR),  # epoch_hour
-            row["workflow_id"],
-            row["version"],
-            row["step_id"],
-            row["component"],
-        )
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [row]
-        else:
-            group.append(row)
-    for key, group in groups.items():
-        statuses = list(map(_STATUS, group))
-        durations = list(map(_DURATION, group))
-        partial = attempts.get(key)
-        if partial is None:
-            partial = attempts[key] = Partial()
-        successes = statuses.count(SUCCESS)
-        _absorb(partial, group, durations)
-        partial.successes += successes
-        if successes:
-            timed = [
-                d
-                for s, d in zip(statuses, durations, strict=True)
-                if s == SUCCESS and d is not None
-            ]
-            if timed:
-                partial.success_min_ms = _smaller(partial.success_min_ms, min(timed))
-                partial.success_max_ms = _larger(partial.success_max_ms, max(timed))
-        if successes == len(group):
-            continue
-        failed: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
-        for row, status in zip(group, statuses, strict=True):
-            if status != SUCCESS:
-                failed.setdefault((*key, status, row["error_type"]), []).append(row)
-        for failure_key, failed_rows in failed.items():
-            failure = failures.get(failure_key)
-            if failure is None:
-                failure = failures[failure_key] = Partial()
-            _absorb(failure, failed_rows, list(map(_DURATION, failed_rows)))
-    return attempts, failures
-
-
-_STATUS = operator.itemgetter("status")
-_DURATION = operator.itemgetter("duration_ms")
-_ATTEMPT = operator.itemgetter("attempt")
-
-
-def _absorb(partial: Partial, rows: list[Mapping[str, Any]], durations: list[int | None]) -> None:
-    """Add attempts to a partial: everything but the successes (only an attempt rollup counts them)."""
-    partial.count += len(rows)
-    partial.retries += sum(map((1).__lt__, map(_ATTEMPT, rows)))  # attempt > 1
-    # Most batches time every attempt: then the list is kept as it is.
-    timed = [d for d in durations if d is not None] if None in durations else durations
-    if not timed:
-        return
-    timed_ms = cast(list[int], timed)
-    partial.timed += len(timed_ms)
-    partial.total_ms += sum(timed_ms)
-    partial.min_ms = _smaller(partial.min_ms, min(timed_ms))
-    partial.max_ms = _larger(partial.max_ms, max(timed_ms))
-    bins = partial.bins
-    # Durations repeat (whole milliseconds), so each distinct one is binned once.
-    for duration, count in Counter(timed_ms).items():
-        bin_index = _histogram.bin_of(duration)
-        bins[bin_index] = bins.get(bin_index, 0) + count
-
-
-@dataclass(frozen=True)
-class ClosedRun:
-    """A run that just closed, as its execution rollup counts it."""
-
-    project_id: str
-    workflow_id: int
-    version: int
-    status: str
-    started_at: datetime
-    duration_ms: int | None
-
-
-def fold_closes(closed: Iterable[ClosedRun], into: Partials | None = None) -> Partials:
-    partials: Partials = {} if into is None else into
-    for run in closed:
-        key = (run.project_id, epoch_hour(run.started_at), run.workflow_id, run.version, run.status)
-        partial = partials.get(key)
-        if partial is None:
-            partial = partials[key] = Partial()
-        partial.add(run.duration_ms, success=run.status == SUCCESS)
-    return partials
 
 
 def add_to_activity_rollups(connection: Connection, partials: tuple[Partials, Partials]) -> None:
