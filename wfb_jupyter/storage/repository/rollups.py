@@ -46,26 +46,29 @@ class _Kind:
     # The row of another table that this one breaks down: a column naming it, and its identity from ours.
     parent: tuple[str, Callable[[tuple[Any, ...]], str]] | None = None
 
-    @property
+    @functools.cached_property
     def columns(self) -> tuple[str, ...]:
         aggregates = [name for name, _ in (*self.added, *self.smallest, *self.largest)]
         parent = (self.parent[0],) if self.parent else ()
         return ("rollup_key", *parent, "project_id", "hour", *self.keys, *aggregates, "histogram")
 
+    @functools.cached_property
+    def _takes(self) -> tuple[Callable[[Partial], int | None], ...]:
+        return tuple(take for _, take in (*self.added, *self.smallest, *self.largest))
+
     def row(
         self, key: str, identity: tuple[Any, ...], partial: Partial, stored: bytes | None
     ) -> Any:
-        project_id, hour, *group = identity
-        parent = {self.parent[0]: self.parent[1](identity)} if self.parent else {}
-        return {
-            "rollup_key": key,
-            **parent,
-            "project_id": project_id,
-            "hour": hour,
-            **dict(zip(self.keys, group, strict=True)),
-            **{name: take(partial) for name, take in (*self.added, *self.smallest, *self.largest)},
-            "histogram": _histogram.merged(stored, partial.bins),
-        }
+        # Built from ``columns`` in one go: a commit builds one per rollup row it touches.
+        parent = (self.parent[1](identity),) if self.parent else ()
+        values = (
+            key,
+            *parent,
+            *identity,  # project_id, hour, then the group keys, as in ``columns``
+            *[take(partial) for take in self._takes],
+            _histogram.merged(stored, partial.bins),
+        )
+        return dict(zip(self.columns, values, strict=True))
 
 
 _TIMINGS: tuple[tuple[str, Callable[[Partial], int]], ...] = (
@@ -100,7 +103,14 @@ EXECUTIONS = _Kind(
 
 def rollup_key(kind: _Kind, identity: tuple[Any, ...]) -> str:
     """The digest naming a rollup row: its table, project, hour and group keys, in order."""
-    return hashlib.blake2b(repr((kind.table.name, *identity)).encode(), digest_size=16).hexdigest()
+    return _digest(kind.table.name, identity)
+
+
+# Remembered: a worker's commits touch the same few rollup rows hour after hour, and hashing costs more than
+# looking up.
+@functools.lru_cache(maxsize=2**16)
+def _digest(table: str, identity: tuple[Any, ...]) -> str:
+    return hashlib.blake2b(repr((table, *identity)).encode(), digest_size=16).hexdigest()
 
 
 def add_to_activity_rollups(connection: Connection, partials: tuple[Partials, Partials]) -> None:
