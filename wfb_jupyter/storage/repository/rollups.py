@@ -108,7 +108,7 @@ def rollup_key(kind: _Kind, identity: tuple[Any, ...]) -> str:
 
 # Remembered: a worker's commits touch the same few rollup rows hour after hour, and hashing costs more than
 # looking up.
-@functools.lru_cache(maxsize=2**16)
+@functools.lru_cache(maxsize=2**14)
 def _digest(table: str, identity: tuple[Any, ...]) -> str:
     return hashlib.blake2b(repr((table, *identity)).encode(), digest_size=16).hexdigest()
 
