@@ -9,7 +9,7 @@ from sqlalchemy import Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from wfb_jupyter.storage import ConflictError, ExecutionRecord, Project, session_scope
-from wfb_jupyter.storage._prepared import PreparedWrite
+from wfb_jupyter.storage._prepared import PreparedWrite, one_round_trip
 
 _executions = ExecutionRecord.__table__
 _projects = Project.__table__
@@ -97,3 +97,25 @@ def test_a_driver_error_is_sqlalchemys_and_the_transaction_rolls_back(
         _INSERT.execute(session.connection(), [_row(workflow_id, "b", now)] * 2)
     with session_scope(engine) as session:
         assert session.scalars(select(ExecutionRecord)).all() == []
+
+
+def test_pipelined_writes_fail_as_sqlalchemys_and_roll_back(
+    engine: Engine, workflow_id: int
+) -> None:
+    """In one round trip (a psycopg pipeline on PostgreSQL) a failing write surfaces by the end of the
+    block at the latest, as the same SQLAlchemy error, and none of the block's writes stays."""
+    now = datetime.now(timezone.utc)
+    with (
+        pytest.raises(IntegrityError, match="temporal"),
+        engine.begin() as connection,
+        one_round_trip(connection),
+    ):
+        _INSERT.execute(connection, [_row(workflow_id, "a", now)])
+        _INSERT.execute(connection, [_row(workflow_id, "a", now)])  # the same run twice
+        _INSERT.execute(connection, [_row(workflow_id, "b", now)])
+    with engine.begin() as connection, one_round_trip(connection):
+        _INSERT.execute(connection, [_row(workflow_id, "c", now)])
+        _INSERT.execute(connection, [_row(workflow_id, "d", now)])
+    with session_scope(engine) as session:
+        stored = session.scalars(select(ExecutionRecord.temporal_run_id)).all()
+        assert sorted(stored) == ["c", "d"]

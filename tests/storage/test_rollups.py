@@ -34,6 +34,8 @@ from wfb_jupyter.storage import (
     upgrade_database,
 )
 from wfb_jupyter.storage._histogram import decode, encode, merged
+from wfb_jupyter.storage._histogram_sql import register_sqlite_function, sqlite_merge
+from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials, fold_attempts
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 
@@ -209,6 +211,76 @@ class TestRollupsAtWriteTime:
             3000,
         )
         assert row.hour == epoch_hour(T0)
+
+
+class TestFoldAttempts:
+    """``fold_attempts`` works group by group; ``Partial.add``, attempt by attempt, is what it must equal."""
+
+    def test_equal_to_adding_each_attempt(self) -> None:
+        generator = random.Random(5)
+        rows = [
+            {
+                "project_id": generator.choice(["p", "q"]),
+                "started_at": T0 + timedelta(minutes=generator.randrange(300)),
+                "workflow_id": generator.choice([1, 2, None]),
+                "version": generator.choice([1, None]),
+                "step_id": generator.choice(["load", "save"]),
+                "component": "fetch",
+                "status": generator.choice(["completed"] * 8 + ["failed", "timed_out"]),
+                "error_type": generator.choice([None, "ValueError", "OSError"]),
+                "attempt": generator.choice([0, 1, 1, 1, 2, 5]),
+                "duration_ms": generator.choice([None, 0, 1, 7, 250, 86_400_000]),
+            }
+            for _ in range(3_000)
+        ]
+        expected: tuple[Partials, Partials] = ({}, {})
+        for row in rows:
+            key = (row["project_id"], epoch_hour(row["started_at"]), row["workflow_id"])
+            key += (row["version"], row["step_id"], row["component"])
+            success, retry = row["status"] == "completed", row["attempt"] > 1
+            expected[0].setdefault(key, Partial()).add(row["duration_ms"], retry, success)
+            if not success:
+                failed = (*key, row["status"], row["error_type"])
+                expected[1].setdefault(failed, Partial()).add(row["duration_ms"], retry)
+        assert fold_attempts(rows) == expected
+        # Folded in pieces into the same partials, as the migration folds its chunks; small batches take
+        # the attempt-by-attempt path.
+        assert fold_attempts(rows[1_000:], fold_attempts(rows[:1_000])) == expected
+        folded: tuple[Partials, Partials] = ({}, {})
+        for start in range(0, len(rows), 7):
+            fold_attempts(rows[start : start + 7], folded)
+        assert folded == expected
+
+
+class TestMergeInSQLite:
+    """SQLite's upsert merges histograms in the statement: byte for byte what ``merged`` gives."""
+
+    def test_same_bytes_as_merged(self, engine: Engine) -> None:
+        if engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL reads the stored histograms and merges them in Python")
+        generator = random.Random(3)
+        cases = [
+            ({}, {}),
+            ({}, {4: 1}),
+            ({4: 1}, {}),
+            ({65_535: 2**31 + 5}, {65_535: 2**31 - 6, 0: 1}),
+        ]
+        for _ in range(40):
+            cases.append(
+                tuple(  # type: ignore[arg-type]
+                    {generator.randrange(1_100): generator.randrange(1, 2**20) for _ in range(n)}
+                    for n in (generator.randrange(60), generator.randrange(8))
+                )
+            )
+        expression = sqlite_merge(":stored", ":added")
+        query = text(f"SELECT {expression.compile(dialect=engine.dialect)}")
+        with engine.connect() as connection:
+            register_sqlite_function(connection)
+            for stored, added in cases:
+                got = connection.execute(
+                    query, {"stored": encode(stored), "added": encode(added)}
+                ).scalar_one()
+                assert bytes(got) == merged(encode(stored), added), (stored, added)
 
 
 class TestMigrationBuildsRollups:

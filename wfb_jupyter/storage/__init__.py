@@ -132,8 +132,8 @@ from wfb_jupyter.storage.repository.prune import (
     plan_prune,
     whole_hour,
 )
+from wfb_jupyter.storage.repository.rollup_fold import epoch_hour
 from wfb_jupyter.storage.repository.rollup_rebuild import rebuild_rollups
-from wfb_jupyter.storage.repository.rollups import epoch_hour
 from wfb_jupyter.storage.repository.schedules import (
     ScheduleSettings,
     delete_schedule,

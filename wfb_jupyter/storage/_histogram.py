@@ -21,6 +21,7 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable, Mapping
+from itertools import chain
 
 RELATIVE_ERROR = 0.01
 GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR)
@@ -49,18 +50,21 @@ def representative(bin_index: int) -> float:
 
 def encode(counts: Mapping[int, int]) -> bytes:
     """Counts per bin as stored; bins with no count are left out."""
-    bins = sorted(bin_index for bin_index, count in counts.items() if count)
-    return _pack(array(_UINT32, bins), array(_UINT32, (counts[b] for b in bins)))
+    return _pack(sorted(item for item in counts.items() if item[1]))
 
 
 def decode(blob: bytes | None) -> dict[int, int]:
-    bins, counts = _unpack(blob)
-    return dict(zip(bins, counts, strict=True))
+    records = _unpack(blob)
+    return dict(zip(records[0::2], records[1::2], strict=True))
 
 
 def merged(blob: bytes | None, counts: Mapping[int, int]) -> bytes:
     """A stored histogram with ``counts`` added."""
-    bins, tallies = _unpack(blob)
+    if not blob:
+        return _pack(sorted(counts.items()))
+    # A batch adds a few bins to many: inserting those in place beats rebuilding the whole.
+    records = _unpack(blob)
+    bins, tallies = records[0::2], records[1::2]
     for bin_index in sorted(counts):
         at = bisect.bisect_left(bins, bin_index)
         if at < len(bins) and bins[at] == bin_index:
@@ -68,7 +72,12 @@ def merged(blob: bytes | None, counts: Mapping[int, int]) -> bytes:
         else:
             bins.insert(at, bin_index)
             tallies.insert(at, counts[bin_index])
-    return _pack(bins, tallies)
+    records = array(_UINT32, bytes(8 * len(bins)))
+    records[0::2] = bins
+    records[1::2] = tallies
+    if _SWAP:
+        records.byteswap()
+    return records.tobytes()
 
 
 def counts_of(durations: Iterable[int | float]) -> dict[int, int]:
@@ -79,19 +88,19 @@ def counts_of(durations: Iterable[int | float]) -> dict[int, int]:
     return counts
 
 
-def _unpack(blob: bytes | None) -> tuple[array[int], array[int]]:
+def _unpack(blob: bytes | None) -> array[int]:
+    """The stored records as one flat array: bin, count, bin, count..."""
     records = array(_UINT32)
     if blob:
         records.frombytes(blob)
         if _SWAP:
             records.byteswap()
-    return records[0::2], records[1::2]
+    return records
 
 
-def _pack(bins: array[int], counts: array[int]) -> bytes:
-    records = array(_UINT32, bytes(8 * len(bins)))
-    records[0::2] = bins
-    records[1::2] = counts
+def _pack(items: Iterable[tuple[int, int]]) -> bytes:
+    """(bin, count) pairs, in the order given, as stored."""
+    records = array(_UINT32, chain.from_iterable(items))
     if _SWAP:
         records.byteswap()
     return records.tobytes()

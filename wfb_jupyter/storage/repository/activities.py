@@ -10,7 +10,7 @@ and run with many parameter sets: building a statement costs more than running i
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
@@ -19,16 +19,19 @@ from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.storage._prepared import PreparedWrite
+from wfb_jupyter.storage._prepared import PreparedWrite, one_round_trip
 from wfb_jupyter.storage._types import utc_now
-from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityStatistics, Project
-from wfb_jupyter.storage.repository.rollups import (
-    add_to_activity_rollups,
-    fold_attempts,
-    versions_of_runs,
+from wfb_jupyter.storage.orm import (
+    ActivityAttemptRecord,
+    ActivityStatistics,
+    ExecutionRecord,
+    Project,
 )
+from wfb_jupyter.storage.repository.rollup_fold import fold_attempts
+from wfb_jupyter.storage.repository.rollups import add_to_activity_rollups
 
 SUCCESS = "completed"
+_IN_LIST_CHUNK = 400
 
 
 @dataclass(frozen=True)
@@ -107,41 +110,46 @@ def record_activity_attempts(
     if not rows:
         return 0
     connection = session.connection()
-    _INSERT_ATTEMPTS.execute(connection, rows)
-    totals: dict[tuple[str, str, int | None], _Totals] = {}
-    for row in rows:
-        for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
-            key = (row["project_id"], row["component"], workflow_key)
-            totals.setdefault(key, _Totals()).add(row)
-    # Sorted, so that concurrent writers take row locks in the same order and cannot deadlock.
-    statistics = [
-        _statistics_values(project_id, component, workflow_id, total)
-        for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key)
-    ]
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        for per_workflow in (False, True):
-            batch = [v for v in statistics if (v["workflow_id"] is not None) == per_workflow]
-            if batch:
-                _statistics_upsert(dialect, per_workflow).execute(connection, batch)
-    else:
-        for values in statistics:
-            _merge_statistics_portably(session, values)
-    counters: dict[str, list[int]] = {}
-    for row in rows:
-        counter = counters.setdefault(row["project_id"], [0, 0])
-        counter[0] += 1
-        counter[1] += row["status"] != SUCCESS
-    _COUNT_PROJECT_ATTEMPTS.execute(
-        connection,
-        [
-            {"project": project_id, "attempts": attempts, "failures": failures}
-            for project_id, (attempts, failures) in sorted(counters.items())
-        ],
-    )
-    # After the counters: their row locks are what serialises the writers of these projects' rollups.
+    # Before the writes are pipelined: a Core query cannot run inside a pipeline (its result is not there
+    # until the pipeline syncs).
     _fill_in_versions(connection, rows)
-    add_to_activity_rollups(connection, fold_attempts(rows))
+    # The writes go to the server together, rollups included, and the rollups' read (fetch_all) is the one
+    # wait for results before the end (in process on SQLite, so nothing to save there).
+    with one_round_trip(connection):
+        _INSERT_ATTEMPTS.execute(connection, rows)
+        totals: dict[tuple[str, str, int | None], _Totals] = {}
+        for row in rows:
+            for workflow_key in (None, row["workflow_id"]) if row["workflow_id"] else (None,):
+                key = (row["project_id"], row["component"], workflow_key)
+                totals.setdefault(key, _Totals()).add(row)
+        # Sorted, so that concurrent writers take row locks in the same order and cannot deadlock.
+        statistics = [
+            _statistics_values(project_id, component, workflow_id, total)
+            for (project_id, component, workflow_id), total in sorted(totals.items(), key=_sort_key)
+        ]
+        dialect = connection.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            for per_workflow in (False, True):
+                batch = [v for v in statistics if (v["workflow_id"] is not None) == per_workflow]
+                if batch:
+                    _statistics_upsert(dialect, per_workflow).execute(connection, batch)
+        else:
+            for values in statistics:
+                _merge_statistics_portably(session, values)
+        counters: dict[str, list[int]] = {}
+        for row in rows:
+            counter = counters.setdefault(row["project_id"], [0, 0])
+            counter[0] += 1
+            counter[1] += row["status"] != SUCCESS
+        _COUNT_PROJECT_ATTEMPTS.execute(
+            connection,
+            [
+                {"project": project_id, "attempts": attempts, "failures": failures}
+                for project_id, (attempts, failures) in sorted(counters.items())
+            ],
+        )
+        # After the counters: their row locks are what serialises the writers of these projects' rollups.
+        add_to_activity_rollups(connection, fold_attempts(rows))
     return len(rows)
 
 
@@ -155,6 +163,30 @@ def _fill_in_versions(connection: Connection, rows: list[dict[str, Any]]) -> Non
     )
     for row in unknown:
         row["version"] = versions.get((row["temporal_workflow_id"], row["temporal_run_id"]))
+
+
+def versions_of_runs(
+    connection: Connection, runs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """The version each run (Temporal workflow id, run id) has in ``workflow_executions``, where it has a row."""
+    executions = cast(Table, ExecutionRecord.__table__)
+    wanted = set(runs)
+    workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(workflow_ids), _IN_LIST_CHUNK):
+        rows = connection.execute(
+            select(
+                executions.c.temporal_workflow_id,
+                executions.c.temporal_run_id,
+                executions.c.version,
+            ).where(
+                executions.c.temporal_workflow_id.in_(workflow_ids[start : start + _IN_LIST_CHUNK])
+            )
+        )
+        for workflow_id, run_id, version in rows:
+            if (workflow_id, run_id) in wanted:
+                found[(workflow_id, run_id)] = version
+    return found
 
 
 _attempts = cast(Table, ActivityAttemptRecord.__table__)

@@ -29,7 +29,8 @@ from wfb_jupyter.storage.orm import (
     Project,
     Workflow,
 )
-from wfb_jupyter.storage.repository.rollups import ClosedRun, add_to_execution_rollups, fold_closes
+from wfb_jupyter.storage.repository.rollup_fold import ClosedRun, fold_closes
+from wfb_jupyter.storage.repository.rollups import add_to_execution_rollups
 
 
 def find_execution(

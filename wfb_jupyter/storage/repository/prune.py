@@ -16,7 +16,7 @@ from sqlalchemy import Float, and_, cast, delete, func, select
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityRollup, Project
-from wfb_jupyter.storage.repository.rollups import SECONDS_PER_HOUR, epoch_hour
+from wfb_jupyter.storage.repository.rollup_fold import SECONDS_PER_HOUR, epoch_hour
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,13 @@ from wfb_jupyter.storage.orm import (
     ExecutionRecord,
     Workflow,
 )
-from wfb_jupyter.storage.repository.rollups import (
-    ATTEMPTS,
-    EXECUTIONS,
-    FAILURES,
+from wfb_jupyter.storage.repository.rollup_fold import (
     ClosedRun,
     Partials,
-    add_to_rollups,
     fold_attempts,
     fold_closes,
 )
+from wfb_jupyter.storage.repository.rollups import ATTEMPTS, EXECUTIONS, FAILURES, add_to_rollups
 
 
 def rebuild_rollups(connection: Connection, *, chunk: int = 20_000) -> tuple[int, int]:

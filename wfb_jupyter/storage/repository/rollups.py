@@ -2,87 +2,35 @@
 
 ``record_activity_attempts`` and ``record_execution_closes`` fold each batch into ``activity_rollups`` (and, for
 failed attempts, ``activity_failure_rollups``) and ``execution_rollups`` in the caller's transaction: the
-batch's partial aggregates per rollup row, then one upsert per table that adds the counts in SQL and stores the
-merged histogram. A histogram cannot be merged in SQL, so its stored value is read first; that read-then-write
-never races, because both callers update their projects' counter rows first (the row lock on PostgreSQL, held
-to the end of the transaction, orders every writer of a project's rollups) and SQLite lets one writer in at a
-time.
+batch's partial aggregates per rollup row, then one upsert per table that adds the counts in SQL. SQLite
+merges the histogram in the upsert too (``storage._histogram_sql``); elsewhere the stored histograms are read
+first (one query for a commit's tables) and the merged ones written. That read-then-write never races, because
+both callers update their projects' counter rows first (the row lock on PostgreSQL, held to the end of the
+transaction, orders every writer of a project's rollups) and SQLite lets one writer in at a time.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Connection, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wfb_jupyter.storage import _histogram
+from wfb_jupyter.storage._histogram_sql import register_sqlite_function, sqlite_merge
 from wfb_jupyter.storage._prepared import PreparedWrite, fetch_all, placeholder
 from wfb_jupyter.storage.orm import (
     ActivityFailureRollup,
     ActivityRollup,
-    ExecutionRecord,
     ExecutionRollup,
 )
+from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials
 
-SECONDS_PER_HOUR = 3600
-SUCCESS = "completed"
 _IN_LIST_CHUNK = 400
-
-
-def epoch_hour(moment: datetime) -> int:
-    """The hour ``moment`` falls in, as whole hours since 1970-01-01 UTC (``moment`` is timezone-aware)."""
-    return int(moment.timestamp() // SECONDS_PER_HOUR)
-
-
-def _smaller(mine: int | None, theirs: int) -> int:
-    return theirs if mine is None or theirs < mine else mine
-
-
-def _larger(mine: int | None, theirs: int) -> int:
-    return theirs if mine is None or theirs > mine else mine
-
-
-@dataclass
-class Partial:
-    """What a batch adds to one rollup row."""
-
-    count: int = 0
-    successes: int = 0
-    retries: int = 0
-    timed: int = 0
-    total_ms: int = 0
-    min_ms: int | None = None
-    max_ms: int | None = None
-    success_min_ms: int | None = None
-    success_max_ms: int | None = None
-    bins: dict[int, int] = field(default_factory=dict)
-
-    def add(self, duration_ms: int | None, retry: bool = False, success: bool = False) -> None:
-        self.count += 1
-        self.retries += retry
-        self.successes += success
-        if duration_ms is None:
-            return
-        self.timed += 1
-        self.total_ms += duration_ms
-        self.min_ms = _smaller(self.min_ms, duration_ms)
-        self.max_ms = _larger(self.max_ms, duration_ms)
-        if success:
-            self.success_min_ms = _smaller(self.success_min_ms, duration_ms)
-            self.success_max_ms = _larger(self.success_max_ms, duration_ms)
-        bin_index = _histogram.bin_of(duration_ms)
-        self.bins[bin_index] = self.bins.get(bin_index, 0) + 1
-
-
-# (project_id, hour, *group keys) -> what the batch adds
-Partials = dict[tuple[Any, ...], Partial]
 
 
 @dataclass(frozen=True)
@@ -98,26 +46,29 @@ class _Kind:
     # The row of another table that this one breaks down: a column naming it, and its identity from ours.
     parent: tuple[str, Callable[[tuple[Any, ...]], str]] | None = None
 
-    @property
+    @functools.cached_property
     def columns(self) -> tuple[str, ...]:
         aggregates = [name for name, _ in (*self.added, *self.smallest, *self.largest)]
         parent = (self.parent[0],) if self.parent else ()
         return ("rollup_key", *parent, "project_id", "hour", *self.keys, *aggregates, "histogram")
 
+    @functools.cached_property
+    def _takes(self) -> tuple[Callable[[Partial], int | None], ...]:
+        return tuple(take for _, take in (*self.added, *self.smallest, *self.largest))
+
     def row(
         self, key: str, identity: tuple[Any, ...], partial: Partial, stored: bytes | None
     ) -> Any:
-        project_id, hour, *group = identity
-        parent = {self.parent[0]: self.parent[1](identity)} if self.parent else {}
-        return {
-            "rollup_key": key,
-            **parent,
-            "project_id": project_id,
-            "hour": hour,
-            **dict(zip(self.keys, group, strict=True)),
-            **{name: take(partial) for name, take in (*self.added, *self.smallest, *self.largest)},
-            "histogram": _histogram.merged(stored, partial.bins),
-        }
+        # Built from ``columns`` in one go: a commit builds one per rollup row it touches.
+        parent = (self.parent[1](identity),) if self.parent else ()
+        values = (
+            key,
+            *parent,
+            *identity,  # project_id, hour, then the group keys, as in ``columns``
+            *[take(partial) for take in self._takes],
+            _histogram.merged(stored, partial.bins),
+        )
+        return dict(zip(self.columns, values, strict=True))
 
 
 _TIMINGS: tuple[tuple[str, Callable[[Partial], int]], ...] = (
@@ -152,110 +103,70 @@ EXECUTIONS = _Kind(
 
 def rollup_key(kind: _Kind, identity: tuple[Any, ...]) -> str:
     """The digest naming a rollup row: its table, project, hour and group keys, in order."""
-    return hashlib.blake2b(repr((kind.table.name, *identity)).encode(), digest_size=16).hexdigest()
+    return _digest(kind.table.name, identity)
 
 
-def fold_attempts(
-    rows: Iterable[Mapping[str, Any]], into: tuple[Partials, Partials] | None = None
-) -> tuple[Partials, Partials]:
-    """Attempt rows (with ``version``) as the partial aggregates of their rollup rows: every attempt's, and
-    the failures' per status and error type."""
-    attempts, failures = ({}, {}) if into is None else into
-    # The loop runs for every attempt recorded, so it does the work of ``Partial.add`` itself: a call per
-    # attempt costs a noticeable share of recording it.
-    log, ceil, log_gamma, top = math.log, math.ceil, _histogram.LOG_GAMMA, _histogram.MAX_BIN
-    for row in rows:
-        key = (
-            row["project_id"],
-            int(row["started_at"].timestamp() // SECONDS_PER_HOUR),  # epoch_hour
-            row["workflow_id"],
-            row["version"],
-            row["step_id"],
-            row["component"],
-        )
-        status, duration, retry = row["status"], row["duration_ms"], row["attempt"] > 1
-        success = status == SUCCESS
-        partial = attempts.get(key)
-        if partial is None:
-            partial = attempts[key] = Partial()
-        failure = None
-        if not success:
-            failed = (*key, status, row["error_type"])
-            failure = failures.get(failed)
-            if failure is None:
-                failure = failures[failed] = Partial()
-        bin_index = -1
-        if duration is not None:
-            # As storage._histogram.bin_of, to the last rounding.
-            bin_index = min(top, 1 + ceil(log(duration) / log_gamma)) if duration > 0 else 0
-        for target in (partial, failure) if failure is not None else (partial,):
-            target.count += 1
-            target.retries += retry
-            if duration is None:
-                continue
-            target.timed += 1
-            target.total_ms += duration
-            if target.min_ms is None or duration < target.min_ms:
-                target.min_ms = duration
-            if target.max_ms is None or duration > target.max_ms:
-                target.max_ms = duration
-            target.bins[bin_index] = target.bins.get(bin_index, 0) + 1
-        if success:
-            partial.successes += 1
-            if duration is not None:
-                partial.success_min_ms = _smaller(partial.success_min_ms, duration)
-                partial.success_max_ms = _larger(partial.success_max_ms, duration)
-    return attempts, failures
-
-
-@dataclass(frozen=True)
-class ClosedRun:
-    """A run that just closed, as its execution rollup counts it."""
-
-    project_id: str
-    workflow_id: int
-    version: int
-    status: str
-    started_at: datetime
-    duration_ms: int | None
-
-
-def fold_closes(closed: Iterable[ClosedRun], into: Partials | None = None) -> Partials:
-    partials: Partials = {} if into is None else into
-    for run in closed:
-        key = (run.project_id, epoch_hour(run.started_at), run.workflow_id, run.version, run.status)
-        partial = partials.get(key)
-        if partial is None:
-            partial = partials[key] = Partial()
-        partial.add(run.duration_ms, success=run.status == SUCCESS)
-    return partials
+# Remembered: a worker's commits touch the same few rollup rows hour after hour, and hashing costs more than
+# looking up.
+@functools.lru_cache(maxsize=2**14)
+def _digest(table: str, identity: tuple[Any, ...]) -> str:
+    return hashlib.blake2b(repr((table, *identity)).encode(), digest_size=16).hexdigest()
 
 
 def add_to_activity_rollups(connection: Connection, partials: tuple[Partials, Partials]) -> None:
     attempts, failures = partials
-    add_to_rollups(connection, ATTEMPTS, attempts)
-    add_to_rollups(connection, FAILURES, failures)
+    _add(connection, ((ATTEMPTS, attempts), (FAILURES, failures)))
 
 
 def add_to_execution_rollups(connection: Connection, partials: Partials) -> None:
-    add_to_rollups(connection, EXECUTIONS, partials)
+    _add(connection, ((EXECUTIONS, partials),))
 
 
 def add_to_rollups(connection: Connection, kind: _Kind, partials: Partials) -> None:
-    if not partials:
-        return
+    _add(connection, ((kind, partials),))
+
+
+Named = list[tuple[str, tuple[Any, ...], Partial]]  # (rollup key, identity, partial), by key
+
+
+def _add(connection: Connection, batches: Iterable[tuple[_Kind, Partials]]) -> None:
     # Sorted, so that writers that do lock rows lock them in one order.
-    named = sorted(
-        (rollup_key(kind, identity), identity, partial) for identity, partial in partials.items()
-    )
-    stored = _stored_histograms(connection, kind.table, [key for key, _, _ in named])
-    rows = [kind.row(key, identity, partial, stored.get(key)) for key, identity, partial in named]
-    dialect = connection.dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        _upsert(kind, dialect).execute(connection, rows)
+    named: list[tuple[_Kind, Named]] = [
+        (
+            kind,
+            sorted((rollup_key(kind, identity), identity, p) for identity, p in partials.items()),
+        )
+        for kind, partials in batches
+        if partials
+    ]
+    if not named:
         return
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        register_sqlite_function(connection)
+        for kind, rows in named:
+            _upsert(kind, dialect).execute(
+                connection,
+                [kind.row(key, identity, partial, None) for key, identity, partial in rows],
+            )
+        return
+    stored = _stored_histograms(
+        connection, [(kind.table, [key for key, _, _ in rows]) for kind, rows in named]
+    )
+    for kind, rows in named:
+        values = [kind.row(key, identity, p, stored.get(key)) for key, identity, p in rows]
+        if dialect == "postgresql":
+            _upsert(kind, dialect).execute(connection, values)
+        else:
+            _add_portably(connection, kind, values, stored)
+
+
+def _add_portably(
+    connection: Connection, kind: _Kind, rows: list[Any], stored: Mapping[str, bytes]
+) -> None:
+    """Other databases: the same under the same locks, in two statements."""
     table = kind.table
-    for row in rows:  # other databases: the same under the same locks, in two statements
+    for row in rows:
         if row["rollup_key"] not in stored:
             connection.execute(insert(table), [row])
             continue
@@ -274,28 +185,46 @@ def add_to_rollups(connection: Connection, kind: _Kind, partials: Partials) -> N
         )
 
 
-def _stored_histograms(connection: Connection, table: Table, keys: list[str]) -> dict[str, bytes]:
+def _stored_histograms(
+    connection: Connection, wanted: Sequence[tuple[Table, list[str]]]
+) -> dict[str, bytes]:
+    """The stored histograms of these rollup rows, by key (keys name their table, so never collide), in
+    as few queries as the IN lists allow: one for a commit's attempt and failure rollups together."""
     stored: dict[str, bytes] = {}
     mark = placeholder(connection.dialect)
-    for start in range(0, len(keys), _IN_LIST_CHUNK):
-        chunk = keys[start : start + _IN_LIST_CHUNK]
-        if mark is None:
+    parts = [
+        (table, keys[start : start + _IN_LIST_CHUNK])
+        for table, keys in wanted
+        for start in range(0, len(keys), _IN_LIST_CHUNK)
+    ]
+    if mark is None:
+        for table, chunk in parts:
             column = table.c.rollup_key
-            found: Iterable[Any] = connection.execute(
-                select(column, table.c.histogram).where(column.in_(chunk))
-            )
-        else:
-            found = fetch_all(connection, _lookup_sql(table.name, len(chunk), mark), chunk)
-        stored.update((key, bytes(histogram or b"")) for key, histogram in found)
+            found = connection.execute(select(column, table.c.histogram).where(column.in_(chunk)))
+            stored.update((key, bytes(histogram or b"")) for key, histogram in found)
+        return stored
+    query: list[tuple[Table, list[str]]] = []
+    for part in [*parts, None]:
+        if query and (
+            part is None or sum(len(c) for _, c in query) + len(part[1]) > _IN_LIST_CHUNK
+        ):
+            sql = _lookup_sql(tuple((table.name, len(chunk)) for table, chunk in query), mark)
+            found_rows = fetch_all(connection, sql, [key for _, chunk in query for key in chunk])
+            stored.update((key, bytes(histogram or b"")) for key, histogram in found_rows)
+            query = []
+        if part is not None:
+            query.append(part)
     return stored
 
 
 @functools.cache
-def _lookup_sql(table: str, count: int, mark: str) -> str:
+def _lookup_sql(parts: tuple[tuple[str, int], ...], mark: str) -> str:
     # Written by hand: this runs on every commit, and a Core select with an IN list costs a millisecond to
     # build and look up in the statement cache, several times what the query costs.
-    marks = ", ".join([mark] * count)
-    return f"SELECT rollup_key, histogram FROM {table} WHERE rollup_key IN ({marks})"  # noqa: S608
+    return " UNION ALL ".join(
+        f"SELECT rollup_key, histogram FROM {table} WHERE rollup_key IN ({', '.join([mark] * count)})"  # noqa: S608
+        for table, count in parts
+    )
 
 
 @functools.cache
@@ -320,31 +249,12 @@ def _upsert(kind: _Kind, dialect: str) -> PreparedWrite:
             **{name: table.c[name] + new[name] for name, _ in kind.added},
             **{name: combine(smaller, name) for name, _ in kind.smallest},
             **{name: combine(larger, name) for name, _ in kind.largest},
-            "histogram": new.histogram,
+            # SQLite merges the stored histogram in the statement; PostgreSQL's was read and merged first.
+            "histogram": (
+                sqlite_merge(f"{table.name}.histogram", "excluded.histogram")
+                if dialect == "sqlite"
+                else new.histogram
+            ),
         },
     )
     return PreparedWrite(upsert, kind.columns)
-
-
-def versions_of_runs(
-    connection: Connection, runs: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], int]:
-    """The version each run (Temporal workflow id, run id) has in ``workflow_executions``, where it has a row."""
-    executions = cast(Table, ExecutionRecord.__table__)
-    wanted = set(runs)
-    workflow_ids = sorted({workflow_id for workflow_id, _ in wanted})
-    found: dict[tuple[str, str], int] = {}
-    for start in range(0, len(workflow_ids), _IN_LIST_CHUNK):
-        rows = connection.execute(
-            select(
-                executions.c.temporal_workflow_id,
-                executions.c.temporal_run_id,
-                executions.c.version,
-            ).where(
-                executions.c.temporal_workflow_id.in_(workflow_ids[start : start + _IN_LIST_CHUNK])
-            )
-        )
-        for workflow_id, run_id, version in rows:
-            if (workflow_id, run_id) in wanted:
-                found[(workflow_id, run_id)] = version
-    return found
