@@ -13,6 +13,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import ipywidgets
@@ -99,6 +100,15 @@ def summary_table_html(summary: pd.DataFrame) -> str:
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
 
 
+def updated_html(refresh: int, seconds: float) -> str:
+    """The status line after new data is shown: how long it took, and (``data-refresh``) which update it
+    was, so that a browser test can tell when the charts of a filter change are all there."""
+    return (
+        f'<span class="wfb-stats-updated" data-refresh="{refresh}">'
+        f"Updated in {seconds * 1000:,.0f} ms</span>"
+    )
+
+
 def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """Dates picked in the dashboard as a UTC time window: from the start of ``start`` to the end of ``end``."""
     since = datetime.combine(start, time(), tzinfo=timezone.utc) if start else None
@@ -118,6 +128,7 @@ class StatisticsDashboard(ipywidgets.VBox):
     ) -> None:
         self.source = source
         self.data: DashboardData | None = None
+        self.refreshes = 0  # how many times new data was shown: the status line's data-refresh
         self._quiet = False  # set while options are refilled, so that refilling triggers no refresh
         self.workflow = ipywidgets.Dropdown(description="Workflow")
         self.version = ipywidgets.Dropdown(description="Version")
@@ -129,6 +140,8 @@ class StatisticsDashboard(ipywidgets.VBox):
         )
         self.reload = ipywidgets.Button(description="Refresh", icon="refresh")
         self.status = ipywidgets.HTML()
+        for name in ("workflow", "version", "component", "since", "until", "bucket", "status"):
+            getattr(self, name).add_class(f"wfb-stats-{name}")
         self.table = ipywidgets.HTML()
         self.outputs = {name: ipywidgets.Output() for name in FIGURES}
         self._fill_options()
@@ -147,6 +160,7 @@ class StatisticsDashboard(ipywidgets.VBox):
             layout=ipywidgets.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))"),
         )
         super().__init__([filters, self.status, self.table, charts], **kwargs)
+        self.add_class("wfb-stats-dashboard")
         self.refresh()
 
     @property
@@ -167,15 +181,18 @@ class StatisticsDashboard(ipywidgets.VBox):
             return
         from wfb_jupyter.storage import StorageError
 
+        began = perf_counter()
         try:
             data = build_dashboard(self.source, filters, self.bucket.value)
         except StorageError as error:
             self.status.value = f"<b>Statistics unavailable:</b> {html.escape(str(error))}"
             return
         self.data = data
-        self.status.value = ""
         self.table.value = summary_table_html(data.executions)
         self._show(data.figures)
+        # Last, after the charts were sent: a browser that sees this refresh number has them all.
+        self.refreshes += 1
+        self.status.value = updated_html(self.refreshes, perf_counter() - began)
 
     def _fill_options(self) -> None:
         self._quiet = True
