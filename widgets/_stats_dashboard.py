@@ -145,6 +145,8 @@ class StatisticsDashboard(ipywidgets.VBox):
         self.table = ipywidgets.HTML()
         self.outputs = {name: ipywidgets.Output() for name in FIGURES}
         self._fill_options()
+        for dropdown in (self.workflow, self.version, self.component):  # first: before a refresh
+            dropdown.observe(_keep_all_shown, names="value")
         for control in (self.version, self.component, self.since, self.until, self.bucket):
             control.observe(self._on_filter, names="value")
         self.workflow.observe(self._on_workflow, names="value")
@@ -227,6 +229,14 @@ class StatisticsDashboard(ipywidgets.VBox):
             output.clear_output(wait=True)
             with output:
                 display(figures[name])
+
+
+def _keep_all_shown(change: dict[str, Any]) -> None:
+    """Choosing "(all)" again (from the browser, or ``value = None``) leaves ipywidgets with no index, which
+    a browser shows as a blank box: point it back at "(all)", which changes no value and starts no refresh."""
+    dropdown = change["owner"]
+    if change["new"] is None and dropdown.index is None and dropdown.options:
+        dropdown.index = 0
 
 
 def _refill(dropdown: ipywidgets.Dropdown, options: list[tuple[str, Any]]) -> None:

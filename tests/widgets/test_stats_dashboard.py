@@ -201,6 +201,19 @@ def test_the_status_line_numbers_each_update_after_its_charts(engine: Engine) ->
     )
 
 
+def test_choosing_all_again_shows_all_not_a_blank_box(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+    dashboard.workflow.value = "orders"
+    dashboard.component.value = "fetch"
+    refreshes = dashboard.refreshes
+    dashboard.workflow.index = 0  # what the browser sends when a person picks "(all)"
+    dashboard.component.value = None
+    assert (dashboard.workflow.label, dashboard.workflow.value) == ("(all)", None)
+    assert (dashboard.component.label, dashboard.component.value) == ("(all)", None)
+    assert dashboard.refreshes == refreshes + 2  # one refresh per choice
+    assert dashboard.filters() == Filters()
+
+
 def test_empty_project_shows_no_data_everywhere(engine: Engine) -> None:
     with session_scope(engine) as session:
         project = create_project(session, create_user(session, "bob").id, "empty").id
