@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -106,7 +107,7 @@ class Change:
     kind: str
     value: str
     browser_seconds: float  # from the change event to the new charts seen on screen
-    kernel_text: str  # the status line: what the kernel measured (queries and figures)
+    kernel_seconds: float  # what the status line says the kernel's refresh took (queries, figures)
 
 
 def notebook(database: Path, data_dir: Path) -> str:
@@ -213,9 +214,11 @@ def change(page: Any, kind: str, value: str) -> Change:
     control_kind, _ = CHANGES[kind]
     refresh = page.evaluate(CHANGE_JS, [CONTROL[kind], control_kind, value])
     page.wait_for_function(SHOWN_JS, arg=[refresh, CHARTS], polling="raf", timeout=120_000)
-    seconds = page.evaluate("() => (window.wfbShownAt - window.wfbChangedAt) / 1000")
-    kernel = page.locator(".wfb-stats-dashboard .wfb-stats-updated").inner_text()
-    return Change(kind, value, float(seconds), kernel)
+    shown = page.evaluate("() => window.wfbShownAt - window.wfbChangedAt")
+    status = page.locator(".wfb-stats-dashboard .wfb-stats-updated").inner_text()
+    kernel = re.fullmatch(r"Updated in ([\d,]+) ms", status)
+    assert kernel, status
+    return Change(kind, value, shown / 1000, int(kernel[1].replace(",", "")) / 1000)
 
 
 def screenshot(page: Any, label: str, name: str) -> Path:
@@ -228,21 +231,22 @@ def screenshot(page: Any, label: str, name: str) -> Path:
 
 
 def report(changes: list[Change]) -> None:
-    print(f"\n  {'filter':<20} {'changes':>7} {'median':>8} {'max':>8}  goal < {GOAL_SECONDS:g} s")
-    worst = 0.0
-    for kind in CHANGES:
-        seconds = [c.browser_seconds for c in changes if c.kind == kind]
-        worst = max(worst, *seconds)
+    """Median and max per kind of filter, to the new charts on screen (what is measured against the goal)
+    and the kernel's refresh in it (queries, figures, sending them); the rest is the change reaching the
+    kernel and the browser drawing the charts."""
+    print(
+        f"\n  {'filter':<20} {'changes':>7} {'median':>8} {'max':>8}  {'goal <':>6} "
+        f"{GOAL_SECONDS:g} s   median in the kernel"
+    )
+    groups = {kind: [c for c in changes if c.kind == kind] for kind in CHANGES}
+    for kind, group in {**groups, "every change": changes}.items():
+        seconds = [c.browser_seconds for c in group]
         mark = "ok" if max(seconds) < GOAL_SECONDS else "OVER"
         print(
             f"  {kind:<20} {len(seconds):>7} {statistics.median(seconds):7.3f}s "
-            f"{max(seconds):7.3f}s  {mark}"
+            f"{max(seconds):7.3f}s  {mark:>6}         "
+            f"{statistics.median(c.kernel_seconds for c in group):7.3f}s"
         )
-    every = [c.browser_seconds for c in changes]
-    print(
-        f"  {'every change':<20} {len(every):>7} {statistics.median(every):7.3f}s {worst:7.3f}s  "
-        f"{'ok' if worst < GOAL_SECONDS else 'OVER'}"
-    )
 
 
 def label_of(attempts: int) -> str:
@@ -287,8 +291,8 @@ def main() -> None:
                         changes.append(change(page, kind, value))
                         print(
                             f"  {kind:<20} -> {value or '(none)':<16} "
-                            f"{changes[-1].browser_seconds:6.3f} s in the browser "
-                            f"(kernel: {changes[-1].kernel_text})"
+                            f"{changes[-1].browser_seconds:6.3f} s to the new charts on screen "
+                            f"({changes[-1].kernel_seconds:.3f} s of it in the kernel's refresh)"
                         )
                         if index == 0:  # a filtered view; the last change of a kind undoes it
                             name = f"{CONTROL[kind]}-{value}"
