@@ -13,6 +13,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import ipywidgets
@@ -99,6 +100,15 @@ def summary_table_html(summary: pd.DataFrame) -> str:
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
 
 
+def updated_html(refresh: int, seconds: float) -> str:
+    """The status line after new data is shown: how long it took, and (``data-refresh``) which update it
+    was, so that a browser test can tell when the charts of a filter change are all there."""
+    return (
+        f'<span class="wfb-stats-updated" data-refresh="{refresh}">'
+        f"Updated in {seconds * 1000:,.0f} ms</span>"
+    )
+
+
 def day_range(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
     """Dates picked in the dashboard as a UTC time window: from the start of ``start`` to the end of ``end``."""
     since = datetime.combine(start, time(), tzinfo=timezone.utc) if start else None
@@ -118,6 +128,7 @@ class StatisticsDashboard(ipywidgets.VBox):
     ) -> None:
         self.source = source
         self.data: DashboardData | None = None
+        self.refreshes = 0  # how many times new data was shown: the status line's data-refresh
         self._quiet = False  # set while options are refilled, so that refilling triggers no refresh
         self.workflow = ipywidgets.Dropdown(description="Workflow")
         self.version = ipywidgets.Dropdown(description="Version")
@@ -129,9 +140,13 @@ class StatisticsDashboard(ipywidgets.VBox):
         )
         self.reload = ipywidgets.Button(description="Refresh", icon="refresh")
         self.status = ipywidgets.HTML()
+        for name in ("workflow", "version", "component", "since", "until", "bucket", "status"):
+            getattr(self, name).add_class(f"wfb-stats-{name}")
         self.table = ipywidgets.HTML()
         self.outputs = {name: ipywidgets.Output() for name in FIGURES}
         self._fill_options()
+        for dropdown in (self.workflow, self.version, self.component):  # first: before a refresh
+            dropdown.observe(_keep_all_shown, names="value")
         for control in (self.version, self.component, self.since, self.until, self.bucket):
             control.observe(self._on_filter, names="value")
         self.workflow.observe(self._on_workflow, names="value")
@@ -147,6 +162,7 @@ class StatisticsDashboard(ipywidgets.VBox):
             layout=ipywidgets.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))"),
         )
         super().__init__([filters, self.status, self.table, charts], **kwargs)
+        self.add_class("wfb-stats-dashboard")
         self.refresh()
 
     @property
@@ -167,15 +183,18 @@ class StatisticsDashboard(ipywidgets.VBox):
             return
         from wfb_jupyter.storage import StorageError
 
+        began = perf_counter()
         try:
             data = build_dashboard(self.source, filters, self.bucket.value)
         except StorageError as error:
             self.status.value = f"<b>Statistics unavailable:</b> {html.escape(str(error))}"
             return
         self.data = data
-        self.status.value = ""
         self.table.value = summary_table_html(data.executions)
         self._show(data.figures)
+        # Last, after the charts were sent: a browser that sees this refresh number has them all.
+        self.refreshes += 1
+        self.status.value = updated_html(self.refreshes, perf_counter() - began)
 
     def _fill_options(self) -> None:
         self._quiet = True
@@ -210,6 +229,14 @@ class StatisticsDashboard(ipywidgets.VBox):
             output.clear_output(wait=True)
             with output:
                 display(figures[name])
+
+
+def _keep_all_shown(change: dict[str, Any]) -> None:
+    """Choosing "(all)" again (from the browser, or ``value = None``) leaves ipywidgets with no index, which
+    a browser shows as a blank box: point it back at "(all)", which changes no value and starts no refresh."""
+    dropdown = change["owner"]
+    if change["new"] is None and dropdown.index is None and dropdown.options:
+        dropdown.index = 0
 
 
 def _refill(dropdown: ipywidgets.Dropdown, options: list[tuple[str, Any]]) -> None:

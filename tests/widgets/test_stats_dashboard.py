@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ from wfb_jupyter.storage import (
     upgrade_database,
 )
 from wfb_jupyter.widgets import StatisticsDashboard
-from wfb_jupyter.widgets._stats_dashboard import build_dashboard, day_range
+from wfb_jupyter.widgets._stats_dashboard import build_dashboard, day_range, updated_html
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 HOSTILE = "<script>alert(1)</script>"
@@ -163,7 +164,7 @@ def test_choosing_a_component_and_dates(engine: Engine) -> None:
     dashboard.since.value = date(2026, 3, 5)
     assert "after the end date" in dashboard.status.value
     dashboard.until.value = date(2026, 3, 6)
-    assert dashboard.status.value == ""
+    assert "after the end date" not in dashboard.status.value
     assert all(NO_DATA in title for title in titles(dashboard).values())
     assert "No executions" in dashboard.table.value
 
@@ -178,6 +179,39 @@ def test_bucket_and_refresh_pick_up_new_data(engine: Engine) -> None:
         get_or_create_workflow(session, project, "billing")
     dashboard.reload.click()
     assert "billing" in [label for label, _ in dashboard.workflow.options]
+
+
+def test_the_status_line_numbers_each_update_after_its_charts(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+    assert "wfb-stats-dashboard" in dashboard._dom_classes
+    assert "wfb-stats-component" in dashboard.component._dom_classes
+    assert 'class="wfb-stats-updated" data-refresh="1"' in dashboard.status.value
+    assert re.search(r">Updated in [\d,]+ ms<", dashboard.status.value)
+    shown: list[str] = []
+    dashboard._show = lambda figures: shown.append(dashboard.status.value)  # type: ignore[method-assign]
+    dashboard.component.value = "fetch"
+    # The charts go out before the status line says they are there.
+    assert 'data-refresh="1"' in shown[-1]
+    assert 'data-refresh="2"' in dashboard.status.value
+    dashboard.since.value, dashboard.until.value = date(2026, 3, 5), date(2026, 3, 4)
+    assert dashboard.refreshes == 3  # the start date alone was a change; the bad window is not
+    assert "after the end date" in dashboard.status.value
+    assert updated_html(12, 1.2345) == (
+        '<span class="wfb-stats-updated" data-refresh="12">Updated in 1,234 ms</span>'
+    )
+
+
+def test_choosing_all_again_shows_all_not_a_blank_box(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)))
+    dashboard.workflow.value = "orders"
+    dashboard.component.value = "fetch"
+    refreshes = dashboard.refreshes
+    dashboard.workflow.index = 0  # what the browser sends when a person picks "(all)"
+    dashboard.component.value = None
+    assert (dashboard.workflow.label, dashboard.workflow.value) == ("(all)", None)
+    assert (dashboard.component.label, dashboard.component.value) == ("(all)", None)
+    assert dashboard.refreshes == refreshes + 2  # one refresh per choice
+    assert dashboard.filters() == Filters()
 
 
 def test_empty_project_shows_no_data_everywhere(engine: Engine) -> None:
