@@ -29,6 +29,9 @@ T = TypeVar("T")
 DISTRIBUTION_ROWS = 5_000
 FIGURES = ("durations", "percentiles", "workflow_success", "component_success", "slowest")
 ALL = "(all)"
+# Minute buckets read the raw attempt rows and draw a point a minute: a day is 1,440 points, a month 43,200,
+# which took the browser half a minute to draw on a 1M-attempt history. Longer windows are shown per hour.
+MINUTE_WINDOW = timedelta(days=1)
 
 
 class StatisticsDataSource(Protocol):
@@ -100,12 +103,23 @@ def summary_table_html(summary: pd.DataFrame) -> str:
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
 
 
-def updated_html(refresh: int, seconds: float) -> str:
-    """The status line after new data is shown: how long it took, and (``data-refresh``) which update it
-    was, so that a browser test can tell when the charts of a filter change are all there."""
+def updated_html(refresh: int, seconds: float, note: str = "", sent: int = len(FIGURES)) -> str:
+    """The status line after new data is shown: how long it took, (``data-refresh``) which update it was and
+    (``data-sent``) how many charts it sent again, so that a browser test can tell when they are all there."""
     return (
-        f'<span class="wfb-stats-updated" data-refresh="{refresh}">'
-        f"Updated in {seconds * 1000:,.0f} ms</span>"
+        f'<span class="wfb-stats-updated" data-refresh="{refresh}" data-sent="{sent}">'
+        f"Updated in {seconds * 1000:,.0f} ms</span>" + (f" {html.escape(note)}" if note else "")
+    )
+
+
+def shown_bucket(bucket: str, filters: Filters) -> tuple[str, str]:
+    """The bucket the charts use for ``bucket`` over the filters' window, and why when it is not that one."""
+    if bucket != "minute":
+        return bucket, ""
+    if filters.since and filters.until and filters.until - filters.since <= MINUTE_WINDOW:
+        return bucket, ""
+    return "hour", (
+        "Minute buckets need a window of one day at most (choose From and To): shown per hour."
     )
 
 
@@ -130,6 +144,7 @@ class StatisticsDashboard(ipywidgets.VBox):
         self.data: DashboardData | None = None
         self.refreshes = 0  # how many times new data was shown: the status line's data-refresh
         self._quiet = False  # set while options are refilled, so that refilling triggers no refresh
+        self._drawn: dict[str, str] = {}  # each chart as last sent to the browser
         self.workflow = ipywidgets.Dropdown(description="Workflow")
         self.version = ipywidgets.Dropdown(description="Version")
         self.component = ipywidgets.Dropdown(description="Component")
@@ -184,17 +199,18 @@ class StatisticsDashboard(ipywidgets.VBox):
         from wfb_jupyter.storage import StorageError
 
         began = perf_counter()
+        bucket, note = shown_bucket(self.bucket.value, filters)
         try:
-            data = build_dashboard(self.source, filters, self.bucket.value)
+            data = build_dashboard(self.source, filters, bucket)
         except StorageError as error:
             self.status.value = f"<b>Statistics unavailable:</b> {html.escape(str(error))}"
             return
         self.data = data
         self.table.value = summary_table_html(data.executions)
-        self._show(data.figures)
+        sent = self._show(data.figures)
         # Last, after the charts were sent: a browser that sees this refresh number has them all.
         self.refreshes += 1
-        self.status.value = updated_html(self.refreshes, perf_counter() - began)
+        self.status.value = updated_html(self.refreshes, perf_counter() - began, note, sent)
 
     def _fill_options(self) -> None:
         self._quiet = True
@@ -219,16 +235,26 @@ class StatisticsDashboard(ipywidgets.VBox):
         if not self._quiet:
             self.refresh()
 
-    def _show(self, figures: dict[str, go.Figure]) -> None:
+    def _show(self, figures: dict[str, go.Figure]) -> int:
+        """Send the charts that changed to the browser; how many were sent."""
         from IPython import get_ipython
         from IPython.display import display
 
         if get_ipython() is None:
-            return  # outside a kernel nothing can draw a figure; they stay on ``self.figures``
+            return 0  # outside a kernel nothing can draw a figure; they stay on ``self.figures``
+        sent = 0
         for name, output in self.outputs.items():
+            # Redrawing a chart is most of what a browser spends on a filter change: only the ones whose
+            # content changed are sent again (a new bucket changes one chart of five).
+            drawn = figures[name].to_json()
+            if self._drawn.get(name) == drawn:
+                continue
+            self._drawn[name] = drawn
+            sent += 1
             output.clear_output(wait=True)
             with output:
                 display(figures[name])
+        return sent
 
 
 def _keep_all_shown(change: dict[str, Any]) -> None:

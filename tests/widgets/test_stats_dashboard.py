@@ -23,7 +23,12 @@ from wfb_jupyter.storage import (
     upgrade_database,
 )
 from wfb_jupyter.widgets import StatisticsDashboard
-from wfb_jupyter.widgets._stats_dashboard import build_dashboard, day_range, updated_html
+from wfb_jupyter.widgets._stats_dashboard import (
+    build_dashboard,
+    day_range,
+    shown_bucket,
+    updated_html,
+)
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 HOSTILE = "<script>alert(1)</script>"
@@ -196,8 +201,8 @@ def test_the_status_line_numbers_each_update_after_its_charts(engine: Engine) ->
     dashboard.since.value, dashboard.until.value = date(2026, 3, 5), date(2026, 3, 4)
     assert dashboard.refreshes == 3  # the start date alone was a change; the bad window is not
     assert "after the end date" in dashboard.status.value
-    assert updated_html(12, 1.2345) == (
-        '<span class="wfb-stats-updated" data-refresh="12">Updated in 1,234 ms</span>'
+    assert updated_html(12, 1.2345, sent=2) == (
+        '<span class="wfb-stats-updated" data-refresh="12" data-sent="2">Updated in 1,234 ms</span>'
     )
 
 
@@ -300,3 +305,34 @@ def test_unfiltered_dropdowns_show_all_not_a_blank_box() -> None:
     assert dropdown.label == "reports"
     _refill(dropdown, _choices(["orders"]))
     assert (dropdown.label, dropdown.value) == ("(all)", None)
+
+
+def test_minute_buckets_only_over_a_day_at_most(engine: Engine) -> None:
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)), bucket="hour")
+    dashboard.bucket.value = "minute"  # over the whole history: too many points to draw
+    assert dashboard.data is not None and dashboard.data.bucket == "hour"
+    assert "Minute buckets need a window of one day at most" in dashboard.status.value
+    dashboard.since.value = dashboard.until.value = T0.date()
+    assert dashboard.data.bucket == "minute" and "Minute buckets" not in dashboard.status.value
+    assert shown_bucket("day", Filters()) == ("day", "")
+
+
+def test_only_charts_whose_content_changed_are_sent_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import IPython
+    import IPython.display
+
+    sent: list[str] = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(
+        IPython.display, "display", lambda figure: sent.append(figure.layout.title.text)
+    )
+    dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)), bucket="day")
+    assert len(sent) == 5  # the first time, every chart
+    sent.clear()
+    dashboard.bucket.value = "hour"  # only the chart over time depends on the bucket
+    assert sent == [dashboard.figures["percentiles"].layout.title.text]
+    sent.clear()
+    dashboard.reload.click()  # nothing changed: nothing sent, and the status line still moves on
+    assert sent == [] and 'data-refresh="3" data-sent="0"' in dashboard.status.value
