@@ -3,6 +3,7 @@ cancel, terminate, executions, workers, stats."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -90,24 +91,37 @@ def result(ctx: CommandContext, argv: list[str]) -> Any:
     return ctx.execution(args.workflow_id).result(args.timeout)
 
 
-def signal(ctx: CommandContext, argv: list[str]) -> None:
-    parser = CommandParser(
-        "%wfb signal",
-        "send a signal: %wfb signal NAME [key=value ...] [--inputs VARIABLE] [--id ID]",
-    )
-    parser.add_argument("signal")
+def _message_command(name: str, usage: str, argv: list[str]) -> argparse.Namespace:
+    """The arguments every message command takes: its name, key=value payload fields, --inputs, --id."""
+    parser = CommandParser(f"%wfb {name}", usage)
+    parser.add_argument(name)  # the signal or update, read as args.signal / args.update
     parser.add_argument("assignments", nargs="*", metavar="key=value")
     parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
     parser.add_argument("--id", dest="workflow_id")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def _message_payload(
+    ctx: CommandContext, args: argparse.Namespace, schema: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The payload the command gives (None when it gives none), fields converted by ``schema``."""
     from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
 
+    if not (args.inputs or args.assignments):
+        return None
+    payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
+    payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    return payload
+
+
+def signal(ctx: CommandContext, argv: list[str]) -> None:
+    args = _message_command(
+        "signal",
+        "send a signal: %wfb signal NAME [key=value ...] [--inputs VARIABLE] [--id ID]",
+        argv,
+    )
     execution = ctx.execution(args.workflow_id)
-    schema = execution.signal_schema(args.signal) or {}
-    payload: dict[str, Any] | None = None
-    if args.inputs or args.assignments:
-        payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
-        payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    payload = _message_payload(ctx, args, execution.signal_schema(args.signal) or {})
     note = execution.signal(args.signal, payload)
     print(f"Sent {args.signal!r} to {execution.workflow_id}.")
     if note:
@@ -115,24 +129,14 @@ def signal(ctx: CommandContext, argv: list[str]) -> None:
 
 
 def update(ctx: CommandContext, argv: list[str]) -> Any:
-    parser = CommandParser(
-        "%wfb update",
+    args = _message_command(
+        "update",
         "send an update and show the answer: %wfb update NAME [key=value ...] [--inputs VARIABLE] "
         "[--id ID]",
+        argv,
     )
-    parser.add_argument("update")
-    parser.add_argument("assignments", nargs="*", metavar="key=value")
-    parser.add_argument("--inputs", metavar="VARIABLE", help="a notebook variable holding a dict")
-    parser.add_argument("--id", dest="workflow_id")
-    args = parser.parse_args(argv)
-    from wfb_jupyter.magics._inputs import namespace_inputs, parse_assignments
-
     execution = ctx.execution(args.workflow_id)
-    schema = execution.update_schema(args.update) or {}
-    payload: dict[str, Any] | None = None
-    if args.inputs or args.assignments:
-        payload = namespace_inputs(args.inputs, ctx.namespace) if args.inputs else {}
-        payload.update(parse_assignments(args.assignments, schema, ctx.namespace))
+    payload = _message_payload(ctx, args, execution.update_schema(args.update) or {})
     outcome = execution.update(args.update, payload)
     if outcome.accepted:
         print(f"Accepted {args.update!r}.")

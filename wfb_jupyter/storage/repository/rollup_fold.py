@@ -84,14 +84,7 @@ def fold_attempts(
     # fraction of updating a Partial attempt by attempt.
     groups: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
-        key = (
-            row["project_id"],
-            int(row["started_at"].timestamp() // SECONDS_PER_HOUR),  # epoch_hour
-            row["workflow_id"],
-            row["version"],
-            row["step_id"],
-            row["component"],
-        )
+        key = _group_of(row)
         group = groups.get(key)
         if group is None:
             groups[key] = [row]
@@ -184,14 +177,7 @@ def _fold_each(rows: Iterable[Mapping[str, Any]], attempts: Partials, failures: 
     """``fold_attempts`` attempt by attempt: cheaper than grouping first when groups have a row or two."""
     log, ceil, log_gamma, top = math.log, math.ceil, _histogram.LOG_GAMMA, _histogram.MAX_BIN
     for row in rows:
-        key = (
-            row["project_id"],
-            int(row["started_at"].timestamp() // SECONDS_PER_HOUR),  # epoch_hour
-            row["workflow_id"],
-            row["version"],
-            row["step_id"],
-            row["component"],
-        )
+        key = _group_of(row)
         status, duration, retry = row["status"], row["duration_ms"], row["attempt"] > 1
         success = status == SUCCESS
         partial = attempts.get(key)
@@ -224,3 +210,15 @@ def _fold_each(rows: Iterable[Mapping[str, Any]], attempts: Partials, failures: 
             if duration is not None:
                 partial.success_min_ms = _smaller(partial.success_min_ms, duration)
                 partial.success_max_ms = _larger(partial.success_max_ms, duration)
+
+
+def _group_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The rollup row an attempt counts in: its project, hour (``epoch_hour``) and group keys."""
+    return (
+        row["project_id"],
+        int(row["started_at"].timestamp() // SECONDS_PER_HOUR),
+        row["workflow_id"],
+        row["version"],
+        row["step_id"],
+        row["component"],
+    )
