@@ -15,7 +15,6 @@ the system: apt-get install -y chromium.) Screenshots: test-artifacts/browser/da
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -31,6 +30,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import psutil
 from _history import END, WORKFLOWS, seeded
 
@@ -122,25 +122,13 @@ def notebook(database: Path, data_dir: Path) -> str:
         "%config WfbSettings.auto_start_worker = False",
         "dashboard = %wfb stats\ndashboard",
     ]
-    return json.dumps(
-        {
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "execution_count": None,
-                    "metadata": {},
-                    "outputs": [],
-                    "source": cell,
-                }
-                for cell in cells
-            ],
-            "metadata": {
-                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-            },
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        }
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(cell) for cell in cells],
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
     )
+    return str(nbformat.writes(notebook))
 
 
 @contextmanager

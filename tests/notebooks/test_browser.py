@@ -7,7 +7,6 @@ Screenshots of every stage go to ``test-artifacts/browser/`` so that a failure c
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -148,24 +148,13 @@ def _live_graph_notebook() -> str:
         LIVE_WORKFLOW,
         "form = %wfb form shipments\nform",
     ]
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "metadata": {},
-                "outputs": [],
-                "source": cell,
-            }
-            for cell in cells
-        ],
-        "metadata": {
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(cell) for cell in cells],
+        metadata={
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
         },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    return json.dumps(notebook)
+    )
+    return str(nbformat.writes(notebook))
 
 
 def test_a_loop_is_coloured_live_and_a_failure_in_red(live_page: Any) -> None:
