@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import plotly.graph_objects as go
 
+    from wfb_jupyter.statistics import Grouping
+
 T = TypeVar("T")
-# The most recent runs whose durations the distribution chart draws; aggregates always cover every run.
-DISTRIBUTION_ROWS = 5_000
 FIGURES = ("durations", "percentiles", "workflow_success", "component_success", "slowest")
 ALL = "(all)"
 # Minute buckets read the raw attempt rows and draw a point a minute: a day is 1,440 points, a month 43,200,
@@ -40,13 +40,12 @@ class StatisticsDataSource(Protocol):
     def workflows(self) -> list[str]: ...
     def versions(self, workflow: str | None) -> list[int]: ...
     def components(self) -> list[str]: ...
-    def executions(self, filters: Filters, limit: int) -> pd.DataFrame: ...
-    def execution_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame: ...
-    def activity_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame: ...
+    def execution_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]: ...
+    def activity_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]: ...
 
 
 @dataclass
@@ -61,27 +60,31 @@ class DashboardData:
 def build_dashboard(
     source: StatisticsDataSource, filters: Filters, bucket: str = "hour"
 ) -> DashboardData:
-    """Every frame and figure the dashboard shows for ``filters``. With a component chosen, the percentiles
-    over time are that component's attempts; otherwise they are the workflows' runs."""
+    """Every frame and figure the dashboard shows for ``filters``, from one read of the runs and one of the
+    attempts. With a component chosen, the percentiles over time are that component's attempts; otherwise
+    they are the workflows' runs."""
     from wfb_jupyter import charts
+    from wfb_jupyter.statistics import Grouping
 
-    executions = source.execution_summary(filters, ("workflow", "version"))
-    per_workflow = source.execution_summary(filters, ("workflow",))
-    components = source.activity_summary(filters, ("component",))
+    over_time = Grouping((), bucket)
+    per_workflow = Grouping(("workflow",), percentiles=charts.BOX_PERCENTILES)
+    executions, workflows, timed_buckets = source.execution_summaries(
+        filters, [Grouping(("workflow", "version")), per_workflow, over_time]
+    )
     if filters.component is None:
-        over_time = source.execution_summary(filters, (), bucket=bucket)
+        (components,) = source.activity_summaries(filters, [Grouping(("component",))])
     else:
-        over_time = source.activity_summary(filters, (), bucket=bucket)
+        components, timed_buckets = source.activity_summaries(
+            filters, [Grouping(("component",)), over_time]
+        )
     figures = {
-        "durations": charts.duration_distribution(
-            source.executions(filters, DISTRIBUTION_ROWS), by="workflow"
-        ),
+        "durations": charts.duration_boxes(workflows, by="workflow"),
         "percentiles": charts.percentiles_over_time(
-            over_time,
+            timed_buckets,
             title="Duration percentiles over time"
             + ("" if filters.component is None else f" ({filters.component})"),
         ),
-        "workflow_success": charts.success_rate(per_workflow, by="workflow"),
+        "workflow_success": charts.success_rate(workflows, by="workflow"),
         "component_success": charts.success_rate(components, by="component"),
         "slowest": charts.slowest_components(components),
     }
@@ -96,11 +99,22 @@ def summary_table_html(summary: pd.DataFrame) -> str:
         return "<p>No executions recorded yet for these filters.</p>"
     shown = summary.copy()
     shown["success_rate"] = shown["success_rate"].map(
-        lambda rate: "–" if pd.isna(rate) else f"{rate:.0%}"
+        lambda rate: "–" if pd.isna(rate) else percent_text(float(rate))
     )
     for column in ("mean_ms", "p50_ms", "p95_ms", "p99_ms"):
         shown[column] = shown[column].map(lambda value: "–" if pd.isna(value) else f"{value:,.0f}")
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
+
+
+def percent_text(rate: float) -> str:
+    """A rate as a percentage to a tenth, never rounded to 100 % while something failed (or to 0 % while
+    something succeeded)."""
+    text = f"{rate:.1%}".replace(".0%", "%")
+    if text == "100%" and rate < 1:
+        return ">99.9%"
+    if text == "0%" and rate > 0:
+        return "<0.1%"
+    return text
 
 
 def updated_html(refresh: int, seconds: float, note: str = "", sent: int = len(FIGURES)) -> str:

@@ -16,6 +16,7 @@ from wfb_jupyter.charts import (
     FAILED_COLOUR,
     NO_DATA,
     RUNNING_COLOUR,
+    duration_boxes,
     duration_distribution,
     execution_timeline,
     percentiles_over_time,
@@ -177,6 +178,43 @@ class TestDurationDistribution:
             duration_distribution(executions(), by="colour")
         with pytest.raises(ValueError, match="kind must be one of"):
             duration_distribution(executions(), kind="violin")
+
+
+class TestDurationBoxes:
+    def test_one_box_per_group_from_its_percentiles(self) -> None:
+        frame = pd.DataFrame(
+            {
+                "workflow": ["orders", "<b>x</b>", "idle"],
+                "mean_ms": [30.0, 3.0, None],
+                **{
+                    f"p{percent}_ms": [percent * 1.0, percent / 10, None]
+                    for percent in (5, 25, 50, 75, 95)
+                },
+            }
+        )
+        figure = duration_boxes(frame, by="workflow")
+        assert [trace.name for trace in figure.data] == ["&lt;b&gt;x&lt;/b&gt;", "orders"]
+        orders = figure.data[1]
+        assert (list(orders.lowerfence), list(orders.q1), list(orders.median)) == (
+            [5.0],
+            [25.0],
+            [50.0],
+        )
+        assert (list(orders.q3), list(orders.upperfence), list(orders.mean)) == (
+            [75.0],
+            [95.0],
+            [30.0],
+        )
+        assert orders.y is None  # drawn from five numbers, not from the runs themselves
+        assert "p25-p75" in figure.layout.title.text
+
+    def test_empty_and_bad_arguments(self) -> None:
+        columns = ["workflow", "mean_ms", *(f"p{p}_ms" for p in (5, 25, 50, 75, 95))]
+        assert NO_DATA in duration_boxes(pd.DataFrame(columns=columns)).layout.title.text
+        with pytest.raises(ValueError, match=r"needs the columns \['p5_ms'"):
+            duration_boxes(pd.DataFrame(columns=["workflow", "mean_ms", "p50_ms"]))
+        with pytest.raises(ValueError, match="by must be one of"):
+            duration_boxes(pd.DataFrame(columns=columns), by="colour")
 
 
 class TestPercentilesOverTime:

@@ -13,7 +13,14 @@ import pytest
 from sqlalchemy import Engine, delete
 from stats_seeding import T0, Seeder
 
-from wfb_jupyter.statistics import RELATIVE_ERROR, activity_summary, execution_summary
+from wfb_jupyter.statistics import (
+    RELATIVE_ERROR,
+    Grouping,
+    activity_summaries,
+    activity_summary,
+    execution_summaries,
+    execution_summary,
+)
 from wfb_jupyter.storage import ActivityAttemptRecord, session_scope
 
 EXACT_COLUMNS = (
@@ -85,7 +92,7 @@ def assert_agree(rolled_up: pd.DataFrame, exact: pd.DataFrame) -> None:
         assert _numbers(rolled_up[column]) == pytest.approx(_numbers(exact[column]), nan_ok=True), (
             column
         )
-    for column in ("p50_ms", "p95_ms", "p99_ms"):
+    for column in (c for c in exact.columns if c.startswith("p") and c.endswith("_ms")):
         assert _numbers(rolled_up[column]) == pytest.approx(
             _numbers(exact[column]), rel=RELATIVE_ERROR, nan_ok=True
         ), column
@@ -165,3 +172,54 @@ def test_summaries_outlive_the_raw_attempts(engine: Engine, history: Seeder) -> 
         after = activity_summary(session, history.project_id, by=("component",))
         assert activity_summary(session, history.project_id, exact=True).empty
     pd.testing.assert_frame_equal(before, after)
+
+
+GROUPINGS = [
+    Grouping(("workflow", "version")),
+    Grouping(("workflow",), percentiles=(0, 25, 50, 75, 100)),
+    Grouping((), "hour"),
+    Grouping(("version",), "day", percentiles=(10,)),
+    Grouping((), "minute"),
+]
+
+
+@pytest.mark.parametrize("window", ["all", "ragged edges"])
+def test_summaries_read_together_are_each_summary(
+    engine: Engine, history: Seeder, window: str
+) -> None:
+    """One read of the rollups for several groupings gives each grouping's own summary (read alone, and
+    exactly ranked within the error), whatever percentiles each asks for; minute buckets come exact."""
+    since, until = WINDOWS[window]
+    with session_scope(engine) as session:
+        project = history.project_id
+        together = execution_summaries(session, project, GROUPINGS, since=since, until=until)
+        for grouping, summary in zip(GROUPINGS, together, strict=True):
+            alone = execution_summaries(session, project, [grouping], since=since, until=until)[0]
+            pd.testing.assert_frame_equal(summary, alone)
+            exact = execution_summaries(
+                session, project, [grouping], since=since, until=until, exact=True
+            )[0]
+            assert_agree(summary, exact)
+            assert [c for c in summary.columns if c.startswith("p")] == [
+                f"p{percent}_ms" for percent in grouping.percentiles
+            ]
+        by_component = Grouping(("component",), percentiles=(25, 75))
+        activities = activity_summaries(
+            session, project, [by_component, Grouping((), "hour")], workflow="orders"
+        )
+        exact = activity_summary(session, project, (), bucket="hour", workflow="orders")
+        pd.testing.assert_frame_equal(activities[1], exact)
+        assert_agree(
+            activities[0],
+            activity_summaries(session, project, [by_component], workflow="orders", exact=True)[0],
+        )
+
+
+def test_a_grouping_is_checked() -> None:
+    with pytest.raises(ValueError, match="percentiles must be distinct whole numbers"):
+        Grouping(percentiles=(50, 101)).checked(("workflow",))
+    with pytest.raises(ValueError, match="percentiles must be distinct"):
+        Grouping(percentiles=(50, 50)).checked(("workflow",))
+    with pytest.raises(ValueError, match="cannot group by"):
+        Grouping(("colour",)).checked(("workflow",))
+    assert Grouping("workflow").by == ("workflow",)

@@ -13,7 +13,11 @@ from sqlalchemy import Engine
 
 from wfb_jupyter.charts import NO_DATA
 from wfb_jupyter.services import Filters, StatisticsSource
-from wfb_jupyter.statistics import record_activity_executions, record_workflow_execution
+from wfb_jupyter.statistics import (
+    Grouping,
+    record_activity_executions,
+    record_workflow_execution,
+)
 from wfb_jupyter.storage import (
     create_project,
     create_storage_engine,
@@ -26,6 +30,7 @@ from wfb_jupyter.widgets import StatisticsDashboard
 from wfb_jupyter.widgets._stats_dashboard import (
     build_dashboard,
     day_range,
+    percent_text,
     shown_bucket,
     updated_html,
 )
@@ -120,6 +125,10 @@ def test_dashboard_shows_every_chart_and_the_summary(engine: Engine) -> None:
     assert sorted(trace.name for trace in durations.data) == sorted(
         ["&lt;script&gt;alert(1)&lt;/script&gt;", "orders"]
     )
+    orders_box = next(trace for trace in durations.data if trace.name == "orders")
+    # orders ran 1 s, 3 s and 10 s: every run, from the rollups' percentiles (within 1 %).
+    assert orders_box.median[0] == pytest.approx(3_000, rel=0.01)
+    assert orders_box.mean[0] == pytest.approx(14_000 / 3)
     (bars,) = dashboard.figures["component_success"].data
     assert list(bars.x) == ["fetch", "store"] and list(bars.y) == [50.0, 100.0]
     assert list(dashboard.figures["slowest"].data[0].y) == ["store", "fetch"]
@@ -243,36 +252,29 @@ class RecordingSource:
     def components(self) -> list[str]:
         return ["c"]
 
-    def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
-        self.asked.append(("executions", filters))
-        return pd.DataFrame({"workflow": ["w"], "duration_ms": [5]})
-
-    def execution_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
-        self.asked.append(("execution_summary", filters))
+    def execution_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]:
+        self.asked.append(("execution_summaries", filters))
         frame = pd.DataFrame({"workflow": ["w"], "version": [7], "completed": [1], "failed": [1]})
-        frame[["success_rate", "mean_ms", "p50_ms", "p95_ms", "p99_ms"]] = [0.5, 1.0, 1.0, 2.0, 2.0]
-        if bucket:
-            frame["bucket"] = [pd.Timestamp(T0)]
-        return frame[[*by, *(c for c in frame.columns if c not in ("workflow", "version"))]]
+        frame[["success_rate", "mean_ms"]] = [0.5, 1.0]
+        return [self._shaped(frame, grouping, ("workflow", "version")) for grouping in groupings]
 
-    def activity_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
-        self.asked.append(("activity_summary", filters))
-        frame = pd.DataFrame(
-            {
-                "component": ["c"],
-                "attempts": [4],
-                "successes": [3],
-                "p50_ms": [1.0],
-                "p95_ms": [9.0],
-            }
-        )
-        if bucket:
+    def activity_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]:
+        self.asked.append(("activity_summaries", filters))
+        frame = pd.DataFrame({"component": ["c"], "attempts": [4], "successes": [3]})
+        return [self._shaped(frame, grouping, ("component",)) for grouping in groupings]
+
+    @staticmethod
+    def _shaped(frame: pd.DataFrame, grouping: Grouping, keys: Sequence[str]) -> pd.DataFrame:
+        frame = frame.copy()
+        for percent in grouping.percentiles:
+            frame[f"p{percent}_ms"] = float(percent)
+        if grouping.bucket:
             frame["bucket"] = [pd.Timestamp(T0)]
-        return frame[[*by, *(c for c in frame.columns if c != "component")]]
+        return frame[[*grouping.by, *(c for c in frame.columns if c not in keys)]]
 
 
 def test_any_source_with_the_methods_will_do() -> None:
@@ -281,7 +283,14 @@ def test_any_source_with_the_methods_will_do() -> None:
     dashboard.version.value = 7
     assert source.asked[-1][1] == Filters(version=7)
     assert list(dashboard.figures["component_success"].data[0].y) == [75.0]
-    assert list(dashboard.figures["slowest"].data[0].x) == [9.0]
+    assert list(dashboard.figures["slowest"].data[0].x) == [95.0]
+    (box,) = dashboard.figures["durations"].data
+    assert (list(box.lowerfence), list(box.median), list(box.upperfence)) == ([5.0], [50.0], [95.0])
+    # One read of runs and one of attempts per refresh, whatever the dashboard draws from them.
+    assert [question for question, _ in source.asked[-2:]] == [
+        "execution_summaries",
+        "activity_summaries",
+    ]
 
 
 def test_build_dashboard_and_day_range_are_plain_functions() -> None:
@@ -336,3 +345,14 @@ def test_only_charts_whose_content_changed_are_sent_again(
     sent.clear()
     dashboard.reload.click()  # nothing changed: nothing sent, and the status line still moves on
     assert sent == [] and 'data-refresh="3" data-sent="0"' in dashboard.status.value
+
+
+def test_a_success_rate_is_never_rounded_to_all_or_nothing() -> None:
+    assert [percent_text(rate) for rate in (1.0, 0.0, 0.5, 2 / 3, 0.9996, 0.0004)] == [
+        "100%",
+        "0%",
+        "50%",
+        "66.7%",
+        ">99.9%",
+        "<0.1%",
+    ]

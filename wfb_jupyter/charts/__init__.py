@@ -6,6 +6,8 @@ import it lazily from code that runs when the extension loads.
 """
 
 from wfb_jupyter.charts._aggregates import (
+    BOX_PERCENTILES,
+    duration_boxes,
     duration_distribution,
     percentiles_over_time,
     retries,
@@ -26,6 +28,8 @@ __all__ = [
     # one execution
     "execution_timeline",
     # many executions
+    "BOX_PERCENTILES",
+    "duration_boxes",
     "duration_distribution",
     "percentiles_over_time",
     "retries",

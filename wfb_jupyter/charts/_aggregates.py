@@ -20,6 +20,7 @@ from wfb_jupyter.charts._common import (
 )
 
 GROUPINGS = ("workflow", "component")
+MARKED_POINTS = 100
 DISTRIBUTION_KINDS = ("box", "histogram")
 # Columns of the statistics frames that are measures, not group keys.
 _MEASURES = frozenset(
@@ -82,6 +83,46 @@ def duration_distribution(
     return figure
 
 
+# The percentiles a box of ``duration_boxes`` is drawn from: whiskers, box edges and the median line.
+BOX_PERCENTILES = (5, 25, 50, 75, 95)
+
+
+def duration_boxes(summary: pd.DataFrame, by: str = "workflow") -> go.Figure:
+    """How long runs or attempts take, one box per workflow or component, drawn from a summary read with
+    ``percentiles=BOX_PERCENTILES`` (``execution_summaries``/``activity_summaries``): the box spans p25 to
+    p75 with the median inside and the mean dashed, the whiskers reach p5 and p95. It covers every run,
+    however many, at the cost of a few numbers per group."""
+    _check_grouping(by)
+    columns = [f"p{percent}_ms" for percent in BOX_PERCENTILES]
+    title = f"Duration per {by} (box p25-p75, whiskers p5-p95)"
+    require_columns(summary, (by, "mean_ms", *columns), "duration_boxes")
+    timed = summary[summary["p50_ms"].notna()]
+    if timed.empty:
+        return empty_figure(title)
+    timed = timed.assign(_group=group_labels(timed, [by])).sort_values("_group", kind="stable")
+    low, q1, median, q3, high = (timed[column].astype(float).tolist() for column in columns)
+    figure = go.Figure()
+    for index, group in enumerate(timed["_group"]):
+        figure.add_trace(
+            go.Box(
+                name=group,
+                x=[group],
+                lowerfence=[low[index]],
+                q1=[q1[index]],
+                median=[median[index]],
+                q3=[q3[index]],
+                upperfence=[high[index]],
+                mean=[float(timed["mean_ms"].iloc[index])],
+                boxmean=True,
+                marker_color=colour_of(index),
+            )
+        )
+    figure.update_layout(
+        title=title, template=TEMPLATE, xaxis_title=by, yaxis_title=DURATION_AXIS, showlegend=False
+    )
+    return figure
+
+
 def percentiles_over_time(
     summary: pd.DataFrame,
     *,
@@ -109,7 +150,8 @@ def percentiles_over_time(
                     legendgroup=group,
                     x=list(rows["bucket"]),
                     y=rows[column].astype(float).tolist(),
-                    mode="lines+markers",
+                    # A marker per point helps read a few; hundreds of them only cost drawing time.
+                    mode="lines+markers" if len(rows) <= MARKED_POINTS else "lines",
                     line={"color": colour_of(index), "dash": dashes[number % len(dashes)]},
                 )
             )

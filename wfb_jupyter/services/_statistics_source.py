@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Engine
 
 from wfb_jupyter import statistics
+from wfb_jupyter.statistics import Grouping
 from wfb_jupyter.storage import list_workflows, read_scope
 
 if TYPE_CHECKING:
@@ -75,28 +76,24 @@ class StatisticsSource:
             )["component"]
         ]
 
-    def executions(self, filters: Filters, limit: int) -> pd.DataFrame:
-        """The latest closed runs' durations (workflow, version, status, started_at, duration_ms)."""
-        return self._read(statistics.execution_durations, **filters.for_executions(), limit=limit)
-
-    def execution_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
+    def execution_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]:
+        """One summary of runs per grouping, read together."""
         return self._read(
-            statistics.execution_summary,
-            by,
-            bucket=bucket,
+            statistics.execution_summaries,
+            groupings,
             exact=self.exact,
             **filters.for_executions(),
         )
 
-    def activity_summary(
-        self, filters: Filters, by: Sequence[str], bucket: str | None = None
-    ) -> pd.DataFrame:
+    def activity_summaries(
+        self, filters: Filters, groupings: Sequence[Grouping]
+    ) -> list[pd.DataFrame]:
+        """One summary of attempts per grouping, read together."""
         return self._read(
-            statistics.activity_summary,
-            by,
-            bucket=bucket,
+            statistics.activity_summaries,
+            groupings,
             exact=self.exact,
             **filters.for_activities(),
         )

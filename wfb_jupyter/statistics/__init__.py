@@ -29,10 +29,16 @@ from wfb_jupyter.statistics._recording import (
     record_workflow_execution,
 )
 from wfb_jupyter.statistics._sql import BUCKETS, PERCENTILES
-from wfb_jupyter.statistics._summaries import activity_summary, execution_summary
+from wfb_jupyter.statistics._summaries import (
+    activity_summaries,
+    activity_summary,
+    execution_summaries,
+    execution_summary,
+)
 from wfb_jupyter.statistics._summary_shape import (
     ACTIVITY_SUMMARY_COLUMNS,
     EXECUTION_SUMMARY_COLUMNS,
+    Grouping,
 )
 from wfb_jupyter.storage import RELATIVE_ERROR
 
@@ -53,7 +59,10 @@ __all__ = [
     "EXECUTION_SUMMARY_COLUMNS",
     "PERCENTILES",
     "RELATIVE_ERROR",
+    "Grouping",
+    "activity_summaries",
     "activity_summary",
+    "execution_summaries",
     "execution_summary",
     # analyses
     "ActivityPerformance",

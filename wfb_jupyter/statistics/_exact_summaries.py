@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from wfb_jupyter.statistics._frames import to_frame
 from wfb_jupyter.statistics._sql import (
     CLOSED,
+    PERCENTILES,
     SUCCESS,
     attempts_from,
     attempts_query,
@@ -26,11 +27,12 @@ from wfb_jupyter.statistics._sql import (
     time_window,
 )
 from wfb_jupyter.statistics._summary_shape import (
-    ACTIVITY_SUMMARY_COLUMNS,
-    EXECUTION_SUMMARY_COLUMNS,
+    ACTIVITY_COUNTS,
+    EXECUTION_COUNTS,
     attempt_success_rate,
     closed_success_rate,
     finish_frame,
+    summary_columns,
 )
 from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
 from wfb_jupyter.storage.orm import LOST_EXECUTION_STATUS
@@ -67,6 +69,7 @@ def exact_execution_summary(
     status: str | Sequence[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    percentiles: Sequence[int] = PERCENTILES,
 ) -> pd.DataFrame:
     """``execution_summary`` from the raw rows."""
     run = ExecutionRecord
@@ -101,10 +104,11 @@ def exact_execution_summary(
             count_where(outcome == SUCCESS).label("completed"),
             count_where(outcome.in_([s for s in CLOSED if s != SUCCESS])).label("failed"),
             count_where(outcome.not_in(CLOSED)).label("running"),
-            *duration_aggregates(rows),
+            *duration_aggregates(rows, percentiles),
         ],
     )
-    return _finish(session, statement, keys, EXECUTION_SUMMARY_COLUMNS, "executions")
+    metrics = summary_columns(EXECUTION_COUNTS, percentiles)
+    return _finish(session, statement, keys, metrics, "executions")
 
 
 def exact_activity_summary(
@@ -118,6 +122,7 @@ def exact_activity_summary(
     version: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    percentiles: Sequence[int] = PERCENTILES,
 ) -> pd.DataFrame:
     """``activity_summary`` from the raw rows."""
     attempt = ActivityAttemptRecord
@@ -147,10 +152,11 @@ def exact_activity_summary(
             count_where(rows.c.outcome == SUCCESS).label("successes"),
             count_where(rows.c.outcome != SUCCESS).label("failures"),
             count_where(rows.c.attempt_number > 1).label("retries"),
-            *duration_aggregates(rows),
+            *duration_aggregates(rows, percentiles),
         ],
     )
-    return _finish(session, statement, keys, ACTIVITY_SUMMARY_COLUMNS, "attempts")
+    metrics = summary_columns(ACTIVITY_COUNTS, percentiles)
+    return _finish(session, statement, keys, metrics, "attempts")
 
 
 def _finish(

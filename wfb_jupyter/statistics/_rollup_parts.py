@@ -132,21 +132,26 @@ def output_keys(names: Sequence[str], bucket: str | None) -> list[str]:
 
 
 def merge(
-    parts: Parts, names: Sequence[str], bucket: str | None, counts: Sequence[str]
+    parts: Parts,
+    names: Sequence[str],
+    bucket: str | None,
+    counts: Sequence[str],
+    percents: Sequence[int] = PERCENTILES,
 ) -> pd.DataFrame:
     """One row per group: the counts summed, the durations' mean, percentiles and maximum."""
     keys = output_keys(names, bucket)
     if not parts.frames:
         return pd.DataFrame(
-            columns=[*keys, *counts, "mean_ms", *(f"p{p}_ms" for p in PERCENTILES), "max_ms"]
+            columns=[*keys, *counts, "mean_ms", *(f"p{p}_ms" for p in percents), "max_ms"]
         )
     frame = pd.concat(parts.frames, ignore_index=True) if len(parts.frames) > 1 else parts.frames[0]
-    for name in counts:
-        if name not in frame.columns:
-            frame[name] = 0
+    # The parts are shared by every summary read from them: new columns go on a copy.
+    added: dict[str, Any] = {name: 0 for name in counts if name not in frame.columns}
     if bucket is not None:
         hours = frame["hour"].astype("int64")
-        frame["bucket"] = (hours if bucket == "hour" else (hours // 24) * 24) * HOUR
+        added["bucket"] = (hours if bucket == "hour" else (hours // 24) * 24) * HOUR
+    if added:
+        frame = frame.assign(**added)
     if keys:
         grouped = frame.groupby(keys, dropna=False, sort=True)
         groups = grouped.ngroup().to_numpy()
@@ -162,7 +167,7 @@ def merge(
         groups,
         parts.entries,
         len(merged),
-        PERCENTILES,
+        percents,
         merged["lowest"].to_numpy(dtype="float64"),
         merged["highest"].to_numpy(dtype="float64"),
     )

@@ -10,7 +10,7 @@ type of a completed attempt, which workers never give, is not kept).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,12 +20,12 @@ from sqlalchemy import case, func, literal, null, select
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.statistics._histograms import Entries
+from wfb_jupyter.statistics._rollup_edges import raw_attempts, raw_executions
 from wfb_jupyter.statistics._rollup_parts import (
     DURATIONS,
     Parts,
     Window,
     fetch,
-    hours_of,
     merge,
     output_keys,
 )
@@ -35,27 +35,24 @@ from wfb_jupyter.statistics._sql import (
     AnySelect,
     attempts_from,
     attempts_query,
-    time_window,
 )
 from wfb_jupyter.statistics._summary_shape import (
-    ACTIVITY_SUMMARY_COLUMNS,
-    EXECUTION_SUMMARY_COLUMNS,
+    ACTIVITY_COUNTS,
+    EXECUTION_COUNTS,
+    Grouping,
     attempt_success_rate,
     closed_success_rate,
     finish_frame,
+    summary_columns,
 )
 from wfb_jupyter.storage import (
     ActivityAttemptRecord,
     ActivityFailureRollup,
     ActivityRollup,
-    ExecutionRecord,
     ExecutionRollup,
     Workflow,
 )
 from wfb_jupyter.storage.orm import OPEN_EXECUTION_STATUSES
-
-_ACTIVITY_COUNTS = ("attempts", "successes", "failures", "retries")
-_EXECUTION_COUNTS = ("executions", "completed", "failed", "running")
 
 
 def _filtered(
@@ -93,18 +90,19 @@ def _attempt_keys(table: Any, names: Sequence[str]) -> dict[str, Any]:
     return {name: available[name] for name in names}
 
 
-def rolled_up_activity_summary(
+def rolled_up_activity_summaries(
     session: Session,
     project_id: str,
-    names: Sequence[str],
-    bucket: str | None,
+    groupings: Sequence[Grouping],
     *,
     component: str | None,
     workflow: str | None,
     version: int | None,
     since: datetime | None,
     until: datetime | None,
-) -> pd.DataFrame:
+) -> list[pd.DataFrame]:
+    """One summary per grouping, all merged from one read of the rollup rows (with every grouping's keys)."""
+    names = _all_keys(groupings)
     window = Window.of(since, until)
     filters: dict[str, Any] = {
         "names": names,
@@ -131,14 +129,31 @@ def rolled_up_activity_summary(
             statement = _filtered(statement, rollup, project_id, window, **filters)
             parts.add_rolled_up(*fetch(session, statement, list(columns)))
     for since_edge, until_edge in window.raw:
-        parts.add_raw(_raw_attempts(session, project_id, since_edge, until_edge, **filters))
-    frame = merge(parts, names, bucket, _ACTIVITY_COUNTS)
+        parts.add_raw(raw_attempts(session, project_id, since_edge, until_edge, **filters))
+    return [
+        _summarise(parts, grouping, ACTIVITY_COUNTS, "attempts", attempt_success_rate)
+        for grouping in groupings
+    ]
+
+
+def _all_keys(groupings: Sequence[Grouping]) -> list[str]:
+    return list(dict.fromkeys(name for grouping in groupings for name in grouping.by))
+
+
+def _summarise(
+    parts: Parts,
+    grouping: Grouping,
+    counts: Sequence[str],
+    count_column: str,
+    success_rate: Callable[[pd.DataFrame], pd.Series],
+) -> pd.DataFrame:
+    frame = merge(parts, grouping.by, grouping.bucket, counts, grouping.percentiles)
     return finish_frame(
         frame,
-        output_keys(names, bucket),
-        ACTIVITY_SUMMARY_COLUMNS,
-        "attempts",
-        attempt_success_rate,
+        output_keys(grouping.by, grouping.bucket),
+        summary_columns(counts, grouping.percentiles),
+        count_column,
+        success_rate,
     )
 
 
@@ -197,68 +212,19 @@ def _add_by_outcome(
     parts.add(succeeded, entries)
 
 
-def _raw_attempts(
+def rolled_up_execution_summaries(
     session: Session,
     project_id: str,
-    since: datetime | None,
-    until: datetime | None,
-    *,
-    names: Sequence[str],
-    workflow: str | None,
-    version: int | None,
-    component: str | None,
-) -> pd.DataFrame:
-    attempt = ActivityAttemptRecord
-    keys = {
-        "component": attempt.component,
-        "workflow": Workflow.name,
-        "version": ExecutionRecord.version,
-        "step": attempt.step_id,
-        "status": attempt.status,
-        # As the rollups keep them: a completed attempt has no error type.
-        "error_type": case((attempt.status == SUCCESS, null()), else_=attempt.error_type),
-    }
-    clauses, needs_executions = attempts_query(
-        project_id,
-        component=component,
-        workflow=workflow,
-        version=version,
-        since=since,
-        until=until,
-    )
-    columns = {
-        **{name: keys[name] for name in names},
-        "started_at": attempt.started_at,
-        "outcome": attempt.status,
-        "attempt_number": attempt.attempt,
-        "duration_ms": attempt.duration_ms,
-    }
-    statement = attempts_from(
-        select(*columns.values()), with_executions=needs_executions or "version" in names
-    ).where(*clauses)
-    frame = pd.DataFrame(session.execute(statement).all(), columns=list(columns))
-    success = (frame.pop("outcome") == SUCCESS).astype("int64")
-    return frame.assign(
-        hour=hours_of(frame.pop("started_at")),
-        attempts=1,
-        successes=success,
-        failures=1 - success,
-        retries=(frame.pop("attempt_number") > 1).astype("int64"),
-    )
-
-
-def rolled_up_execution_summary(
-    session: Session,
-    project_id: str,
-    names: Sequence[str],
-    bucket: str | None,
+    groupings: Sequence[Grouping],
     *,
     workflow: str | None,
     version: int | None,
     status: tuple[str, ...] | None,
     since: datetime | None,
     until: datetime | None,
-) -> pd.DataFrame:
+) -> list[pd.DataFrame]:
+    """One summary per grouping, all merged from one read of the rollup rows (with every grouping's keys)."""
+    names = _all_keys(groupings)
     window = Window.of(since, until)
     closed = CLOSED if status is None else tuple(s for s in status if s in CLOSED)
     parts = Parts()
@@ -289,60 +255,14 @@ def rolled_up_execution_summary(
         raw_windows.append((running, (since, until)))
     for statuses, (since_edge, until_edge) in raw_windows:
         parts.add_raw(
-            _raw_executions(
+            raw_executions(
                 session, project_id, names, workflow, version, statuses, since_edge, until_edge
             )
         )
-    frame = merge(parts, names, bucket, _EXECUTION_COUNTS)
-    return finish_frame(
-        frame,
-        output_keys(names, bucket),
-        EXECUTION_SUMMARY_COLUMNS,
-        "executions",
-        closed_success_rate,
-    )
-
-
-def _raw_executions(
-    session: Session,
-    project_id: str,
-    names: Sequence[str],
-    workflow: str | None,
-    version: int | None,
-    statuses: tuple[str, ...],
-    since: datetime | None,
-    until: datetime | None,
-) -> pd.DataFrame:
-    run = ExecutionRecord
-    keys = {"workflow": Workflow.name, "version": run.version, "status": run.status}
-    columns = {
-        **{name: keys[name] for name in names},
-        "started_at": run.started_at,
-        "outcome": run.status,
-        "duration_ms": run.duration_ms,
-    }
-    statement = (
-        select(*columns.values())
-        .join(Workflow, Workflow.id == run.workflow_id)
-        .where(
-            Workflow.project_id == project_id,
-            run.status.in_(statuses),
-            *time_window(run.started_at, since, until),
-        )
-    )
-    if workflow is not None:
-        statement = statement.where(Workflow.name == workflow)
-    if version is not None:
-        statement = statement.where(run.version == version)
-    frame = pd.DataFrame(session.execute(statement).all(), columns=list(columns))
-    outcome = frame.pop("outcome")
-    return frame.assign(
-        hour=hours_of(frame.pop("started_at")),
-        executions=1,
-        completed=(outcome == SUCCESS).astype("int64"),
-        failed=(outcome.isin(CLOSED) & (outcome != SUCCESS)).astype("int64"),
-        running=(~outcome.isin(CLOSED)).astype("int64"),
-    )
+    return [
+        _summarise(parts, grouping, EXECUTION_COUNTS, "executions", closed_success_rate)
+        for grouping in groupings
+    ]
 
 
 def failures_by_error_type(

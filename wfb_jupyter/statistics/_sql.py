@@ -156,11 +156,13 @@ def percentile(rows: Subquery, percent: int) -> ColumnElement[Any]:
     return cast(func.sum(weighted), Float)
 
 
-def duration_aggregates(rows: Subquery) -> list[ColumnElement[Any]]:
+def duration_aggregates(
+    rows: Subquery, percentiles: Sequence[int] = PERCENTILES
+) -> list[ColumnElement[Any]]:
     duration = rows.c.duration_ms
     return [
         cast(func.avg(duration), Float).label("mean_ms"),
-        *(percentile(rows, percent).label(f"p{percent}_ms") for percent in PERCENTILES),
+        *(percentile(rows, percent).label(f"p{percent}_ms") for percent in percentiles),
         func.max(duration).label("max_ms"),
     ]
 

@@ -5,6 +5,9 @@ number of hours and groups asked about, not the number of rows: percentiles are 
 (1 %) of the exact ones, every count and the mean and maximum exact. ``exact=True``, and minute buckets (finer
 than the rollups), rank the raw rows instead (``_exact_summaries``): exact percentiles, at a cost that grows with
 the history, and only over raw rows that ``wfb db prune`` has left.
+
+Several summaries over the same filters (a dashboard's table, charts and time series) are cheapest read
+together: ``execution_summaries`` and ``activity_summaries`` read the rollup rows once for all of them.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from wfb_jupyter.statistics._exact_summaries import exact_activity_summary, exact_execution_summary
 from wfb_jupyter.statistics._rollup_summaries import (
-    rolled_up_activity_summary,
-    rolled_up_execution_summary,
+    rolled_up_activity_summaries,
+    rolled_up_execution_summaries,
 )
 from wfb_jupyter.statistics._sql import statuses
 from wfb_jupyter.statistics._summary_shape import (
     ACTIVITY_KEYS,
     EXECUTION_KEYS,
-    check_bucket,
+    Grouping,
     choose_keys,
 )
 
@@ -44,31 +47,66 @@ def execution_summary(
 ) -> pd.DataFrame:
     """Per group (``by``: workflow, version, status; plus ``bucket`` of ``started_at`` when given): how many
     executions, how they ended, the success rate among closed ones, and duration statistics of closed ones."""
-    names = choose_keys(by, EXECUTION_KEYS)
-    check_bucket(bucket)
-    if exact or bucket == "minute":
-        return exact_execution_summary(
+    grouping = Grouping(tuple(choose_keys(by, EXECUTION_KEYS)), bucket)
+    return execution_summaries(
+        session,
+        project_id,
+        [grouping],
+        workflow=workflow,
+        version=version,
+        status=status,
+        since=since,
+        until=until,
+        exact=exact,
+    )[0]
+
+
+def execution_summaries(
+    session: Session,
+    project_id: str,
+    groupings: Sequence[Grouping],
+    *,
+    workflow: str | None = None,
+    version: int | None = None,
+    status: str | Sequence[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    exact: bool = False,
+) -> list[pd.DataFrame]:
+    """``execution_summary`` for each grouping over the same filters, in the groupings' order."""
+    groupings = [grouping.checked(EXECUTION_KEYS) for grouping in groupings]
+    shared = [g for g in groupings if not (exact or g.bucket == "minute")]
+    rolled_up = iter(
+        rolled_up_execution_summaries(
             session,
             project_id,
-            names,
-            bucket=bucket,
+            shared,
+            workflow=workflow,
+            version=version,
+            status=statuses(status),
+            since=since,
+            until=until,
+        )
+        if shared
+        else []
+    )
+    return [
+        next(rolled_up)
+        if grouping in shared
+        else exact_execution_summary(
+            session,
+            project_id,
+            grouping.by,
+            bucket=grouping.bucket,
             workflow=workflow,
             version=version,
             status=status,
             since=since,
             until=until,
+            percentiles=grouping.percentiles,
         )
-    return rolled_up_execution_summary(
-        session,
-        project_id,
-        names,
-        bucket,
-        workflow=workflow,
-        version=version,
-        status=statuses(status),
-        since=since,
-        until=until,
-    )
+        for grouping in groupings
+    ]
 
 
 def activity_summary(
@@ -87,28 +125,63 @@ def activity_summary(
     """Per group (``by``: component, workflow, version, step, status, error_type; ``()`` for one overall row;
     plus ``bucket`` of ``started_at`` when given): attempts, successes, failures, retries (attempts after
     the first), the success rate, and duration statistics."""
-    names = choose_keys(by, ACTIVITY_KEYS)
-    check_bucket(bucket)
-    if exact or bucket == "minute":
-        return exact_activity_summary(
+    grouping = Grouping(tuple(choose_keys(by, ACTIVITY_KEYS)), bucket)
+    return activity_summaries(
+        session,
+        project_id,
+        [grouping],
+        component=component,
+        workflow=workflow,
+        version=version,
+        since=since,
+        until=until,
+        exact=exact,
+    )[0]
+
+
+def activity_summaries(
+    session: Session,
+    project_id: str,
+    groupings: Sequence[Grouping],
+    *,
+    component: str | None = None,
+    workflow: str | None = None,
+    version: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    exact: bool = False,
+) -> list[pd.DataFrame]:
+    """``activity_summary`` for each grouping over the same filters, in the groupings' order."""
+    groupings = [grouping.checked(ACTIVITY_KEYS) for grouping in groupings]
+    shared = [g for g in groupings if not (exact or g.bucket == "minute")]
+    rolled_up = iter(
+        rolled_up_activity_summaries(
             session,
             project_id,
-            names,
-            bucket=bucket,
+            shared,
             component=component,
             workflow=workflow,
             version=version,
             since=since,
             until=until,
         )
-    return rolled_up_activity_summary(
-        session,
-        project_id,
-        names,
-        bucket,
-        component=component,
-        workflow=workflow,
-        version=version,
-        since=since,
-        until=until,
+        if shared
+        else []
     )
+    return [
+        next(rolled_up)
+        if grouping in shared
+        else exact_activity_summary(
+            session,
+            project_id,
+            grouping.by,
+            bucket=grouping.bucket,
+            component=component,
+            workflow=workflow,
+            version=version,
+            since=since,
+            until=until,
+            percentiles=grouping.percentiles,
+        )
+        for grouping in groupings
+    ]

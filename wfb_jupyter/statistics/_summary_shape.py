@@ -4,28 +4,26 @@ one row order on every backend."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
 from wfb_jupyter.statistics._sql import BUCKETS, PERCENTILES
 
-DURATION_COLUMNS = ("mean_ms", *(f"p{percent}_ms" for percent in PERCENTILES), "max_ms")
-EXECUTION_SUMMARY_COLUMNS = (
-    "executions",
-    "completed",
-    "failed",
-    "running",
-    "success_rate",
-    *DURATION_COLUMNS,
-)
-ACTIVITY_SUMMARY_COLUMNS = (
-    "attempts",
-    "successes",
-    "failures",
-    "retries",
-    "success_rate",
-    *DURATION_COLUMNS,
-)
+EXECUTION_COUNTS = ("executions", "completed", "failed", "running")
+ACTIVITY_COUNTS = ("attempts", "successes", "failures", "retries")
+
+
+def duration_columns(percentiles: Sequence[int] = PERCENTILES) -> tuple[str, ...]:
+    return ("mean_ms", *(f"p{percent}_ms" for percent in percentiles), "max_ms")
+
+
+def summary_columns(counts: Sequence[str], percentiles: Sequence[int]) -> tuple[str, ...]:
+    return (*counts, "success_rate", *duration_columns(percentiles))
+
+
+EXECUTION_SUMMARY_COLUMNS = summary_columns(EXECUTION_COUNTS, PERCENTILES)
+ACTIVITY_SUMMARY_COLUMNS = summary_columns(ACTIVITY_COUNTS, PERCENTILES)
 EXECUTION_KEYS = ("workflow", "version", "status")
 ACTIVITY_KEYS = ("component", "workflow", "version", "step", "status", "error_type")
 
@@ -38,6 +36,32 @@ def choose_keys(by: Sequence[str] | str, available: Sequence[str]) -> list[str]:
     if len(set(names)) != len(names):
         raise ValueError(f"group keys repeat: {names}")
     return list(names)
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """One summary of several read together (``execution_summaries``, ``activity_summaries``): its group
+    keys, its time bucket and the percentiles of durations it gives (``p{percent}_ms`` columns)."""
+
+    by: tuple[str, ...] = ()
+    bucket: str | None = None
+    percentiles: tuple[int, ...] = PERCENTILES
+
+    def __post_init__(self) -> None:
+        # Frozen, yet given lists or one key as a string by callers: kept as tuples so it can be compared.
+        by = (self.by,) if isinstance(self.by, str) else tuple(self.by)
+        object.__setattr__(self, "by", by)
+        object.__setattr__(self, "percentiles", tuple(self.percentiles))
+
+    def checked(self, available: Sequence[str]) -> Grouping:
+        choose_keys(self.by, available)
+        check_bucket(self.bucket)
+        wrong = [p for p in self.percentiles if not isinstance(p, int) or not 0 <= p <= 100]
+        if wrong or len(set(self.percentiles)) != len(self.percentiles):
+            raise ValueError(
+                f"percentiles must be distinct whole numbers from 0 to 100, not {self.percentiles}"
+            )
+        return self
 
 
 def check_bucket(bucket: str | None) -> None:
@@ -70,7 +94,7 @@ def finish_frame(
     for name in aggregated:
         if name == "max_ms":  # stays a (nullable) integer, like the durations it comes from
             frame[name] = frame[name].astype("Float64").round().astype("Int64")
-        elif name in DURATION_COLUMNS:
+        elif name.endswith("_ms"):
             frame[name] = frame[name].astype("Float64")
         else:
             frame[name] = frame[name].astype("int64")
