@@ -230,7 +230,9 @@ class TestPercentilesOverTime:
         assert [trace.line.dash for trace in figure.data] == ["solid", "dash", "solid", "dash"]
         assert figure.data[0].line.color == figure.data[1].line.color != figure.data[2].line.color
         assert list(figure.data[0].y) == [10.0, 20.0]  # ordered by bucket
-        assert list(figure.data[0].x) == sorted(buckets[:2])
+        # As naive UTC times (the axis is "time (UTC)"): the same moments.
+        assert list(pd.to_datetime(figure.data[0].x, utc=True)) == sorted(buckets[:2])
+        assert figure.layout.xaxis.title.text == "time (UTC)"
         assert figure.layout.yaxis.title.text == "duration (ms)"
 
     def test_ungrouped_summary_and_empty(self) -> None:

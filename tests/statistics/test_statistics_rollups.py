@@ -223,3 +223,21 @@ def test_a_grouping_is_checked() -> None:
     with pytest.raises(ValueError, match="cannot group by"):
         Grouping(("colour",)).checked(("workflow",))
     assert Grouping("workflow").by == ("workflow",)
+
+
+def test_versions_and_components_that_ran_agree_with_the_summaries(
+    engine: Engine, history: Seeder
+) -> None:
+    from wfb_jupyter.statistics import executed_components, executed_versions
+
+    with session_scope(engine) as session:
+        project = history.project_id
+        for workflow in (None, "orders", "billing", "nothing-ran"):
+            by_version = execution_summary(session, project, by="version", workflow=workflow)
+            assert executed_versions(session, project, workflow) == sorted(
+                int(version) for version in by_version["version"]
+            )
+        by_component = activity_summary(session, project, by="component")
+        assert executed_components(session, project) == list(by_component["component"])
+        session.execute(delete(ActivityAttemptRecord))  # pruned attempts still count
+        assert executed_components(session, project) == list(by_component["component"])

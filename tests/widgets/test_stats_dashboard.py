@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,6 +29,7 @@ from wfb_jupyter.storage import (
 )
 from wfb_jupyter.widgets import StatisticsDashboard
 from wfb_jupyter.widgets._stats_dashboard import (
+    PLOTLY_MIME_TYPE,
     build_dashboard,
     day_range,
     percent_text,
@@ -334,9 +336,12 @@ def test_only_charts_whose_content_changed_are_sent_again(
 
     sent: list[str] = []
     monkeypatch.setattr(IPython, "get_ipython", lambda: object())
-    monkeypatch.setattr(
-        IPython.display, "display", lambda figure: sent.append(figure.layout.title.text)
-    )
+
+    def display(bundle: dict[str, Any], raw: bool) -> None:
+        assert raw and set(bundle) == {PLOTLY_MIME_TYPE}
+        sent.append(bundle[PLOTLY_MIME_TYPE]["layout"]["title"]["text"])
+
+    monkeypatch.setattr(IPython.display, "display", display)
     dashboard = StatisticsDashboard(StatisticsSource(engine, seed(engine)), bucket="day")
     assert len(sent) == 5  # the first time, every chart
     sent.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -12,11 +13,11 @@ from wfb_jupyter.charts._common import (
     COMPLETED_COLOUR,
     DURATION_AXIS,
     FAILED_COLOUR,
-    TEMPLATE,
     colour_of,
     empty_figure,
     group_labels,
     require_columns,
+    template,
 )
 
 GROUPINGS = ("workflow", "component")
@@ -79,7 +80,7 @@ def duration_distribution(
         figure.update_layout(xaxis_title=by, yaxis_title=DURATION_AXIS, showlegend=False)
     else:
         figure.update_layout(xaxis_title=DURATION_AXIS, yaxis_title="count", barmode="overlay")
-    figure.update_layout(title=title, template=TEMPLATE)
+    figure.update_layout(title=title, template=template())
     return figure
 
 
@@ -118,7 +119,11 @@ def duration_boxes(summary: pd.DataFrame, by: str = "workflow") -> go.Figure:
             )
         )
     figure.update_layout(
-        title=title, template=TEMPLATE, xaxis_title=by, yaxis_title=DURATION_AXIS, showlegend=False
+        title=title,
+        template=template(),
+        xaxis_title=by,
+        yaxis_title=DURATION_AXIS,
+        showlegend=False,
     )
     return figure
 
@@ -148,17 +153,24 @@ def percentiles_over_time(
                 go.Scatter(
                     name=f"{group} p{percent}" if keys else f"p{percent}",
                     legendgroup=group,
-                    x=list(rows["bucket"]),
-                    y=rows[column].astype(float).tolist(),
+                    # Arrays, not lists: Plotly checks a list item by item, hundreds of buckets a trace.
+                    x=_utc_times(rows["bucket"]),
+                    y=rows[column].astype(float).to_numpy(),
                     # A marker per point helps read a few; hundreds of them only cost drawing time.
                     mode="lines+markers" if len(rows) <= MARKED_POINTS else "lines",
                     line={"color": colour_of(index), "dash": dashes[number % len(dashes)]},
                 )
             )
     figure.update_layout(
-        title=title, template=TEMPLATE, xaxis_title="time (UTC)", yaxis_title=DURATION_AXIS
+        title=title, template=template(), xaxis_title="time (UTC)", yaxis_title=DURATION_AXIS
     )
     return figure
+
+
+def _utc_times(moments: pd.Series) -> np.ndarray:
+    """Moments as naive UTC datetimes (the axis says UTC), in the array form Plotly takes without checks."""
+    naive: np.ndarray = pd.to_datetime(moments, utc=True).dt.tz_convert(None).to_numpy()
+    return naive
 
 
 def success_rate(frame: pd.DataFrame, by: str = "workflow") -> go.Figure:
@@ -191,7 +203,7 @@ def success_rate(frame: pd.DataFrame, by: str = "workflow") -> go.Figure:
     )
     figure.update_layout(
         title=title,
-        template=TEMPLATE,
+        template=template(),
         xaxis_title=by,
         yaxis={"title": {"text": "success rate (%)"}, "range": [0, 105]},
     )
@@ -243,7 +255,7 @@ def slowest_components(
     )
     figure.update_layout(
         title=title,
-        template=TEMPLATE,
+        template=template(),
         xaxis_title=f"{metric.removesuffix('_ms')} {DURATION_AXIS}",
         yaxis={"title": {"text": "component"}, "autorange": "reversed"},
     )
@@ -278,7 +290,7 @@ def retries(summary: pd.DataFrame) -> go.Figure:
         )
     figure.update_layout(
         title=title,
-        template=TEMPLATE,
+        template=template(),
         barmode="group",
         xaxis_title="attempts",
         yaxis={"title": {"text": "component"}, "autorange": "reversed"},

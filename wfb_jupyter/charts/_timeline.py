@@ -10,11 +10,11 @@ from wfb_jupyter.charts._common import (
     COMPLETED_COLOUR,
     FAILED_COLOUR,
     RUNNING_COLOUR,
-    TEMPLATE,
     empty_figure,
     hover_text,
     is_missing,
     require_columns,
+    template,
 )
 
 TITLE = "Execution timeline"
@@ -75,7 +75,7 @@ def execution_timeline(attempts: pd.DataFrame, *, title: str = TITLE) -> go.Figu
         )
     figure.update_layout(
         title=title,
-        template=TEMPLATE,
+        template=template(),
         barmode="overlay",
         legend_title_text="attempt outcome",
         xaxis={"type": "date", "title": {"text": "time (UTC)"}},

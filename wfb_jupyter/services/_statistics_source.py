@@ -63,18 +63,10 @@ class StatisticsSource:
         )
 
     def versions(self, workflow: str | None) -> list[int]:
-        frame = self._read(
-            statistics.execution_summary, by=("version",), workflow=workflow, exact=self.exact
-        )
-        return sorted(int(version) for version in frame["version"])
+        return self._read(statistics.executed_versions, workflow)
 
     def components(self) -> list[str]:
-        return [
-            str(name)
-            for name in self._read(
-                statistics.activity_summary, by=("component",), exact=self.exact
-            )["component"]
-        ]
+        return self._read(statistics.executed_components)
 
     def execution_summaries(
         self, filters: Filters, groupings: Sequence[Grouping]

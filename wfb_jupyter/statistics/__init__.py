@@ -16,7 +16,13 @@ from wfb_jupyter.statistics._frames import (
     execution_durations,
     executions_frame,
 )
-from wfb_jupyter.statistics._overview import ProjectOverview, WorkflowOverview, project_overview
+from wfb_jupyter.statistics._overview import (
+    ProjectOverview,
+    WorkflowOverview,
+    executed_components,
+    executed_versions,
+    project_overview,
+)
 from wfb_jupyter.statistics._performance import (
     ActivityPerformance,
     ErrorCount,
@@ -72,5 +78,7 @@ __all__ = [
     # projects
     "ProjectOverview",
     "WorkflowOverview",
+    "executed_components",
+    "executed_versions",
     "project_overview",
 ]

@@ -7,18 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.storage import (
     STALE_AFTER,
+    ActivityRollup,
     CompiledCode,
     ExecutionRecord,
+    ExecutionRollup,
     WorkerRecord,
     Workflow,
     get_project,
     utc_now,
 )
+from wfb_jupyter.storage.orm import OPEN_EXECUTION_STATUSES
 
 LIVE_WORKER_STATUSES = ("starting", "running")
 
@@ -147,3 +150,36 @@ def project_overview(
             for name, count, active, executions, last_started in rows
         ),
     )
+
+
+def executed_versions(session: Session, project_id: str, workflow: str | None = None) -> list[int]:
+    """The versions (of ``workflow``, or of any workflow) that have runs: closed ones as the rollups keep
+    them, so that pruned history still counts, and open ones from their rows. Cheap at any history length:
+    it reads the rollups' keys and the few open runs, not the runs themselves."""
+    rollup, run = ExecutionRollup, ExecutionRecord
+    closed = (
+        select(rollup.version)
+        .join(Workflow, Workflow.id == rollup.workflow_id)
+        .where(rollup.project_id == project_id)
+    )
+    running = (
+        select(run.version)
+        .join(Workflow, Workflow.id == run.workflow_id)
+        .where(Workflow.project_id == project_id, run.status.in_(OPEN_EXECUTION_STATUSES))
+    )
+    if workflow is not None:
+        closed = closed.where(Workflow.name == workflow)
+        running = running.where(Workflow.name == workflow)
+    versions = session.scalars(union(closed, running)).all()
+    return sorted({int(version) for version in versions})
+
+
+def executed_components(session: Session, project_id: str) -> list[str]:
+    """The components that have recorded attempts (as the rollups keep them), in name order."""
+    statement = (
+        select(ActivityRollup.component)
+        .where(ActivityRollup.project_id == project_id)
+        .distinct()
+        .order_by(ActivityRollup.component)
+    )
+    return [str(name) for name in session.scalars(statement)]
