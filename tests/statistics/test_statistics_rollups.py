@@ -241,3 +241,31 @@ def test_versions_and_components_that_ran_agree_with_the_summaries(
         assert executed_components(session, project) == list(by_component["component"])
         session.execute(delete(ActivityAttemptRecord))  # pruned attempts still count
         assert executed_components(session, project) == list(by_component["component"])
+
+
+def test_percentiles_count_bins_in_a_table_or_by_sorting_alike(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counting entries into a group-by-bin table (small tables) and sorting them (large ones) read the
+    same percentiles, also where entries take durations out of a part (negative counts)."""
+    import numpy as np
+
+    from wfb_jupyter.statistics import _histograms
+    from wfb_jupyter.statistics._histograms import Entries, bins_of, group_percentiles
+
+    generator = np.random.default_rng(16)
+    durations = np.ceil(generator.lognormal(5, 2, 5_000))  # whole milliseconds, as recorded
+    parts = generator.integers(0, 40, 5_000)
+    entries = Entries(parts, bins_of(durations), np.ones(5_000, dtype=np.int64))
+    taken = Entries(parts[:500], bins_of(durations[:500]), -np.ones(500, dtype=np.int64))
+    entries = entries.concat(taken)
+    groups = (np.arange(40) % 7).astype(np.int64)
+    percents = (0, 25, 50, 95, 100)
+    dense = group_percentiles(groups, entries, 8, percents, np.zeros(8), np.full(8, np.inf))
+    monkeypatch.setattr(_histograms, "DENSE_CELLS", 0)
+    by_sorting = group_percentiles(groups, entries, 8, percents, np.zeros(8), np.full(8, np.inf))
+    for percent in percents:
+        np.testing.assert_allclose(dense[percent], by_sorting[percent], equal_nan=True)
+        assert np.isnan(dense[percent][7])  # a group without entries has no percentile
+        kept = durations[500:][groups[parts[500:]] == 3]
+        assert dense[percent][3] == pytest.approx(np.percentile(kept, percent), rel=RELATIVE_ERROR)

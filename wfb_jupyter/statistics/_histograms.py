@@ -101,25 +101,20 @@ def group_percentiles(
     """Per group and percent, the percentile of the durations of the group's entries (NaN for a group with
     none). ``groups[part]`` is the group of each part; ``lowest``/``highest`` the exact extremes per group."""
     group_of_entry = groups[entries.parts] if len(entries.parts) else entries.parts
-    width = 2**16
-    keys = group_of_entry * width + entries.bins
-    order = np.argsort(keys, kind="stable")
-    keys, counts = keys[order], entries.counts[order]
-    # One entry per (group, bin), in group then bin order.
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])) if len(keys) else keys
-    counts = np.add.reduceat(counts, starts) if len(keys) else counts
-    keys = keys[starts] if len(keys) else keys
-    entry_groups, entry_bins = keys // width, keys % width
+    cells = _dense_cells(group_of_entry, entries, group_count)
+    if cells is None:
+        cells = _sorted_cells(group_of_entry, entries)
+    cell_groups, cell_bins, counts = cells
     cumulative = np.cumsum(counts)
-    totals = np.bincount(entry_groups, weights=counts, minlength=group_count).astype(np.int64)
+    totals = np.bincount(cell_groups, weights=counts, minlength=group_count).astype(np.int64)
     before = np.concatenate([[0], np.cumsum(totals)[:-1]])
-    values = representatives(entry_bins)
     timed = totals > 0
 
     def at_rank(rank: IntArray) -> FloatArray:
+        # The first cell whose running count passes the rank; empty cells never do, so they are skipped.
         found = np.searchsorted(cumulative, before + rank, side="right")
-        found = np.minimum(found, max(len(values) - 1, 0))
-        read = values[found] if len(values) else np.zeros(group_count)
+        found = np.minimum(found, max(len(cell_bins) - 1, 0))
+        read = representatives(cell_bins[found]) if len(cell_bins) else np.zeros(group_count)
         return np.clip(read, lowest, highest)
 
     result: dict[int, FloatArray] = {}
@@ -131,3 +126,40 @@ def group_percentiles(
         low, high = at_rank(lower), at_rank(upper)
         result[percent] = np.where(timed, low + (high - low) * fraction, np.nan)
     return result
+
+
+# A table of every group by every bin between the lowest and highest bin seen, when it has at most this many
+# cells: counting into it is linear in the entries, where sorting them is not.
+DENSE_CELLS = 4_000_000
+
+
+def _dense_cells(
+    group_of_entry: IntArray, entries: Entries, group_count: int
+) -> tuple[IntArray, IntArray, FloatArray] | None:
+    """(group, bin, count) of every cell of the group-by-bin table, in group then bin order; None when the
+    table would be too large."""
+    if not len(entries.bins):
+        nothing = np.zeros(0, dtype=np.int64)
+        return nothing, nothing, np.zeros(0)
+    first_bin = int(entries.bins.min())
+    span = int(entries.bins.max()) - first_bin + 1
+    if group_count * span > DENSE_CELLS:
+        return None
+    index = group_of_entry * span + (entries.bins - first_bin)
+    counts = np.bincount(index, weights=entries.counts, minlength=group_count * span)
+    cell = np.arange(group_count * span, dtype=np.int64)
+    return cell // span, cell % span + first_bin, counts.astype(np.float64)
+
+
+def _sorted_cells(
+    group_of_entry: IntArray, entries: Entries
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """(group, bin, count) of each (group, bin) that has entries, in group then bin order."""
+    width = 2**16
+    keys = group_of_entry * width + entries.bins
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], entries.counts[order]
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    summed: FloatArray = np.add.reduceat(counts, starts).astype(np.float64)
+    keys = keys[starts]
+    return (keys // width).astype(np.int64), (keys % width).astype(np.int64), summed

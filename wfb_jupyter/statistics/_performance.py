@@ -13,7 +13,8 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from wfb_jupyter.statistics._rollup_summaries import failures_by_error_type
-from wfb_jupyter.statistics._summaries import activity_summary
+from wfb_jupyter.statistics._summaries import activity_summaries
+from wfb_jupyter.statistics._summary_shape import Grouping
 
 SLOWEST_STEPS = 5
 COMMON_ERRORS = 5
@@ -114,11 +115,13 @@ def analyze_activity_performance(
         "since": since,
         "exact": exact,
     }
-    overall = activity_summary(session, project_id, by=(), **filters)
+    # One read of the rollups for both: the component's own figures and its steps'.
+    overall, per_step = activity_summaries(
+        session, project_id, [Grouping(()), Grouping(("workflow", "step"))], **filters
+    )
     if overall.empty:
         return ActivityPerformance(component, 0, 0, 0, 0, None, None, None, None, None, None)
     numbers = overall.iloc[0]
-    per_step = activity_summary(session, project_id, by=("workflow", "step"), **filters)
     per_step = per_step.assign(_p95=per_step["p95_ms"].fillna(-1.0)).sort_values(
         ["_p95", "workflow", "step"], ascending=[False, True, True], kind="stable"
     )
