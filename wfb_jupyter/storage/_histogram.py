@@ -50,7 +50,9 @@ def representative(bin_index: int) -> float:
 
 def encode(counts: Mapping[int, int]) -> bytes:
     """Counts per bin as stored; bins with no count are left out."""
-    return _pack(sorted(item for item in counts.items() if item[1]))
+    # Runs for every rollup row a commit touches, and its counts rarely hold a zero.
+    items = sorted(counts.items())
+    return _pack(items if 0 not in counts.values() else [item for item in items if item[1]])
 
 
 def decode(blob: bytes | None) -> dict[int, int]:

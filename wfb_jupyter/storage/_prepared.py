@@ -13,6 +13,7 @@ a missing one is a ``KeyError`` naming it.
 from __future__ import annotations
 
 import contextlib
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,9 @@ class _Compiled:
     # constant of the statement), the type's processor, and the constant's processed value.
     parameters: tuple[tuple[str, str | None, Processor, Any], ...]
     positional: bool
+    # Where each placeholder's value is in a row of ``columns`` values, when every placeholder takes one (no
+    # constant): what ``execute_values`` needs.
+    order: tuple[int, ...] | None = None
 
 
 class PreparedWrite:
@@ -48,7 +52,34 @@ class PreparedWrite:
             return
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name) or self._compile(dialect)
-        parameters = _parameters(compiled, rows)
+        self._run(connection, compiled, _parameters(compiled, rows))
+
+    def execute_values(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
+        """``execute`` with each row given as its values in ``columns`` order: no mapping built per row,
+        for the statements run on every commit with a row per group touched."""
+        if not rows:
+            return
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name) or self._compile(dialect)
+        order = compiled.order
+        if order is None:
+            columns = self._columns or []
+            self.execute(connection, [dict(zip(columns, row, strict=True)) for row in rows])
+            return
+        pick = operator.itemgetter(*order)
+        values = [list(pick(row)) for row in rows]
+        for at, (_, _, process, _) in enumerate(compiled.parameters):
+            if process is not None:
+                for value in values:
+                    value[at] = process(value[at])
+        if compiled.positional:
+            self._run(connection, compiled, values)
+            return
+        names = [name for name, *_ in compiled.parameters]
+        self._run(connection, compiled, [dict(zip(names, value, strict=True)) for value in values])
+
+    def _run(self, connection: Connection, compiled: _Compiled, parameters: list[Any]) -> None:
+        dialect = connection.dialect
         cursor = connection.connection.cursor()
         try:
             cursor.executemany(compiled.sql, parameters)
@@ -70,7 +101,10 @@ class PreparedWrite:
             else:  # a literal of the statement (``status == 'running'``)
                 value = bind.effective_value
                 parameters.append((name, None, None, value if process is None else process(value)))
-        prepared = _Compiled(compiled.string, tuple(parameters), dialect.positional)
+        columns = self._columns or []
+        taken = all(key in columns for _, key, _, _ in parameters) and len(parameters) > 1
+        order = tuple(columns.index(str(key)) for _, key, _, _ in parameters) if taken else None
+        prepared = _Compiled(compiled.string, tuple(parameters), dialect.positional, order)
         self._compiled[dialect.name] = prepared
         return prepared
 

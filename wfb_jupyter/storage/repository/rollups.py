@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -36,13 +37,13 @@ _IN_LIST_CHUNK = 400
 @dataclass(frozen=True)
 class _Kind:
     """One rollup table: its group keys (after ``project_id`` and ``hour``) and its aggregate columns, each
-    with what it takes from a ``Partial``."""
+    with the ``Partial`` attribute it takes."""
 
     table: Table
     keys: tuple[str, ...]
-    added: tuple[tuple[str, Callable[[Partial], int]], ...]
-    smallest: tuple[tuple[str, Callable[[Partial], int | None]], ...]
-    largest: tuple[tuple[str, Callable[[Partial], int | None]], ...]
+    added: tuple[tuple[str, str], ...]
+    smallest: tuple[tuple[str, str], ...]
+    largest: tuple[tuple[str, str], ...]
     # The row of another table that this one breaks down: a column naming it, and its identity from ours.
     parent: tuple[str, Callable[[tuple[Any, ...]], str]] | None = None
 
@@ -53,64 +54,72 @@ class _Kind:
         return ("rollup_key", *parent, "project_id", "hour", *self.keys, *aggregates, "histogram")
 
     @functools.cached_property
-    def _takes(self) -> tuple[Callable[[Partial], int | None], ...]:
-        return tuple(take for _, take in (*self.added, *self.smallest, *self.largest))
+    def _aggregates(self) -> Callable[[Partial], tuple[int | None, ...]]:
+        attributes = [attribute for _, attribute in (*self.added, *self.smallest, *self.largest)]
+        return operator.attrgetter(*attributes)
+
+    @functools.cached_property
+    def keyed(self) -> dict[tuple[Any, ...], str]:
+        """Rollup keys by identity, remembered: a worker's commits touch the same few rollup rows hour after
+        hour, and hashing costs more than looking up."""
+        return {}
+
+    def values(
+        self, key: str, identity: tuple[Any, ...], partial: Partial, stored: bytes | None
+    ) -> tuple[Any, ...]:
+        """The row's values in ``columns`` order; a commit builds one per rollup row it touches."""
+        parent = (self.parent[1](identity),) if self.parent else ()
+        # project_id, hour, then the group keys, as in ``columns``
+        histogram = (
+            _histogram.merged(stored, partial.bins) if stored else _histogram.encode(partial.bins)
+        )
+        return (key, *parent, *identity, *self._aggregates(partial), histogram)
 
     def row(
         self, key: str, identity: tuple[Any, ...], partial: Partial, stored: bytes | None
-    ) -> Any:
-        # Built from ``columns`` in one go: a commit builds one per rollup row it touches.
-        parent = (self.parent[1](identity),) if self.parent else ()
-        values = (
-            key,
-            *parent,
-            *identity,  # project_id, hour, then the group keys, as in ``columns``
-            *[take(partial) for take in self._takes],
-            _histogram.merged(stored, partial.bins),
-        )
-        return dict(zip(self.columns, values, strict=True))
+    ) -> dict[str, Any]:
+        return dict(zip(self.columns, self.values(key, identity, partial, stored), strict=True))
 
 
-_TIMINGS: tuple[tuple[str, Callable[[Partial], int]], ...] = (
-    ("retries", lambda p: p.retries),
-    ("timed", lambda p: p.timed),
-    ("duration_sum_ms", lambda p: p.total_ms),
-)
-_EXTREMES = (("duration_min_ms", lambda p: p.min_ms),), (("duration_max_ms", lambda p: p.max_ms),)
+_TIMINGS = (("retries", "retries"), ("timed", "timed"), ("duration_sum_ms", "total_ms"))
+_EXTREMES = (("duration_min_ms", "min_ms"),), (("duration_max_ms", "max_ms"),)
 _ATTEMPT_KEYS = ("workflow_id", "version", "step_id", "component")
 
 ATTEMPTS = _Kind(
     cast(Table, ActivityRollup.__table__),
     _ATTEMPT_KEYS,
-    (("attempts", lambda p: p.count), ("successes", lambda p: p.successes), *_TIMINGS),
-    (*_EXTREMES[0], ("success_min_ms", lambda p: p.success_min_ms)),
-    (*_EXTREMES[1], ("success_max_ms", lambda p: p.success_max_ms)),
+    (("attempts", "count"), ("successes", "successes"), *_TIMINGS),
+    (*_EXTREMES[0], ("success_min_ms", "success_min_ms")),
+    (*_EXTREMES[1], ("success_max_ms", "success_max_ms")),
 )
 FAILURES = _Kind(
     cast(Table, ActivityFailureRollup.__table__),
     (*_ATTEMPT_KEYS, "status", "error_type"),
-    (("attempts", lambda p: p.count), *_TIMINGS),
+    (("attempts", "count"), *_TIMINGS),
     *_EXTREMES,
     parent=("attempt_rollup_key", lambda identity: rollup_key(ATTEMPTS, identity[:6])),
 )
 EXECUTIONS = _Kind(
     cast(Table, ExecutionRollup.__table__),
     ("workflow_id", "version", "status"),
-    (("executions", lambda p: p.count), *_TIMINGS[1:]),
+    (("executions", "count"), *_TIMINGS[1:]),
     *_EXTREMES,
 )
+_REMEMBERED_KEYS = 2**14
 
 
 def rollup_key(kind: _Kind, identity: tuple[Any, ...]) -> str:
     """The digest naming a rollup row: its table, project, hour and group keys, in order."""
-    return _digest(kind.table.name, identity)
-
-
-# Remembered: a worker's commits touch the same few rollup rows hour after hour, and hashing costs more than
-# looking up.
-@functools.lru_cache(maxsize=2**14)
-def _digest(table: str, identity: tuple[Any, ...]) -> str:
-    return hashlib.blake2b(repr((table, *identity)).encode(), digest_size=16).hexdigest()
+    keyed = kind.keyed
+    key = keyed.get(identity)
+    if key is None:
+        key = hashlib.blake2b(
+            repr((kind.table.name, *identity)).encode(), digest_size=16
+        ).hexdigest()
+        if len(keyed) >= _REMEMBERED_KEYS:
+            keyed.clear()
+        keyed[identity] = key
+    return key
 
 
 def add_to_activity_rollups(connection: Connection, partials: tuple[Partials, Partials]) -> None:
@@ -145,9 +154,9 @@ def _add(connection: Connection, batches: Iterable[tuple[_Kind, Partials]]) -> N
     if dialect == "sqlite":
         register_sqlite_function(connection)
         for kind, rows in named:
-            _upsert(kind, dialect).execute(
+            _upsert(kind, dialect).execute_values(
                 connection,
-                [kind.row(key, identity, partial, None) for key, identity, partial in rows],
+                [kind.values(key, identity, partial, None) for key, identity, partial in rows],
             )
         return
     stored = _stored_histograms(
