@@ -60,6 +60,20 @@ def test_rows_read_back_as_sqlalchemy_wrote_them(engine: Engine, workflow_id: in
     assert ours[1].tzinfo is not None
 
 
+def test_rows_as_values_in_column_order_write_the_same(engine: Engine, workflow_id: int) -> None:
+    """``execute_values``: values in ``columns`` order, through the same processors (JSON, timestamps)."""
+    started = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
+    by_mapping, by_values = _row(workflow_id, "a", started), _row(workflow_id, "b", started)
+    with session_scope(engine) as session:
+        _INSERT.execute(session.connection(), [by_mapping])
+        _INSERT.execute_values(session.connection(), [[by_values[c] for c in _COLUMNS]])
+    with session_scope(engine) as session:
+        rows = session.scalars(select(ExecutionRecord).order_by(ExecutionRecord.id)).all()
+        ours, theirs = [(r.input, r.started_at, r.status) for r in rows]
+    assert [r.temporal_run_id for r in rows] == ["a", "b"]
+    assert ours == theirs
+
+
 def test_literals_and_repeated_parameters_of_the_statement(
     engine: Engine, project: Project
 ) -> None:
