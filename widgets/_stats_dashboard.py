@@ -34,6 +34,11 @@ PLOTLY_MIME_TYPE = "application/vnd.plotly.v1+json"
 # Minute buckets read the raw attempt rows and draw a point a minute: a day is 1,440 points, a month 43,200,
 # which took the browser half a minute to draw on a 1M-attempt history. Longer windows are shown per hour.
 MINUTE_WINDOW = timedelta(days=1)
+# Runs are recorded per workflow, not per component: a component narrows the attempts, not the runs.
+COMPONENT_NOTE = (
+    "The component narrows the attempts (percentiles over time, success per component, slowest); "
+    "the table and the run charts show every run of the workflows chosen."
+)
 
 
 class StatisticsDataSource(Protocol):
@@ -226,7 +231,10 @@ class StatisticsDashboard(ipywidgets.VBox):
         sent = self._show(data.figures)
         # Last, after the charts were sent: a browser that sees this refresh number has them all.
         self.refreshes += 1
-        self.status.value = updated_html(self.refreshes, perf_counter() - began, note, sent)
+        notes = [note, COMPONENT_NOTE if filters.component is not None else ""]
+        self.status.value = updated_html(
+            self.refreshes, perf_counter() - began, " ".join(filter(None, notes)), sent
+        )
 
     def _fill_options(self) -> None:
         self._quiet = True

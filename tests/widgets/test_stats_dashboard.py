@@ -171,9 +171,11 @@ def test_choosing_a_component_and_dates(engine: Engine) -> None:
     dashboard.component.value = "fetch"
     assert list(dashboard.figures["slowest"].data[0].y) == ["fetch"]
     assert "(fetch)" in dashboard.figures["percentiles"].layout.title.text
+    assert "The component narrows the attempts" in dashboard.status.value  # not the runs: says so
 
     dashboard.component.value = None
     dashboard.since.value = date(2026, 3, 2)
+    assert "The component narrows" not in dashboard.status.value
     assert list(dashboard.data.executions["version"]) == [2]  # type: ignore[union-attr]
     dashboard.until.value = date(2026, 3, 2)
     assert list(dashboard.data.executions["version"]) == [2]  # type: ignore[union-attr]
