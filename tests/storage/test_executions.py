@@ -26,7 +26,7 @@ from wfb_jupyter.storage import (
     record_execution_starts,
     session_scope,
 )
-from wfb_jupyter.storage.repository.executions import ALREADY_CLOSED, CLOSED, MISSING
+from wfb_jupyter.storage.repository.execution_batches import ALREADY_CLOSED, CLOSED, MISSING
 
 T0 = datetime(2026, 1, 2, 10, 0, tzinfo=timezone.utc)
 

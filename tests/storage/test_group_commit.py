@@ -39,7 +39,7 @@ from wfb_jupyter.storage import (
     session_scope,
 )
 from wfb_jupyter.storage._group_commit import BatchWriter, GroupCommit, group_commit
-from wfb_jupyter.storage.repository.executions import ALREADY_CLOSED, CLOSED
+from wfb_jupyter.storage.repository.execution_batches import ALREADY_CLOSED, CLOSED
 
 T0 = datetime(2026, 1, 2, 10, 0, tzinfo=timezone.utc)
 MISSING_WORKFLOW = 987_654  # no such workflow: an execution row naming it violates the foreign key

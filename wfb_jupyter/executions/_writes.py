@@ -22,7 +22,7 @@ from wfb_jupyter.storage import (
     record_execution_closes,
     record_execution_starts,
 )
-from wfb_jupyter.storage.repository.executions import MISSING
+from wfb_jupyter.storage.repository.execution_batches import MISSING
 
 
 def _write_starts(session: Session, starts: Sequence[ExecutionStart]) -> list[Exception | None]:

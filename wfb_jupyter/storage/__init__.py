@@ -53,14 +53,11 @@ from wfb_jupyter.storage._worker_status import (
 )
 from wfb_jupyter.storage.orm import (
     ActivityAttemptRecord,
-    ActivityFailureRollup,
-    ActivityRollup,
     ActivityStatistics,
     Base,
     CompiledCode,
     Component,
     ExecutionRecord,
-    ExecutionRollup,
     PayloadChunk,
     PayloadUse,
     Project,
@@ -87,18 +84,20 @@ from wfb_jupyter.storage.repository.components import (
     list_components,
     store_component,
 )
-from wfb_jupyter.storage.repository.executions import (
+from wfb_jupyter.storage.repository.execution_batches import (
     ExecutionClose,
     ExecutionStart,
+    find_execution,
+    record_execution_closes,
+    record_execution_starts,
+)
+from wfb_jupyter.storage.repository.executions import (
     close_execution,
     create_execution,
-    find_execution,
     get_execution,
     list_executions,
     list_open_executions,
     open_runs_started_before,
-    record_execution_closes,
-    record_execution_starts,
     record_rerun,
     recorded_runs,
 )
@@ -167,6 +166,11 @@ from wfb_jupyter.storage.repository.workflows import (
     next_version,
     previous_active_version,
     store_compiled_code,
+)
+from wfb_jupyter.storage.rollup_tables import (
+    ActivityFailureRollup,
+    ActivityRollup,
+    ExecutionRollup,
 )
 
 __all__ = [

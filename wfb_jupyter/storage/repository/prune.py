@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import Float, and_, cast, delete, func, select
 from sqlalchemy.orm import Session
 
-from wfb_jupyter.storage.orm import ActivityAttemptRecord, ActivityRollup, Project
+from wfb_jupyter.storage.orm import ActivityAttemptRecord, Project
 from wfb_jupyter.storage.repository.rollup_fold import SECONDS_PER_HOUR, epoch_hour
+from wfb_jupyter.storage.rollup_tables import ActivityRollup
 
 
 @dataclass(frozen=True)

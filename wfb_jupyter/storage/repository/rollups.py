@@ -24,12 +24,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from wfb_jupyter.storage import _histogram
 from wfb_jupyter.storage._histogram_sql import register_sqlite_function, sqlite_merge
 from wfb_jupyter.storage._prepared import PreparedWrite, fetch_all, placeholder
-from wfb_jupyter.storage.orm import (
+from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials
+from wfb_jupyter.storage.rollup_tables import (
     ActivityFailureRollup,
     ActivityRollup,
     ExecutionRollup,
 )
-from wfb_jupyter.storage.repository.rollup_fold import Partial, Partials
 
 _IN_LIST_CHUNK = 400
 
