@@ -20,9 +20,10 @@ def temporal_address() -> str:
     pinned = os.environ.get("TEMPORAL_ADDRESS")
     if pinned:
         return pinned
-    from wfb_jupyter.temporal import TemporalSettings, local_server
+    from wfb_jupyter.settings import temporal_settings
+    from wfb_jupyter.temporal import local_server
 
-    status = local_server(TemporalSettings.from_environment()).ensure()
+    status = local_server(temporal_settings()).ensure()
     assert status.address is not None
     return status.address
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from wfb_jupyter.executions import start_execution, wait_for_result
+from wfb_jupyter.settings import temporal_settings
 from wfb_jupyter.storage import list_activity_attempts, list_executions, session_scope
-from wfb_jupyter.temporal import TemporalSettings, local_server
+from wfb_jupyter.temporal import local_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -92,7 +93,7 @@ runtime().run(ws.workers.manager().stop_all(), 60)
 
 def restart_local_server() -> tuple[float, float]:
     """Stop and start the session's local server; seconds each took."""
-    server = local_server(TemporalSettings.from_environment())
+    server = local_server(temporal_settings())
     began = time.monotonic()
     assert server.stop()
     stopped = time.monotonic()

@@ -51,9 +51,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     from wfb_jupyter.cli import CommandError
+    from wfb_jupyter.settings import temporal_settings
     from wfb_jupyter.temporal import ServerStartError, TemporalSettings, local_server
 
-    settings = TemporalSettings.from_environment()
+    settings = temporal_settings()
     if args.data_dir is not None:
         settings = TemporalSettings(
             None,

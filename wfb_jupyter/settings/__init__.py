@@ -53,6 +53,7 @@ __all__ = [
     "default_data_dir",
     "default_database_url",
     "default_executed_dir",
+    "temporal_settings",
     "valid_name",
 ]
 
@@ -325,3 +326,9 @@ class WfbSettings(Configurable):
     @default("stale_after")
     def _stale_default(self) -> float:
         return self._env_number("WFB_STALE_SECONDS", 120.0)
+
+
+def temporal_settings(env: Mapping[str, str] | None = None) -> TemporalSettings:
+    """For processes without a notebook (the CLI, sidecar workers): where Temporal is, from the same
+    variables ``WfbSettings`` reads."""
+    return WfbSettings(environment=env).resolve().temporal

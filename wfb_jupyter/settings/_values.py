@@ -56,13 +56,6 @@ class TemporalSettings:
     def uses_tls(self) -> bool:
         return bool(self.tls or self.tls_cert or self.tls_key or self.tls_ca or self.api_key)
 
-    @classmethod
-    def from_environment(cls, env: Mapping[str, str] | None = None) -> TemporalSettings:
-        """For processes without a notebook (the CLI, sidecar workers): the same variables WfbSettings reads."""
-        from wfb_jupyter.settings import WfbSettings  # it builds these values: imported when used
-
-        return WfbSettings(environment=env).resolve().temporal
-
 
 @dataclass(frozen=True)
 class PayloadSettings:

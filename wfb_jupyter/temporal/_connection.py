@@ -20,7 +20,7 @@ from temporalio.converter import DataConverter
 from temporalio.service import TLSConfig
 
 from wfb_jupyter.conversion import data_converter as plain_data_converter
-from wfb_jupyter.settings import TemporalSettings
+from wfb_jupyter.settings import TemporalSettings, temporal_settings
 from wfb_jupyter.temporal._errors import TemporalUnavailableError
 from wfb_jupyter.temporal._resolution import ResolvedServer, local_server, resolve_server
 from wfb_jupyter.temporal._runtime import sdk_runtime, set_sdk_log_level
@@ -72,7 +72,7 @@ class TemporalConnection:
 
     @property
     def settings(self) -> TemporalSettings:
-        return self._settings or TemporalSettings.from_environment()
+        return self._settings or temporal_settings()
 
     def configure(self, settings: TemporalSettings) -> None:
         """Use ``settings`` from now on; when they differ from the current ones, the next call resolves the
