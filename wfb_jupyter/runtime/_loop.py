@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import gc
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
@@ -92,6 +93,10 @@ class BackgroundLoop:
             future.cancel()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout)
+        # What the loop held (clients, workers) is freed now, while the interpreter is whole: freed during
+        # finalization instead, the Temporal SDK's native threads can take the GIL of a dying interpreter and
+        # abort the process after its work is done ("PyGILState_Release", temporalio/sdk-python#300).
+        gc.collect()
 
     async def _drain(self) -> None:
         for hook in reversed(self._shutdown_hooks):

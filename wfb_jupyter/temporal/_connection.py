@@ -7,6 +7,7 @@ scripts may each drive their own loop.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 import time
 import weakref
@@ -165,6 +166,9 @@ class TemporalConnection:
     async def close(self) -> None:
         """Forget the clients and the resolved server; the next call resolves again. The local server is left
         running: it outlives this process on purpose (``wfb server stop`` stops it)."""
+        self.forget()
+
+    def forget(self) -> None:
         self._clients.clear()
         with self._resolve_lock:
             self._server = None
@@ -215,6 +219,9 @@ def _short_reason(error: BaseException) -> str:
 
 
 _connection = TemporalConnection()
+# At exit, before the runtime thread stops (atexit runs newest first): the clients are let go while the
+# interpreter is whole, so that the runtime's shutdown frees their native side instead of finalization.
+atexit.register(_connection.forget)
 
 
 def connection() -> TemporalConnection:
