@@ -12,8 +12,9 @@ together: ``execution_summaries`` and ``activity_summaries`` read the rollup row
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -74,39 +75,28 @@ def execution_summaries(
     exact: bool = False,
 ) -> list[pd.DataFrame]:
     """``execution_summary`` for each grouping over the same filters, in the groupings' order."""
-    groupings = [grouping.checked(EXECUTION_KEYS) for grouping in groupings]
-    shared = [g for g in groupings if not (exact or g.bucket == "minute")]
-    rolled_up = iter(
-        rolled_up_execution_summaries(
-            session,
-            project_id,
-            shared,
-            workflow=workflow,
-            version=version,
-            status=statuses(status),
-            since=since,
-            until=until,
-        )
-        if shared
-        else []
-    )
-    return [
-        next(rolled_up)
-        if grouping in shared
-        else exact_execution_summary(
+    filters: dict[str, Any] = {
+        "workflow": workflow,
+        "version": version,
+        "since": since,
+        "until": until,
+    }
+    return _each(
+        [grouping.checked(EXECUTION_KEYS) for grouping in groupings],
+        exact,
+        lambda shared: rolled_up_execution_summaries(
+            session, project_id, shared, status=statuses(status), **filters
+        ),
+        lambda grouping: exact_execution_summary(
             session,
             project_id,
             grouping.by,
             bucket=grouping.bucket,
-            workflow=workflow,
-            version=version,
             status=status,
-            since=since,
-            until=until,
             percentiles=grouping.percentiles,
-        )
-        for grouping in groupings
-    ]
+            **filters,
+        ),
+    )
 
 
 def activity_summary(
@@ -152,36 +142,38 @@ def activity_summaries(
     exact: bool = False,
 ) -> list[pd.DataFrame]:
     """``activity_summary`` for each grouping over the same filters, in the groupings' order."""
-    groupings = [grouping.checked(ACTIVITY_KEYS) for grouping in groupings]
-    shared = [g for g in groupings if not (exact or g.bucket == "minute")]
-    rolled_up = iter(
-        rolled_up_activity_summaries(
-            session,
-            project_id,
-            shared,
-            component=component,
-            workflow=workflow,
-            version=version,
-            since=since,
-            until=until,
-        )
-        if shared
-        else []
-    )
-    return [
-        next(rolled_up)
-        if grouping in shared
-        else exact_activity_summary(
+    filters: dict[str, Any] = {
+        "component": component,
+        "workflow": workflow,
+        "version": version,
+        "since": since,
+        "until": until,
+    }
+    return _each(
+        [grouping.checked(ACTIVITY_KEYS) for grouping in groupings],
+        exact,
+        lambda shared: rolled_up_activity_summaries(session, project_id, shared, **filters),
+        lambda grouping: exact_activity_summary(
             session,
             project_id,
             grouping.by,
             bucket=grouping.bucket,
-            component=component,
-            workflow=workflow,
-            version=version,
-            since=since,
-            until=until,
             percentiles=grouping.percentiles,
-        )
-        for grouping in groupings
+            **filters,
+        ),
+    )
+
+
+def _each(
+    groupings: list[Grouping],
+    exact: bool,
+    read_together: Callable[[list[Grouping]], list[pd.DataFrame]],
+    read_exactly: Callable[[Grouping], pd.DataFrame],
+) -> list[pd.DataFrame]:
+    """Each grouping's summary in order: those the rollups answer from one read of them, the others (exact,
+    or per minute: finer than the rollups) each from the raw rows."""
+    together = [not exact and grouping.bucket != "minute" for grouping in groupings]
+    shared = iter(read_together([g for g, t in zip(groupings, together, strict=True) if t]))
+    return [
+        next(shared) if t else read_exactly(g) for g, t in zip(groupings, together, strict=True)
     ]
