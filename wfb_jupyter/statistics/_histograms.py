@@ -101,60 +101,68 @@ def group_percentiles(
     """Per group and percent, the percentile of the durations of the group's entries (NaN for a group with
     none). ``groups[part]`` is the group of each part; ``lowest``/``highest`` the exact extremes per group."""
     group_of_entry = groups[entries.parts] if len(entries.parts) else entries.parts
-    cells = _dense_cells(group_of_entry, entries, group_count)
-    if cells is None:
-        cells = _sorted_cells(group_of_entry, entries)
-    cell_groups, cell_bins, counts = cells
-    cumulative = np.cumsum(counts)
-    totals = np.bincount(cell_groups, weights=counts, minlength=group_count).astype(np.int64)
-    before = np.concatenate([[0], np.cumsum(totals)[:-1]])
-    timed = totals > 0
+    cells = _dense_cells(group_of_entry, entries, group_count) or _sorted_cells(
+        group_of_entry, entries, group_count
+    )
+    cumulative = np.cumsum(cells.counts)
+    before = np.concatenate([[0], np.cumsum(cells.totals)[:-1]])
+    timed = cells.totals > 0
 
     def at_rank(rank: IntArray) -> FloatArray:
         # The first cell whose running count passes the rank; empty cells never do, so they are skipped.
         found = np.searchsorted(cumulative, before + rank, side="right")
-        found = np.minimum(found, max(len(cell_bins) - 1, 0))
-        read = representatives(cell_bins[found]) if len(cell_bins) else np.zeros(group_count)
+        found = np.minimum(found, max(len(cells.counts) - 1, 0))
+        read = representatives(cells.bins_at(found)) if len(cells.counts) else np.zeros(group_count)
         return np.clip(read, lowest, highest)
 
     result: dict[int, FloatArray] = {}
     for percent in percents:
-        scaled = np.maximum(totals - 1, 0) * percent
+        scaled = np.maximum(cells.totals - 1, 0) * percent
         lower = scaled // 100
         fraction = (scaled % 100) / 100.0
-        upper = np.minimum(lower + 1, np.maximum(totals - 1, 0))
+        upper = np.minimum(lower + 1, np.maximum(cells.totals - 1, 0))
         low, high = at_rank(lower), at_rank(upper)
         result[percent] = np.where(timed, low + (high - low) * fraction, np.nan)
     return result
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """(group, bin) cells in group then bin order: their counts, each group's total, and the bin of a cell."""
+
+    counts: FloatArray
+    totals: IntArray
+    first_bin: int
+    span: int  # bins per group in a table of every bin; 0 when ``bins`` lists each cell's bin
+    bins: IntArray
+
+    def bins_at(self, cells: IntArray) -> IntArray:
+        return cells % self.span + self.first_bin if self.span else self.bins[cells]
+
+
 # A table of every group by every bin between the lowest and highest bin seen, when it has at most this many
-# cells: counting into it is linear in the entries, where sorting them is not.
-DENSE_CELLS = 4_000_000
+# cells (16 bytes each, counts and running counts): counting into it is linear in the entries, where sorting
+# them is not.
+DENSE_CELLS = 1_000_000
 
 
-def _dense_cells(
-    group_of_entry: IntArray, entries: Entries, group_count: int
-) -> tuple[IntArray, IntArray, FloatArray] | None:
-    """(group, bin, count) of every cell of the group-by-bin table, in group then bin order; None when the
-    table would be too large."""
+def _dense_cells(group_of_entry: IntArray, entries: Entries, group_count: int) -> _Cells | None:
+    """The group-by-bin table, or None when it would be too large."""
+    nothing = np.zeros(0, dtype=np.int64)
     if not len(entries.bins):
-        nothing = np.zeros(0, dtype=np.int64)
-        return nothing, nothing, np.zeros(0)
+        return _Cells(np.zeros(0), np.zeros(group_count, dtype=np.int64), 0, 0, nothing)
     first_bin = int(entries.bins.min())
     span = int(entries.bins.max()) - first_bin + 1
     if group_count * span > DENSE_CELLS:
         return None
     index = group_of_entry * span + (entries.bins - first_bin)
-    counts = np.bincount(index, weights=entries.counts, minlength=group_count * span)
-    cell = np.arange(group_count * span, dtype=np.int64)
-    return cell // span, cell % span + first_bin, counts.astype(np.float64)
+    table = np.bincount(index, weights=entries.counts, minlength=group_count * span)
+    totals = table.reshape(group_count, span).sum(axis=1).round().astype(np.int64)
+    return _Cells(table.astype(np.float64), totals, first_bin, span, nothing)
 
 
-def _sorted_cells(
-    group_of_entry: IntArray, entries: Entries
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """(group, bin, count) of each (group, bin) that has entries, in group then bin order."""
+def _sorted_cells(group_of_entry: IntArray, entries: Entries, group_count: int) -> _Cells:
+    """Only the (group, bin) cells that have entries, found by sorting them."""
     width = 2**16
     keys = group_of_entry * width + entries.bins
     order = np.argsort(keys, kind="stable")
@@ -162,4 +170,6 @@ def _sorted_cells(
     starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
     summed: FloatArray = np.add.reduceat(counts, starts).astype(np.float64)
     keys = keys[starts]
-    return (keys // width).astype(np.int64), (keys % width).astype(np.int64), summed
+    totals = np.bincount(keys // width, weights=summed, minlength=group_count)
+    bins: IntArray = (keys % width).astype(np.int64)
+    return _Cells(summed, totals.round().astype(np.int64), 0, 0, bins)
