@@ -16,11 +16,13 @@ from wfb_jupyter.statistics._sql import (
     CLOSED,
     PERCENTILES,
     SUCCESS,
+    attempt_keys,
     attempts_from,
     attempts_query,
     bucket_expression,
     count_where,
     duration_aggregates,
+    execution_keys,
     grouped,
     ranked,
     statuses,
@@ -38,26 +40,6 @@ from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
 from wfb_jupyter.storage.orm import LOST_EXECUTION_STATUS
 
 
-def _execution_keys() -> dict[str, Any]:
-    return {
-        "workflow": Workflow.name,
-        "version": ExecutionRecord.version,
-        "status": ExecutionRecord.status,
-    }
-
-
-def _activity_keys() -> dict[str, Any]:
-    attempt = ActivityAttemptRecord
-    return {
-        "component": attempt.component,
-        "workflow": Workflow.name,
-        "version": ExecutionRecord.version,
-        "step": attempt.step_id,
-        "status": attempt.status,
-        "error_type": attempt.error_type,
-    }
-
-
 def exact_execution_summary(
     session: Session,
     project_id: str,
@@ -73,7 +55,7 @@ def exact_execution_summary(
 ) -> pd.DataFrame:
     """``execution_summary`` from the raw rows."""
     run = ExecutionRecord
-    keys = {name: _execution_keys()[name] for name in by}
+    keys = {name: execution_keys()[name] for name in by}
     if bucket is not None:
         keys["bucket"] = bucket_expression(session, run.started_at, bucket)
     base = (
@@ -126,7 +108,7 @@ def exact_activity_summary(
 ) -> pd.DataFrame:
     """``activity_summary`` from the raw rows."""
     attempt = ActivityAttemptRecord
-    keys = {name: _activity_keys()[name] for name in by}
+    keys = {name: attempt_keys()[name] for name in by}
     if bucket is not None:
         keys["bucket"] = bucket_expression(session, attempt.started_at, bucket)
     clauses, needs_executions = attempts_query(

@@ -14,8 +14,10 @@ from wfb_jupyter.statistics._rollup_parts import hours_of
 from wfb_jupyter.statistics._sql import (
     CLOSED,
     SUCCESS,
+    attempt_keys,
     attempts_from,
     attempts_query,
+    execution_keys,
     time_window,
 )
 from wfb_jupyter.storage import ActivityAttemptRecord, ExecutionRecord, Workflow
@@ -34,11 +36,7 @@ def raw_attempts(
 ) -> pd.DataFrame:
     attempt = ActivityAttemptRecord
     keys = {
-        "component": attempt.component,
-        "workflow": Workflow.name,
-        "version": ExecutionRecord.version,
-        "step": attempt.step_id,
-        "status": attempt.status,
+        **attempt_keys(),
         # As the rollups keep them: a completed attempt has no error type.
         "error_type": case((attempt.status == SUCCESS, null()), else_=attempt.error_type),
     }
@@ -82,7 +80,7 @@ def raw_executions(
     until: datetime | None,
 ) -> pd.DataFrame:
     run = ExecutionRecord
-    keys = {"workflow": Workflow.name, "version": run.version, "status": run.status}
+    keys = execution_keys()
     columns = {
         **{name: keys[name] for name in names},
         "started_at": run.started_at,

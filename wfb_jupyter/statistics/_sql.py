@@ -70,6 +70,28 @@ def statuses(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def execution_keys() -> dict[str, Any]:
+    """What raw runs can be grouped by, as columns."""
+    return {
+        "workflow": Workflow.name,
+        "version": ExecutionRecord.version,
+        "status": ExecutionRecord.status,
+    }
+
+
+def attempt_keys() -> dict[str, Any]:
+    """What raw attempts can be grouped by, as columns (``version``: their run's, joined)."""
+    attempt = ActivityAttemptRecord
+    return {
+        "component": attempt.component,
+        "workflow": Workflow.name,
+        "version": ExecutionRecord.version,
+        "step": attempt.step_id,
+        "status": attempt.status,
+        "error_type": attempt.error_type,
+    }
+
+
 def attempts_query(
     project_id: str,
     *,
