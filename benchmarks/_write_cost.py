@@ -21,7 +21,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +28,8 @@ from typing import Any
 from unittest import mock
 
 from _history import DURATIONS, END, ERROR_TYPES, WORKFLOWS
-from sqlalchemy import Engine, create_engine, make_url, text
+from _schemas import fresh_schema
+from sqlalchemy import Engine, make_url
 
 from wfb_jupyter.storage import (
     ActivityAttempt,
@@ -101,20 +101,12 @@ def _fresh_engine(directory: Path, database_url: str | None, name: str) -> Itera
         finally:
             engine.dispose()
         return
-    schema = f"wfb_bench_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(database_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(database_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = create_storage_engine(url.render_as_string(hide_password=False))
-    try:
-        upgrade_database(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(database_url) as url:
+        engine = create_storage_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _project(engine: Engine, records: int) -> list[ActivityAttempt]:

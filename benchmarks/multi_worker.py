@@ -19,12 +19,12 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
+from _schemas import fresh_schema
 from _servers import managed_server
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
 from wfb_jupyter.builds import compile_and_store
@@ -40,7 +40,6 @@ from wfb_jupyter.storage import (
     read_scope,
     session_scope,
     tally_attempts,
-    upgrade_database,
 )
 from wfb_jupyter.temporal import TemporalConnection, TemporalSettings
 from wfb_jupyter.workers import ProjectWorkerManager, start_sidecar_worker
@@ -69,24 +68,6 @@ steps:
     retry: {initial_interval: 100ms, backoff: 1}
 output: ${steps.last.result}
 """
-
-
-@contextlib.contextmanager
-def fresh_schema(base_url: str) -> Iterator[str]:
-    """A migrated schema of its own in ``base_url``'s database, dropped afterwards; yields its URL."""
-    schema = f"wfb_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    try:
-        upgrade_database(rendered)
-        yield rendered
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 async def until(condition: Callable[[], bool], timeout: float, what: str) -> None:
