@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import signal
 import statistics
 import sys
@@ -30,20 +29,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import psutil
 from _history import END, WORKFLOWS, seeded
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "notebooks"))  # the browser test's JupyterLab launcher
-from lab_process import jupyterlab  # noqa: E402
+from lab_process import CHROMIUM, CHROMIUM_FLAGS, jupyterlab, python_notebook  # noqa: E402
 
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 GOAL_SECONDS = 1.0
 CHARTS = 5
 COMPONENTS = sorted({component for steps in WORKFLOWS.values() for component in steps.values()})
@@ -122,13 +115,7 @@ def notebook(database: Path, data_dir: Path) -> str:
         "%config WfbSettings.auto_start_worker = False",
         "dashboard = %wfb stats\ndashboard",
     ]
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(cell) for cell in cells],
-        metadata={
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-    )
-    return str(nbformat.writes(notebook))
+    return python_notebook(cells)
 
 
 @contextmanager

@@ -8,22 +8,16 @@ Screenshots of every stage go to ``test-artifacts/browser/`` so that a failure c
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
+from lab_process import CHROMIUM, CHROMIUM_FLAGS, jupyterlab, python_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 NOTEBOOK = "01_getting_started.ipynb"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,7 +42,6 @@ def _lab_page(tmp_path: Path, name: str, content: str) -> Iterator[Any]:
             "Chromium is not installed (apt-get install -y chromium, or .ci/setup-chromium.sh)"
         )
     # Playwright is in the test extra: without it the installation is broken, which must fail, not skip.
-    from lab_process import jupyterlab
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -148,13 +141,7 @@ def _live_graph_notebook() -> str:
         LIVE_WORKFLOW,
         "form = %wfb form shipments\nform",
     ]
-    notebook = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_code_cell(cell) for cell in cells],
-        metadata={
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-    )
-    return str(nbformat.writes(notebook))
+    return python_notebook(cells)
 
 
 def test_a_loop_is_coloured_live_and_a_failure_in_red(live_page: Any) -> None:
