@@ -102,6 +102,8 @@ def summary_table_html(summary: pd.DataFrame) -> str:
     """The per-workflow-and-version summary as an HTML table (values escaped by pandas)."""
     import pandas as pd
 
+    from wfb_jupyter.charts import percent_text
+
     if summary.empty:
         return "<p>No executions recorded yet for these filters.</p>"
     shown = summary.copy()
@@ -111,17 +113,6 @@ def summary_table_html(summary: pd.DataFrame) -> str:
     for column in ("mean_ms", "p50_ms", "p95_ms", "p99_ms"):
         shown[column] = shown[column].map(lambda value: "–" if pd.isna(value) else f"{value:,.0f}")
     return str(shown.to_html(index=False, na_rep="–", escape=True, classes="wfb-stats-table"))
-
-
-def percent_text(rate: float) -> str:
-    """A rate as a percentage to a tenth, never rounded to 100 % while something failed (or to 0 % while
-    something succeeded)."""
-    text = f"{rate:.1%}".replace(".0%", "%")
-    if text == "100%" and rate < 1:
-        return ">99.9%"
-    if text == "0%" and rate > 0:
-        return "<0.1%"
-    return text
 
 
 def updated_html(refresh: int, seconds: float, note: str = "", sent: int = len(FIGURES)) -> str:

@@ -254,6 +254,11 @@ class TestSuccessRate:
         assert list(bars.y) == [70.0, 0.0]
         assert list(bars.text) == ["70% of 10", "0% of 5"]
 
+    def test_a_label_never_says_all_while_something_failed(self) -> None:
+        frame = summary({"component": ["fetch"]}, attempts=[2500], successes=[2499])
+        (bars,) = success_rate(frame, by="component").data
+        assert list(bars.text) == [">99.9% of 2500"]
+
     def test_from_rows_not_counting_runs_still_going(self) -> None:
         frame = executions(
             {"workflow": "orders", "status": "completed"},

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
-from wfb_jupyter.charts import NO_DATA
+from wfb_jupyter.charts import NO_DATA, percent_text
 from wfb_jupyter.services import Filters, StatisticsSource
 from wfb_jupyter.statistics import (
     Grouping,
@@ -32,7 +32,6 @@ from wfb_jupyter.widgets._stats_dashboard import (
     PLOTLY_MIME_TYPE,
     build_dashboard,
     day_range,
-    percent_text,
     shown_bucket,
     updated_html,
 )

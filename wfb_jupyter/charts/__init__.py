@@ -20,6 +20,7 @@ from wfb_jupyter.charts._common import (
     NO_DATA,
     RUNNING_COLOUR,
     empty_figure,
+    percent_text,
 )
 from wfb_jupyter.charts._export import write_charts_html
 from wfb_jupyter.charts._timeline import execution_timeline
@@ -43,4 +44,5 @@ __all__ = [
     "NO_DATA",
     "RUNNING_COLOUR",
     "empty_figure",
+    "percent_text",
 ]

@@ -16,6 +16,7 @@ from wfb_jupyter.charts._common import (
     colour_of,
     empty_figure,
     group_labels,
+    percent_text,
     require_columns,
     template,
 )
@@ -194,8 +195,8 @@ def success_rate(frame: pd.DataFrame, by: str = "workflow") -> go.Figure:
             y=rates.tolist(),
             marker_color=COMPLETED_COLOUR,
             text=[
-                f"{rate:g}% of {int(total)}"
-                for rate, total in zip(rates, counts["total"], strict=True)
+                f"{percent_text(succeeded / total)} of {int(total)}"
+                for succeeded, total in zip(counts["succeeded"], counts["total"], strict=True)
             ],
             textposition="auto",
             hovertemplate="%{x}: %{y}%<extra></extra>",

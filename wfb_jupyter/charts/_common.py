@@ -95,3 +95,14 @@ def hover_text(value: object, limit: int = 300) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return html.escape(text)
+
+
+def percent_text(rate: float) -> str:
+    """A rate as a percentage to a tenth, never rounded to 100 % while something failed (or to 0 % while
+    something succeeded)."""
+    text = f"{rate:.1%}".replace(".0%", "%")
+    if text == "100%" and rate < 1:
+        return ">99.9%"
+    if text == "0%" and rate > 0:
+        return "<0.1%"
+    return text
